@@ -1,0 +1,436 @@
+//! Symfony's text and JSON descriptors: `help <command>`, `list [namespace]`, `list --format=json`.
+
+use serde_json::{json, Map, Value};
+
+use super::input::{global_options, Definition, OptDef};
+use occ_plugin_api::ValueMode;
+
+/// What the descriptors need of a command.
+#[derive(Debug, Clone)]
+pub struct CmdInfo {
+    /// Canonical name.
+    pub name: String,
+    /// One-line description.
+    pub description: String,
+    /// Help text (empty: same as description).
+    pub help: String,
+    /// Aliases.
+    pub aliases: Vec<String>,
+    /// Hidden from `list`.
+    pub hidden: bool,
+    /// The command's own arguments and options (no globals).
+    pub def: Definition,
+}
+
+fn width(s: &str) -> usize {
+    s.chars().count()
+}
+
+fn options_width(opts: &[OptDef]) -> usize {
+    opts.iter()
+        .map(|o| {
+            let short = o.shorts.join("|");
+            let mut n = 1 + width(&short).max(1) + 4 + width(&o.name);
+            if o.negatable {
+                n += 6 + width(&o.name);
+            } else if o.mode != ValueMode::None {
+                n += 1 + width(&o.name) + if o.mode == ValueMode::Optional { 2 } else { 0 };
+            }
+            n
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+fn default_text(v: &Value) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+fn has_default(v: &Option<Value>) -> Option<&Value> {
+    match v {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(a)) if a.is_empty() => None,
+        Some(v) => Some(v),
+    }
+}
+
+fn indent_desc(desc: &str, total: usize) -> String {
+    desc.lines()
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(&format!("\n{}", " ".repeat(total + 4)))
+}
+
+/// Paints with Symfony styles (identity when the shell does not decorate).
+pub type Painter<'a> = &'a dyn Fn(&str, &str) -> String;
+
+/// The "Arguments:" and "Options:" blocks.
+pub fn describe_definition(def: &Definition, paint: Painter<'_>) -> String {
+    let mut total = options_width(&def.opts);
+    for a in &def.args {
+        total = total.max(width(&a.name));
+    }
+    let mut out = String::new();
+    if !def.args.is_empty() {
+        out.push_str(&paint("comment", "Arguments:"));
+        out.push('\n');
+        for a in &def.args {
+            let default = has_default(&a.default)
+                .map(|d| paint("comment", &format!(" [default: {}]", default_text(d))))
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "  {}  {}{}{}\n",
+                paint("info", &a.name),
+                " ".repeat(total - width(&a.name)),
+                indent_desc(&a.description, total),
+                default
+            ));
+        }
+    }
+    if !def.args.is_empty() && !def.opts.is_empty() {
+        out.push('\n');
+    }
+    if !def.opts.is_empty() {
+        out.push_str(&paint("comment", "Options:"));
+        let (later, first): (Vec<&OptDef>, Vec<&OptDef>) = def
+            .opts
+            .iter()
+            .partition(|o| o.shorts.join("|").chars().count() > 1);
+        for o in first.into_iter().chain(later) {
+            let value = match o.mode {
+                ValueMode::None => String::new(),
+                ValueMode::Required => format!("={}", o.name.to_uppercase()),
+                ValueMode::Optional => format!("[={}]", o.name.to_uppercase()),
+            };
+            let short = o.shorts.join("|");
+            let synopsis = format!(
+                "{}{}",
+                if short.is_empty() {
+                    "    ".to_string()
+                } else {
+                    format!("-{short}, ")
+                },
+                if o.negatable {
+                    format!("--{0}|--no-{0}", o.name)
+                } else {
+                    format!("--{}{}", o.name, value)
+                }
+            );
+            let default = if o.mode != ValueMode::None {
+                has_default(&o.default)
+                    .map(|d| paint("comment", &format!(" [default: {}]", default_text(d))))
+                    .unwrap_or_default()
+            } else {
+                String::new()
+            };
+            let multi = if o.multiple {
+                paint("comment", " (multiple values allowed)")
+            } else {
+                String::new()
+            };
+            out.push_str(&format!(
+                "\n  {}  {}{}{}{}",
+                paint("info", &synopsis),
+                " ".repeat(total.saturating_sub(width(&synopsis))),
+                indent_desc(&o.description, total),
+                default,
+                multi
+            ));
+        }
+    }
+    out
+}
+
+/// Synopsis as Symfony prints it: short (`[options]`) or full (every option spelled out).
+pub fn synopsis(name: &str, def: &Definition, short: bool) -> String {
+    let mut elements: Vec<String> = Vec::new();
+    if short {
+        elements.push("[options]".into());
+    } else {
+        for o in &def.opts {
+            let value = match o.mode {
+                ValueMode::None => String::new(),
+                ValueMode::Required => format!(" {}", o.name.to_uppercase()),
+                ValueMode::Optional => format!(" [{}]", o.name.to_uppercase()),
+            };
+            let shortcut = if o.shorts.is_empty() {
+                String::new()
+            } else {
+                format!("-{}|", o.shorts.join("|"))
+            };
+            let neg = if o.negatable {
+                format!("|--no-{}", o.name)
+            } else {
+                String::new()
+            };
+            elements.push(format!("[{shortcut}--{}{value}{neg}]", o.name));
+        }
+    }
+    if !elements.is_empty() && !def.args.is_empty() {
+        elements.push("[--]".into());
+    }
+    let mut tail = String::new();
+    for a in &def.args {
+        let mut e = format!("<{}>", a.name);
+        if a.multiple {
+            e.push_str("...");
+        }
+        if !a.required {
+            e = format!("[{e}");
+            tail.push(']');
+        }
+        elements.push(e);
+    }
+    format!("{name} {}{tail}", elements.join(" "))
+        .trim()
+        .to_string()
+}
+
+/// `help <command>` in text.
+pub fn help_text(cmd: &CmdInfo, paint: Painter<'_>) -> String {
+    let mut out = String::new();
+    if !cmd.description.is_empty() {
+        out.push_str(&paint("comment", "Description:"));
+        out.push_str(&format!("\n  {}\n\n", cmd.description));
+    }
+    out.push_str(&paint("comment", "Usage:"));
+    out.push_str(&format!("\n  {}", synopsis(&cmd.name, &cmd.def, true)));
+    for a in &cmd.aliases {
+        out.push_str(&format!("\n  {a}"));
+    }
+    out.push('\n');
+    let full = cmd.def.with_globals();
+    out.push('\n');
+    out.push_str(&describe_definition(&full, paint));
+    out.push('\n');
+    if !cmd.help.is_empty() && cmd.help != cmd.description {
+        out.push('\n');
+        out.push_str(&paint("comment", "Help:"));
+        out.push_str(&format!("\n  {}\n", cmd.help.replace('\n', "\n  ")));
+    }
+    out
+}
+
+fn namespace_of(name: &str) -> &str {
+    match name.split_once(':') {
+        Some((ns, _)) => ns,
+        None => "_global",
+    }
+}
+
+/// Commands grouped by first-level namespace, global first, each sorted.
+fn grouped<'a>(cmds: &'a [CmdInfo], include_hidden: bool) -> Vec<(String, Vec<&'a CmdInfo>)> {
+    let mut groups: std::collections::BTreeMap<String, Vec<&CmdInfo>> = Default::default();
+    for c in cmds.iter().filter(|c| include_hidden || !c.hidden) {
+        groups
+            .entry(namespace_of(&c.name).to_string())
+            .or_default()
+            .push(c);
+    }
+    let mut out: Vec<(String, Vec<&CmdInfo>)> = Vec::new();
+    if let Some(g) = groups.remove("_global") {
+        out.push(("_global".into(), g));
+    }
+    out.extend(groups);
+    for (_, v) in &mut out {
+        v.sort_by(|a, b| a.name.cmp(&b.name));
+    }
+    out
+}
+
+/// `list [namespace]` in text; `header` is the first line (`occ 1.0.0`).
+pub fn list_text(
+    header: &str,
+    cmds: &[CmdInfo],
+    namespace: Option<&str>,
+    paint: Painter<'_>,
+) -> String {
+    let mut out = format!("{header}\n\n");
+    out.push_str(&paint("comment", "Usage:"));
+    out.push_str("\n  command [options] [arguments]\n\n");
+    let globals = Definition {
+        args: vec![],
+        opts: global_options(),
+    };
+    out.push_str(&describe_definition(&globals, paint));
+    out.push_str("\n\n");
+    let shown: Vec<CmdInfo> = cmds
+        .iter()
+        .filter(|c| namespace.is_none_or(|ns| c.name.starts_with(&format!("{ns}:"))))
+        .cloned()
+        .collect();
+    let groups = grouped(&shown, false);
+    let width = groups
+        .iter()
+        .flat_map(|(_, v)| v.iter().map(|c| width(&c.name)))
+        .max()
+        .unwrap_or(0)
+        + 2;
+    match namespace {
+        Some(ns) => out.push_str(&paint(
+            "comment",
+            &format!("Available commands for the \"{ns}\" namespace:"),
+        )),
+        None => out.push_str(&paint("comment", "Available commands:")),
+    }
+    for (ns, list) in &groups {
+        if namespace.is_none() && ns != "_global" {
+            out.push_str(&format!("\n {}", paint("comment", ns)));
+        }
+        for c in list {
+            let aliases = if c.aliases.is_empty() {
+                String::new()
+            } else {
+                format!("[{}] ", c.aliases.join("|"))
+            };
+            out.push_str(&format!(
+                "\n  {}{}{}{}",
+                paint("info", &c.name),
+                " ".repeat(width - width_of(&c.name)),
+                aliases,
+                c.description
+            ));
+        }
+    }
+    out.push('\n');
+    out
+}
+
+fn width_of(s: &str) -> usize {
+    width(s)
+}
+
+fn opt_json(o: &OptDef) -> Vec<(String, Value)> {
+    let shortcut = o
+        .shorts
+        .iter()
+        .map(|s| format!("-{s}"))
+        .collect::<Vec<_>>()
+        .join("|");
+    let default = match (&o.default, o.mode, o.multiple) {
+        (Some(d), _, _) => d.clone(),
+        (None, _, true) => json!([]),
+        (None, ValueMode::None, _) if !o.negatable => json!(false),
+        _ => Value::Null,
+    };
+    let mut v = vec![(
+        o.name.clone(),
+        json!({
+            "name": format!("--{}", o.name),
+            "shortcut": shortcut,
+            "accept_value": o.mode != ValueMode::None,
+            "is_value_required": o.mode == ValueMode::Required,
+            "is_multiple": o.multiple,
+            "description": o.description,
+            "default": default,
+        }),
+    )];
+    if o.negatable {
+        v.push((
+            format!("no-{}", o.name),
+            json!({
+                "name": format!("--no-{}", o.name),
+                "shortcut": "",
+                "accept_value": false,
+                "is_value_required": false,
+                "is_multiple": false,
+                "description": format!("Negate the \"--{}\" option", o.name),
+                "default": false,
+            }),
+        ));
+    }
+    v
+}
+
+fn command_json(c: &CmdInfo) -> Value {
+    let args: Map<String, Value> = c
+        .def
+        .args
+        .iter()
+        .map(|a| {
+            let default = a.default.clone().unwrap_or(if a.multiple { json!([]) } else { Value::Null });
+            (
+                a.name.clone(),
+                json!({"name": a.name, "is_required": a.required, "is_array": a.multiple, "description": a.description, "default": default}),
+            )
+        })
+        .collect();
+    let opts: Map<String, Value> = c
+        .def
+        .with_globals()
+        .opts
+        .iter()
+        .flat_map(opt_json)
+        .collect();
+    let mut usage = vec![Value::String(synopsis(&c.name, &c.def, false))];
+    usage.extend(c.aliases.iter().map(|a| Value::String(a.clone())));
+    json!({
+        "name": c.name,
+        "description": c.description,
+        "usage": usage,
+        "help": if c.help.is_empty() { c.description.clone() } else { c.help.clone() },
+        "definition": {
+            "arguments": if args.is_empty() { json!([]) } else { Value::Object(args) },
+            "options": if opts.is_empty() { json!([]) } else { Value::Object(opts) },
+        },
+        "hidden": c.hidden,
+    })
+}
+
+/// `list --format=json`.
+pub fn list_json(app: &str, version: &str, cmds: &[CmdInfo], namespace: Option<&str>) -> Value {
+    let shown: Vec<CmdInfo> = cmds
+        .iter()
+        .filter(|c| namespace.is_none_or(|ns| c.name.starts_with(&format!("{ns}:"))))
+        .cloned()
+        .collect();
+    let groups = grouped(&shown, true);
+    let commands: Vec<Value> = groups
+        .iter()
+        .flat_map(|(_, v)| v.iter().map(|c| command_json(c)))
+        .collect();
+    let namespaces: Vec<Value> = groups
+        .iter()
+        .map(|(ns, v)| {
+            let mut names: Vec<String> = v
+                .iter()
+                .flat_map(|c| std::iter::once(c.name.clone()).chain(c.aliases.clone()))
+                .collect();
+            names.sort();
+            json!({"id": ns, "commands": names})
+        })
+        .collect();
+    let mut root = json!({"application": {"name": app, "version": version}, "commands": commands});
+    if let (Some(ns), Value::Object(m)) = (namespace, &mut root) {
+        m.insert("namespace".into(), Value::String(ns.into()));
+    } else if let Value::Object(m) = &mut root {
+        m.insert("namespaces".into(), Value::Array(namespaces));
+    }
+    root
+}
+
+/// `help <command> --format=json`.
+pub fn help_json(c: &CmdInfo) -> Value {
+    command_json(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plain(_: &str, s: &str) -> String {
+        s.to_string()
+    }
+
+    #[test]
+    fn global_options_block_matches_reference() {
+        let globals = Definition {
+            args: vec![],
+            opts: global_options(),
+        };
+        let text = describe_definition(&globals, &plain);
+        assert!(text.starts_with("Options:\n  -h, --help            Display help"));
+        assert!(text.contains("\n      --ansi|--no-ansi  Force (or disable --no-ansi) ANSI output"));
+        assert!(text.ends_with("\n  -v|vv|vvv, --verbose  Increase the verbosity of messages: 1 for normal output, 2 for more verbose output and 3 for debug"));
+    }
+}

@@ -1,0 +1,484 @@
+//! The database, for the host and (through host calls) for plugins: one connection per
+//! invocation over sqlx (SQLite, PostgreSQL, MySQL/MariaDB), opened only when a command needs it.
+//!
+//! Plugins write SQL with `?` placeholders and `*PREFIX*` for the table prefix; this module
+//! substitutes the prefix, numbers placeholders for PostgreSQL, binds JSON values and returns
+//! rows as JSON objects.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde_json::{Map, Number, Value};
+use sqlx::mysql::{MySqlConnectOptions, MySqlConnection};
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteSynchronous};
+use sqlx::{AssertSqlSafe, Column, ConnectOptions, Connection, Executor, Row, TypeInfo, ValueRef};
+
+/// Where to connect.
+#[derive(Debug, Clone, Default)]
+pub struct DbParams {
+    /// `sqlite`, `pgsql`, `mysql`.
+    pub dbtype: String,
+    /// Database name (SQLite: file `<datadir>/<name>.db`).
+    pub name: String,
+    /// `host[:port]`.
+    pub host: String,
+    /// User.
+    pub user: String,
+    /// Password (never printed).
+    pub password: String,
+    /// Table prefix.
+    pub prefix: String,
+}
+
+enum Conn {
+    Sqlite(SqliteConnection),
+    Pg(PgConnection),
+    My(MySqlConnection),
+}
+
+/// An open database connection with its runtime.
+pub struct Db {
+    rt: tokio::runtime::Runtime,
+    conn: Conn,
+    /// Table prefix.
+    pub prefix: String,
+    /// `sqlite`, `pgsql` or `mysql`.
+    pub kind: String,
+    depth: usize,
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+fn split_host(host: &str, default_port: u16) -> (String, u16) {
+    match host.rsplit_once(':') {
+        Some((h, p)) if p.chars().all(|c| c.is_ascii_digit()) && !p.is_empty() => (
+            if h.is_empty() {
+                "localhost".into()
+            } else {
+                h.to_string()
+            },
+            p.parse().unwrap_or(default_port),
+        ),
+        _ => (
+            if host.is_empty() {
+                "localhost".into()
+            } else {
+                host.to_string()
+            },
+            default_port,
+        ),
+    }
+}
+
+/// The SQLite options every open uses (WAL, busy timeout so concurrent writers wait).
+pub fn sqlite_options(file: &Path, create: bool, wal: bool) -> SqliteConnectOptions {
+    SqliteConnectOptions::new()
+        .filename(file)
+        .create_if_missing(create)
+        .journal_mode(if wal {
+            SqliteJournalMode::Wal
+        } else {
+            SqliteJournalMode::Delete
+        })
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(Duration::from_secs(60))
+        .foreign_keys(false)
+        .disable_statement_logging()
+}
+
+impl Db {
+    /// Opens a SQLite file.
+    pub fn open_sqlite(file: &Path, prefix: &str, create: bool, wal: bool) -> Result<Self, String> {
+        let rt = runtime()?;
+        let opts = sqlite_options(file, create, wal);
+        let conn = rt
+            .block_on(opts.connect())
+            .map_err(|e| format!("Cannot open the SQLite database {}: {e}", file.display()))?;
+        Ok(Self {
+            rt,
+            conn: Conn::Sqlite(conn),
+            prefix: prefix.into(),
+            kind: "sqlite".into(),
+            depth: 0,
+        })
+    }
+
+    /// Opens a PostgreSQL or MySQL/MariaDB server connection.
+    pub fn open_server(p: &DbParams) -> Result<Self, String> {
+        let rt = runtime()?;
+        let conn = match p.dbtype.as_str() {
+            "pgsql" => {
+                let (host, port) = split_host(&p.host, 5432);
+                let opts = PgConnectOptions::new()
+                    .host(&host)
+                    .port(port)
+                    .username(&p.user)
+                    .password(&p.password)
+                    .database(&p.name)
+                    .disable_statement_logging();
+                Conn::Pg(
+                    rt.block_on(opts.connect())
+                        .map_err(|e| connect_error(&p.dbtype, &host, port, &e))?,
+                )
+            }
+            "mysql" => {
+                let (host, port) = split_host(&p.host, 3306);
+                let opts = MySqlConnectOptions::new()
+                    .host(&host)
+                    .port(port)
+                    .username(&p.user)
+                    .password(&p.password)
+                    .database(&p.name)
+                    .disable_statement_logging();
+                Conn::My(
+                    rt.block_on(opts.connect())
+                        .map_err(|e| connect_error(&p.dbtype, &host, port, &e))?,
+                )
+            }
+            other => return Err(format!("Unsupported database type \"{other}\".")),
+        };
+        Ok(Self {
+            rt,
+            conn,
+            prefix: p.prefix.clone(),
+            kind: p.dbtype.clone(),
+            depth: 0,
+        })
+    }
+
+    /// Substitutes the prefix and numbers placeholders as this database wants.
+    pub fn prepare_sql(&self, sql: &str) -> String {
+        let sql = sql.replace("*PREFIX*", &self.prefix);
+        if self.kind != "pgsql" {
+            return sql;
+        }
+        let mut out = String::with_capacity(sql.len() + 8);
+        let mut n = 0;
+        let mut quote: Option<char> = None;
+        for c in sql.chars() {
+            match (quote, c) {
+                (Some(q), c) if c == q => {
+                    quote = None;
+                    out.push(c);
+                }
+                (Some(_), c) => out.push(c),
+                (None, '\'' | '"') => {
+                    quote = Some(c);
+                    out.push(c);
+                }
+                (None, '?') => {
+                    n += 1;
+                    out.push_str(&format!("${n}"));
+                }
+                (None, c) => out.push(c),
+            }
+        }
+        out
+    }
+
+    /// Runs a query returning rows.
+    pub fn query(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+    ) -> Result<Vec<Map<String, Value>>, String> {
+        let sql = self.prepare_sql(sql);
+        let rt = &self.rt;
+        match &mut self.conn {
+            Conn::Sqlite(c) => {
+                let q = bind_all(sqlx::query(AssertSqlSafe(sql)), params);
+                let rows = rt.block_on(q.fetch_all(&mut *c)).map_err(db_error)?;
+                Ok(rows.iter().map(sqlite_row).collect())
+            }
+            Conn::Pg(c) => {
+                let q = bind_all(sqlx::query(AssertSqlSafe(sql)), params);
+                let rows = rt.block_on(q.fetch_all(&mut *c)).map_err(db_error)?;
+                Ok(rows.iter().map(pg_row).collect())
+            }
+            Conn::My(c) => {
+                let q = bind_all(sqlx::query(AssertSqlSafe(sql)), params);
+                let rows = rt.block_on(q.fetch_all(&mut *c)).map_err(db_error)?;
+                Ok(rows.iter().map(my_row).collect())
+            }
+        }
+    }
+
+    /// Runs a statement; returns rows affected.
+    pub fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, String> {
+        let sql = self.prepare_sql(sql);
+        let rt = &self.rt;
+        match &mut self.conn {
+            Conn::Sqlite(c) => rt
+                .block_on(bind_all(sqlx::query(AssertSqlSafe(sql)), params).execute(&mut *c))
+                .map(|r| r.rows_affected())
+                .map_err(db_error),
+            Conn::Pg(c) => rt
+                .block_on(bind_all(sqlx::query(AssertSqlSafe(sql)), params).execute(&mut *c))
+                .map(|r| r.rows_affected())
+                .map_err(db_error),
+            Conn::My(c) => rt
+                .block_on(bind_all(sqlx::query(AssertSqlSafe(sql)), params).execute(&mut *c))
+                .map(|r| r.rows_affected())
+                .map_err(db_error),
+        }
+    }
+
+    /// Runs raw SQL without parameters (DDL, several statements allowed on SQLite/MySQL).
+    pub fn execute_raw(&mut self, sql: &str) -> Result<(), String> {
+        let sql = self.prepare_sql(sql);
+        let rt = &self.rt;
+        match &mut self.conn {
+            Conn::Sqlite(c) => rt
+                .block_on(c.execute(AssertSqlSafe(sql)))
+                .map(|_| ())
+                .map_err(db_error),
+            Conn::Pg(c) => rt
+                .block_on(c.execute(AssertSqlSafe(sql)))
+                .map(|_| ())
+                .map_err(db_error),
+            Conn::My(c) => rt
+                .block_on(c.execute(AssertSqlSafe(sql)))
+                .map(|_| ())
+                .map_err(db_error),
+        }
+    }
+
+    /// Begins a transaction (`BEGIN IMMEDIATE` on SQLite: take the write lock up front, so
+    /// concurrent writers queue on the busy timeout instead of failing). Nested calls use
+    /// savepoints.
+    pub fn begin(&mut self) -> Result<(), String> {
+        let sql = match (self.depth, self.kind.as_str()) {
+            (0, "sqlite") => "BEGIN IMMEDIATE".to_string(),
+            (0, _) => "BEGIN".to_string(),
+            (d, _) => format!("SAVEPOINT occ_sp{d}"),
+        };
+        self.execute_raw(&sql)?;
+        self.depth += 1;
+        Ok(())
+    }
+
+    /// Commits (or releases the innermost savepoint).
+    pub fn commit(&mut self) -> Result<(), String> {
+        let sql = match self.depth {
+            0 => return Err("no transaction is open".into()),
+            1 => "COMMIT".to_string(),
+            d => format!("RELEASE SAVEPOINT occ_sp{}", d - 1),
+        };
+        self.depth -= 1;
+        self.execute_raw(&sql)
+    }
+
+    /// Rolls back (or to the innermost savepoint).
+    pub fn rollback(&mut self) -> Result<(), String> {
+        let sql = match self.depth {
+            0 => return Ok(()),
+            1 => "ROLLBACK".to_string(),
+            d => format!("ROLLBACK TO SAVEPOINT occ_sp{}", d - 1),
+        };
+        self.depth -= 1;
+        self.execute_raw(&sql)
+    }
+
+    /// Whether a transaction is open.
+    pub fn in_transaction(&self) -> bool {
+        self.depth > 0
+    }
+
+    /// Names of the tables with the prefix that exist.
+    pub fn prefixed_tables(&mut self) -> Result<Vec<String>, String> {
+        let like = format!("{}%", self.prefix.replace('_', "\\_"));
+        let sql = match self.kind.as_str() {
+            "sqlite" => "SELECT name AS t FROM sqlite_master WHERE type = 'table' AND name LIKE ? ESCAPE '\\'",
+            "pgsql" => "SELECT table_name::text AS t FROM information_schema.tables WHERE table_schema = current_schema() AND table_name LIKE ? ESCAPE '\\'",
+            _ => "SELECT CAST(table_name AS CHAR) AS t FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name LIKE ? ESCAPE '\\\\'",
+        };
+        let rows = self.query(sql, &[Value::String(like)])?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| r.get("t").and_then(Value::as_str).map(str::to_string))
+            .collect())
+    }
+
+    /// Closes the connection cleanly (SQLite checkpoints its WAL).
+    pub fn close(self) -> Result<(), String> {
+        let Db { rt, conn, .. } = self;
+        match conn {
+            Conn::Sqlite(c) => rt.block_on(c.close()).map_err(db_error),
+            Conn::Pg(c) => rt.block_on(c.close()).map_err(db_error),
+            Conn::My(c) => rt.block_on(c.close()).map_err(db_error),
+        }
+    }
+}
+
+fn connect_error(kind: &str, host: &str, port: u16, e: &sqlx::Error) -> String {
+    let what = if kind == "pgsql" {
+        "PostgreSQL"
+    } else {
+        "MySQL/MariaDB"
+    };
+    format!(
+        "Cannot connect to the {what} database at {host}:{port}: {}",
+        db_error(e)
+    )
+}
+
+fn db_error(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+macro_rules! binder {
+    ($db:ty) => {
+        impl BindJson for sqlx::query::Query<'_, $db, <$db as sqlx::Database>::Arguments> {
+            fn bind_json(self, v: &Value) -> Self {
+                match v {
+                    Value::Null => self.bind(None::<String>),
+                    Value::Bool(b) => self.bind(*b),
+                    Value::Number(n) => match n.as_i64() {
+                        Some(i) => self.bind(i),
+                        None => self.bind(n.as_f64().unwrap_or(0.0)),
+                    },
+                    Value::String(s) => self.bind(s.clone()),
+                    other => self.bind(other.to_string()),
+                }
+            }
+        }
+    };
+}
+
+trait BindJson {
+    fn bind_json(self, v: &Value) -> Self;
+}
+
+binder!(sqlx::Sqlite);
+binder!(sqlx::Postgres);
+binder!(sqlx::MySql);
+
+fn bind_all<Q: BindJson>(mut q: Q, params: &[Value]) -> Q {
+    for p in params {
+        q = q.bind_json(p);
+    }
+    q
+}
+
+fn num_f64(f: f64) -> Value {
+    Number::from_f64(f)
+        .map(Value::Number)
+        .unwrap_or(Value::Null)
+}
+
+fn sqlite_row(row: &sqlx::sqlite::SqliteRow) -> Map<String, Value> {
+    let mut m = Map::new();
+    for (i, col) in row.columns().iter().enumerate() {
+        let v = match row.try_get_raw(i) {
+            Ok(raw) if raw.is_null() => Value::Null,
+            Ok(raw) => match raw.type_info().name() {
+                "INTEGER" | "BOOLEAN" => row
+                    .try_get::<i64, _>(i)
+                    .map(Value::from)
+                    .unwrap_or(Value::Null),
+                "REAL" => row.try_get::<f64, _>(i).map(num_f64).unwrap_or(Value::Null),
+                "BLOB" => row
+                    .try_get::<Vec<u8>, _>(i)
+                    .map(|b| Value::String(String::from_utf8_lossy(&b).into_owned()))
+                    .unwrap_or(Value::Null),
+                _ => row
+                    .try_get::<String, _>(i)
+                    .map(Value::String)
+                    .unwrap_or(Value::Null),
+            },
+            Err(_) => Value::Null,
+        };
+        m.insert(col.name().to_string(), v);
+    }
+    m
+}
+
+fn pg_row(row: &sqlx::postgres::PgRow) -> Map<String, Value> {
+    let mut m = Map::new();
+    for (i, col) in row.columns().iter().enumerate() {
+        let v = match row.try_get_raw(i) {
+            Ok(raw) if raw.is_null() => Value::Null,
+            Ok(raw) => match raw.type_info().name() {
+                "INT8" => row
+                    .try_get::<i64, _>(i)
+                    .map(Value::from)
+                    .unwrap_or(Value::Null),
+                "INT4" => row
+                    .try_get::<i32, _>(i)
+                    .map(Value::from)
+                    .unwrap_or(Value::Null),
+                "INT2" => row
+                    .try_get::<i16, _>(i)
+                    .map(Value::from)
+                    .unwrap_or(Value::Null),
+                "FLOAT8" => row.try_get::<f64, _>(i).map(num_f64).unwrap_or(Value::Null),
+                "FLOAT4" => row
+                    .try_get::<f32, _>(i)
+                    .map(|f| num_f64(f as f64))
+                    .unwrap_or(Value::Null),
+                "BOOL" => row
+                    .try_get::<bool, _>(i)
+                    .map(Value::Bool)
+                    .unwrap_or(Value::Null),
+                "BYTEA" => row
+                    .try_get::<Vec<u8>, _>(i)
+                    .map(|b| Value::String(String::from_utf8_lossy(&b).into_owned()))
+                    .unwrap_or(Value::Null),
+                _ => row
+                    .try_get::<String, _>(i)
+                    .map(Value::String)
+                    .unwrap_or(Value::Null),
+            },
+            Err(_) => Value::Null,
+        };
+        m.insert(col.name().to_string(), v);
+    }
+    m
+}
+
+fn my_row(row: &sqlx::mysql::MySqlRow) -> Map<String, Value> {
+    let mut m = Map::new();
+    for (i, col) in row.columns().iter().enumerate() {
+        let v = match row.try_get_raw(i) {
+            Ok(raw) if raw.is_null() => Value::Null,
+            Ok(raw) => {
+                let t = raw.type_info().name().to_string();
+                if t.contains("INT") {
+                    row.try_get::<i64, _>(i)
+                        .map(Value::from)
+                        .or_else(|_| row.try_get::<u64, _>(i).map(Value::from))
+                        .unwrap_or(Value::Null)
+                } else if t == "DOUBLE" || t == "FLOAT" {
+                    row.try_get::<f64, _>(i).map(num_f64).unwrap_or(Value::Null)
+                } else if t == "BOOLEAN" {
+                    row.try_get::<bool, _>(i)
+                        .map(Value::Bool)
+                        .unwrap_or(Value::Null)
+                } else {
+                    row.try_get::<String, _>(i)
+                        .map(Value::String)
+                        .or_else(|_| {
+                            row.try_get::<Vec<u8>, _>(i)
+                                .map(|b| Value::String(String::from_utf8_lossy(&b).into_owned()))
+                        })
+                        .unwrap_or(Value::Null)
+                }
+            }
+            Err(_) => Value::Null,
+        };
+        m.insert(col.name().to_string(), v);
+    }
+    m
+}
+
+/// Parses a `SqliteConnectOptions` from a path (used by tests of the module).
+pub fn _sqlite_from_str(s: &str) -> Result<SqliteConnectOptions, String> {
+    SqliteConnectOptions::from_str(s).map_err(|e| e.to_string())
+}

@@ -1,0 +1,121 @@
+//! The index of plugin files: each file's manifest (or why it is unusable), keyed by path and
+//! validated by size and mtime, so an invocation only loads the plugin that runs its command.
+//! Stored as one JSON file in the user's cache directory; any problem with it just means the
+//! files are read again.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use occ_plugin_api::Manifest;
+use serde::{Deserialize, Serialize};
+
+/// What a file holds, as last seen.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Entry {
+    /// File size.
+    pub size: u64,
+    /// Modification time in nanoseconds.
+    pub mtime_ns: i128,
+    /// The manifest, when the file is a usable plugin.
+    pub manifest: Option<Manifest>,
+    /// Why it is not, otherwise.
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct File {
+    host: String,
+    entries: BTreeMap<PathBuf, Entry>,
+}
+
+/// The index, loaded once per invocation.
+pub struct Index {
+    path: Option<PathBuf>,
+    data: File,
+    dirty: bool,
+}
+
+fn cache_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("OCC_CACHE_DIR") {
+        return Some(PathBuf::from(d));
+    }
+    if let Some(d) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(d).join("occ"));
+    }
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(|h| PathBuf::from(h).join(".cache").join("occ"))
+}
+
+/// (size, mtime) of a file.
+pub fn stamp(path: &Path) -> Option<(u64, i128)> {
+    let m = fs::metadata(path).ok()?;
+    Some((
+        m.size(),
+        m.mtime() as i128 * 1_000_000_000 + m.mtime_nsec() as i128,
+    ))
+}
+
+impl Index {
+    /// Loads the index (an unreadable or foreign one counts as empty).
+    pub fn load() -> Self {
+        let path = cache_dir().map(|d| d.join("plugin-index-v1.json"));
+        let host = format!(
+            "{}+{}",
+            env!("CARGO_PKG_VERSION"),
+            occ_plugin_api::API_VERSION
+        );
+        let data = path
+            .as_ref()
+            .and_then(|p| fs::read(p).ok())
+            .and_then(|b| serde_json::from_slice::<File>(&b).ok())
+            .filter(|f| f.host == host)
+            .unwrap_or(File {
+                host,
+                entries: BTreeMap::new(),
+            });
+        Self {
+            path,
+            data,
+            dirty: false,
+        }
+    }
+
+    /// The entry for `path` if it is still current.
+    pub fn get(&self, path: &Path, stamp: (u64, i128)) -> Option<&Entry> {
+        self.data
+            .entries
+            .get(path)
+            .filter(|e| e.size == stamp.0 && e.mtime_ns == stamp.1)
+    }
+
+    /// Records what a file holds.
+    pub fn put(&mut self, path: &Path, entry: Entry) {
+        self.data.entries.insert(path.to_path_buf(), entry);
+        self.dirty = true;
+    }
+
+    /// Writes the index back if it changed (atomically; failures are ignored).
+    pub fn save(&mut self) {
+        let Some(path) = &self.path else { return };
+        if !self.dirty {
+            return;
+        }
+        // Drop entries whose files are gone.
+        self.data.entries.retain(|p, _| p.exists());
+        let Ok(text) = serde_json::to_vec(&self.data) else {
+            return;
+        };
+        let Some(dir) = path.parent() else { return };
+        if fs::create_dir_all(dir).is_err() {
+            return;
+        }
+        let tmp = dir.join(format!(".plugin-index.{}", std::process::id()));
+        if fs::write(&tmp, text).is_ok() && fs::rename(&tmp, path).is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        self.dirty = false;
+    }
+}

@@ -1,0 +1,309 @@
+//! The command table: plugin files read through the index, validated (API version, unique id,
+//! namespaces, name clashes) and loaded only when one of their commands runs. A bad plugin
+//! costs one warning line; every other command keeps working.
+
+use std::cell::OnceCell;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use abi_stable::library::{lib_header_from_path, LibraryError};
+use abi_stable::std_types::{RResult, RStr, RString};
+use occ_plugin_abi::{HostCtx, HostHandle, PluginMod_Ref};
+use occ_plugin_api::wire::{kind, Reply};
+use occ_plugin_api::{CommandSpec, Manifest};
+use serde_json::Value;
+
+use super::discover::{Candidate, Origin};
+use super::index::{self, Index};
+
+/// A usable plugin.
+pub struct Plugin {
+    /// Its file.
+    pub file: PathBuf,
+    /// What it declared.
+    pub manifest: Manifest,
+    module: OnceCell<Result<PluginMod_Ref, String>>,
+}
+
+/// A registered command and the plugin that provides it.
+#[derive(Clone)]
+pub struct Registered {
+    /// Its spec.
+    pub spec: CommandSpec,
+    /// Index into [`Registry::plugins`].
+    pub plugin: usize,
+}
+
+/// All plugins and commands of this invocation.
+#[derive(Default)]
+pub struct Registry {
+    /// Usable plugins, in precedence order.
+    pub plugins: Vec<Plugin>,
+    /// Commands, from plugins in precedence order.
+    pub commands: Vec<Registered>,
+    /// Files that could not be used, and why.
+    pub problems: Vec<(PathBuf, String)>,
+    owners: HashMap<String, usize>,
+}
+
+extern "C" fn no_host(_: HostCtx, _: RStr<'_>, _: RStr<'_>) -> RResult<RString, RString> {
+    RResult::RErr(RString::from("no host services while describing a plugin"))
+}
+
+/// A host handle that refuses every call.
+pub fn null_host() -> HostHandle {
+    HostHandle {
+        ctx: std::ptr::null(),
+        call: no_host,
+    }
+}
+
+fn short_error(e: &LibraryError) -> String {
+    match e {
+        LibraryError::OpenError { .. } => {
+            let text = e.to_string();
+            let line = text
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("")
+                .trim()
+                .to_string();
+            format!(
+                "not a loadable library ({})",
+                line.chars().take(160).collect::<String>()
+            )
+        }
+        LibraryError::GetSymbolError { .. } => {
+            "not an occ plugin (no abi_stable root module)".into()
+        }
+        LibraryError::AbiInstability(_) => {
+            "incompatible plugin ABI (abi_stable layout check failed)".into()
+        }
+        LibraryError::IncompatibleVersionNumber {
+            expected_version,
+            actual_version,
+            ..
+        } => {
+            format!("incompatible plugin ABI version {actual_version} (this host expects {expected_version})")
+        }
+        LibraryError::InvalidAbiHeader(_) => "incompatible abi_stable version".into(),
+        other => other
+            .to_string()
+            .lines()
+            .next()
+            .unwrap_or("unusable")
+            .chars()
+            .take(160)
+            .collect(),
+    }
+}
+
+/// dlopens a file and checks its root module's layout.
+pub fn load_module(path: &Path) -> Result<PluginMod_Ref, String> {
+    let header = lib_header_from_path(path).map_err(|e| short_error(&e))?;
+    header
+        .init_root_module::<PluginMod_Ref>()
+        .map_err(|e| short_error(&e))
+}
+
+/// Sends one request to a loaded module and decodes the reply.
+pub fn request(
+    module: PluginMod_Ref,
+    kind_name: &str,
+    payload: &str,
+    host: HostHandle,
+) -> Result<Reply, String> {
+    let handle = module.handle();
+    let out = handle(RStr::from_str(kind_name), RStr::from_str(payload), host);
+    serde_json::from_str::<Reply>(out.as_str())
+        .map_err(|e| format!("the plugin answered something unreadable: {e}"))
+}
+
+fn describe(path: &Path) -> Result<Manifest, String> {
+    let module = load_module(path)?;
+    match request(module, kind::MANIFEST, "{}", null_host())? {
+        Reply::Ok(v) => serde_json::from_value(v).map_err(|e| format!("unreadable manifest: {e}")),
+        Reply::Error { message, .. } => Err(format!("manifest failed: {message}")),
+        Reply::Panic(m) => Err(format!("panicked while describing itself: {m}")),
+    }
+}
+
+fn check_api(m: &Manifest) -> Result<(), String> {
+    let host = semver::Version::parse(occ_plugin_api::API_VERSION).map_err(|e| e.to_string())?;
+    let Ok(v) = semver::Version::parse(&m.api_version) else {
+        return Err(format!(
+            "declares an invalid plugin-api version \"{}\"",
+            m.api_version
+        ));
+    };
+    if v.major != host.major {
+        return Err(format!(
+            "built against plugin-api {v}; this host supports {}.x",
+            host.major
+        ));
+    }
+    if v.minor > host.minor {
+        return Err(format!(
+            "built against plugin-api {v}, newer than this host's {host}"
+        ));
+    }
+    if m.id.is_empty() {
+        return Err("declares no plugin id".into());
+    }
+    Ok(())
+}
+
+fn namespace_of(name: &str) -> &str {
+    name.rsplit_once(':').map(|(ns, _)| ns).unwrap_or("")
+}
+
+fn within(ns: &str, owned: &[String]) -> bool {
+    owned
+        .iter()
+        .any(|o| ns == o || (!o.is_empty() && ns.starts_with(&format!("{o}:"))))
+}
+
+impl Registry {
+    /// Reads each candidate (through the index) and registers what is valid.
+    pub fn add_candidates(&mut self, candidates: Vec<Candidate>, index: &mut Index) {
+        for c in candidates {
+            let Some(stamp) = index::stamp(&c.path) else {
+                continue;
+            };
+            let entry = match index.get(&c.path, stamp) {
+                Some(e) => e.clone(),
+                None => {
+                    let (manifest, error) = match describe(&c.path) {
+                        Ok(m) => (Some(m), None),
+                        Err(e) => (None, Some(e)),
+                    };
+                    let e = index::Entry {
+                        size: stamp.0,
+                        mtime_ns: stamp.1,
+                        manifest,
+                        error,
+                    };
+                    index.put(&c.path, e.clone());
+                    e
+                }
+            };
+            match (entry.manifest, entry.error) {
+                (Some(m), _) => self.register(c, m),
+                (None, Some(err)) => self.problems.push((c.path, err)),
+                (None, None) => self.problems.push((c.path, "unusable".into())),
+            }
+        }
+    }
+
+    fn register(&mut self, c: Candidate, m: Manifest) {
+        if let Err(e) = check_api(&m) {
+            self.problems.push((c.path, e));
+            return;
+        }
+        if let Some(other) = self.plugins.iter().find(|p| p.manifest.id == m.id) {
+            let msg = format!(
+                "duplicate plugin id \"{}\" (already provided by {})",
+                m.id,
+                other.file.display()
+            );
+            self.problems.push((c.path, msg));
+            return;
+        }
+        if let Origin::App(app) = &c.origin {
+            if m.id != *app {
+                let msg = format!("plugin id \"{}\" does not match its app \"{app}\"", m.id);
+                self.problems.push((c.path, msg));
+                return;
+            }
+        }
+        let idx = self.plugins.len();
+        let mut owned = Vec::new();
+        for ns in &m.namespaces {
+            match self.owners.get(ns) {
+                Some(&o) if o != idx => {
+                    let msg = format!(
+                        "namespace \"{ns}\" is already owned by plugin \"{}\" ({})",
+                        self.plugins[o].manifest.id,
+                        self.plugins[o].file.display()
+                    );
+                    self.problems.push((c.path.clone(), msg));
+                }
+                _ => {
+                    self.owners.insert(ns.clone(), idx);
+                    owned.push(ns.clone());
+                }
+            }
+        }
+        for spec in &m.commands {
+            let ns = namespace_of(&spec.name);
+            if !within(ns, &m.namespaces) {
+                let msg = format!(
+                    "command \"{}\" lies outside the plugin's namespaces ({})",
+                    spec.name,
+                    m.namespaces
+                        .iter()
+                        .map(|n| if n.is_empty() { "global" } else { n })
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                self.problems.push((c.path.clone(), msg));
+                continue;
+            }
+            if !within(ns, &owned) {
+                continue; // its namespace went to an earlier plugin (warned above)
+            }
+            let names = std::iter::once(&spec.name).chain(spec.aliases.iter());
+            let clash = names.clone().find_map(|n| {
+                self.commands
+                    .iter()
+                    .find(|r| r.spec.name == *n || r.spec.aliases.contains(n))
+                    .map(|r| (n.clone(), r.plugin))
+            });
+            if let Some((n, other)) = clash {
+                let msg = format!(
+                    "command \"{n}\" clashes with the one of plugin \"{}\"",
+                    self.plugins[other].manifest.id
+                );
+                self.problems.push((c.path.clone(), msg));
+                continue;
+            }
+            self.commands.push(Registered {
+                spec: spec.clone(),
+                plugin: idx,
+            });
+        }
+        self.plugins.push(Plugin {
+            file: c.path,
+            manifest: m,
+            module: OnceCell::new(),
+        });
+    }
+
+    /// The loaded module of a plugin (dlopened on first use).
+    pub fn module(&self, idx: usize) -> Result<PluginMod_Ref, String> {
+        let p = &self.plugins[idx];
+        p.module.get_or_init(|| load_module(&p.file)).clone()
+    }
+
+    /// Sends a request to a plugin; `Ok(value)` or `Err((message, exit code))`.
+    pub fn call(
+        &self,
+        idx: usize,
+        kind_name: &str,
+        payload: &Value,
+        host: HostHandle,
+    ) -> Result<Value, (String, i32)> {
+        let p = &self.plugins[idx];
+        let module = self
+            .module(idx)
+            .map_err(|e| (format!("plugin {}: {e}", p.file.display()), 1))?;
+        let body = payload.to_string();
+        match request(module, kind_name, &body, host)
+            .map_err(|e| (format!("plugin \"{}\": {e}", p.manifest.id), 1))?
+        {
+            Reply::Ok(v) => Ok(v),
+            Reply::Error { message, code } => Err((message, if code == 0 { 1 } else { code })),
+            Reply::Panic(m) => Err((format!("The plugin \"{}\" crashed: {m}", p.manifest.id), 1)),
+        }
+    }
+}

@@ -1,0 +1,254 @@
+//! The host, as a plugin sees it during one request: output, prompts, config, database, logs,
+//! events and services. Every method is a JSON call through the frozen [`crate::abi::HostHandle`].
+
+use abi_stable::std_types::{RResult, RStr};
+use serde::de::DeserializeOwned;
+use serde_json::{json, Map, Value};
+
+use crate::abi::HostHandle;
+use crate::export::Error;
+use crate::wire::{method, Env, InstallRequest, InstanceInfo};
+
+/// How a line is styled (Symfony's `<info>`, `<comment>`, `<error>` tags).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// Unstyled.
+    Plain,
+    /// Green.
+    Info,
+    /// Yellow.
+    Comment,
+    /// White on red.
+    Error,
+}
+
+impl Style {
+    fn name(self) -> &'static str {
+        match self {
+            Style::Plain => "plain",
+            Style::Info => "info",
+            Style::Comment => "comment",
+            Style::Error => "error",
+        }
+    }
+}
+
+/// The host services available to a plugin while it handles one request.
+pub struct Context {
+    host: HostHandle,
+    env: Env,
+}
+
+impl Context {
+    /// Wraps a host handle (done by [`crate::export_plugin!`]).
+    pub fn new(host: HostHandle, env: Env) -> Self {
+        Self { host, env }
+    }
+
+    /// Invocation facts: verbosity, interactivity.
+    pub fn env(&self) -> &Env {
+        &self.env
+    }
+
+    /// Calls a host method with a JSON payload and returns its JSON answer.
+    pub fn call(&self, method: &str, payload: Value) -> Result<Value, Error> {
+        let body = payload.to_string();
+        let reply = (self.host.call)(self.host.ctx, RStr::from_str(method), RStr::from_str(&body));
+        match reply {
+            RResult::ROk(s) => serde_json::from_str(s.as_str()).map_err(Error::from),
+            RResult::RErr(e) => Err(Error::new(e.as_str())),
+        }
+    }
+
+    fn call_as<T: DeserializeOwned>(&self, method: &str, payload: Value) -> Result<T, Error> {
+        serde_json::from_value(self.call(method, payload)?).map_err(Error::from)
+    }
+
+    fn write(&self, stream: &str, text: &str, style: Style, verbosity: i32) -> Result<(), Error> {
+        self.call(
+            method::OUTPUT_WRITE,
+            json!({"stream": stream, "text": text, "newline": true, "style": style.name(), "verbosity": verbosity}),
+        )
+        .map(|_| ())
+    }
+
+    /// Prints a result line on stdout (suppressed by `-q`).
+    pub fn line(&self, text: &str) -> Result<(), Error> {
+        self.write("out", text, Style::Plain, 0)
+    }
+
+    /// Prints a styled line on stdout.
+    pub fn styled(&self, style: Style, text: &str) -> Result<(), Error> {
+        self.write("out", text, style, 0)
+    }
+
+    /// Prints a line on stdout only at `-v` or more (1), `-vv` (2), `-vvv` (3).
+    pub fn verbose(&self, level: i32, text: &str) -> Result<(), Error> {
+        self.write("out", text, Style::Plain, level)
+    }
+
+    /// Prints a message line on stderr.
+    pub fn message(&self, text: &str) -> Result<(), Error> {
+        self.write("err", text, Style::Plain, 0)
+    }
+
+    /// Reports data; the host renders it per `--output` (plain list, json, json_pretty).
+    pub fn data(&self, value: Value) -> Result<(), Error> {
+        self.call(method::OUTPUT_DATA, json!({ "value": value }))
+            .map(|_| ())
+    }
+
+    /// Reports a table; plain output draws it, json outputs an array of row objects.
+    pub fn table(&self, headers: &[&str], rows: Vec<Vec<Value>>) -> Result<(), Error> {
+        self.call(
+            method::OUTPUT_TABLE,
+            json!({"headers": headers, "rows": rows}),
+        )
+        .map(|_| ())
+    }
+
+    /// Asks a question (`hidden` for passwords). Fails under `-n`.
+    pub fn prompt(&self, question: &str, hidden: bool) -> Result<String, Error> {
+        self.call_as(
+            method::PROMPT,
+            json!({"question": question, "hidden": hidden}),
+        )
+    }
+
+    /// Asks a yes/no question; under `-n` answers `default`.
+    pub fn confirm(&self, question: &str, default: bool) -> Result<bool, Error> {
+        self.call_as(
+            method::CONFIRM,
+            json!({"question": question, "default": default}),
+        )
+    }
+
+    /// A system config value (`config/config.json`), `None` when not set.
+    pub fn system_config(&self, key: &str) -> Result<Option<Value>, Error> {
+        let v = self.call(method::SYSTEM_CONFIG_GET, json!({ "key": key }))?;
+        Ok(if v.is_null() { None } else { Some(v) })
+    }
+
+    /// The whole system config.
+    pub fn system_config_all(&self) -> Result<Map<String, Value>, Error> {
+        self.call_as(method::SYSTEM_CONFIG_ALL, json!({}))
+    }
+
+    /// Sets and deletes system config keys in one atomic write.
+    pub fn update_system_config(
+        &self,
+        set: Map<String, Value>,
+        delete: &[&str],
+    ) -> Result<(), Error> {
+        self.call(
+            method::SYSTEM_CONFIG_UPDATE,
+            json!({"set": set, "delete": delete}),
+        )
+        .map(|_| ())
+    }
+
+    /// An app config value (`oc_appconfig`).
+    pub fn app_config(&self, app: &str, key: &str) -> Result<Option<String>, Error> {
+        self.call_as(method::APP_CONFIG_GET, json!({"app": app, "key": key}))
+    }
+
+    /// Sets (or with `None` deletes) an app config value.
+    pub fn set_app_config(&self, app: &str, key: &str, value: Option<&str>) -> Result<(), Error> {
+        self.call(
+            method::APP_CONFIG_SET,
+            json!({"app": app, "key": key, "value": value}),
+        )
+        .map(|_| ())
+    }
+
+    /// The database.
+    pub fn db(&self) -> Db<'_> {
+        Db { ctx: self }
+    }
+
+    /// Facts about the instance.
+    pub fn instance(&self) -> Result<InstanceInfo, Error> {
+        self.call_as(method::INSTANCE_INFO, json!({}))
+    }
+
+    /// Creates the database and every plugin's schema for a new install (not yet permanent).
+    pub fn install_begin(&self, req: &InstallRequest) -> Result<(), Error> {
+        self.call(method::INSTANCE_INSTALL_BEGIN, serde_json::to_value(req)?)
+            .map(|_| ())
+    }
+
+    /// Makes an install permanent: the database moves into place and the config is written.
+    pub fn install_finish(&self) -> Result<(), Error> {
+        self.call(method::INSTANCE_INSTALL_FINISH, json!({}))
+            .map(|_| ())
+    }
+
+    /// Writes a log record into the host's log.
+    pub fn log(&self, level: &str, message: &str) -> Result<(), Error> {
+        self.call(method::LOG, json!({"level": level, "message": message}))
+            .map(|_| ())
+    }
+
+    /// Emits an event to every plugin that subscribed to it.
+    pub fn emit(&self, name: &str, payload: Value) -> Result<(), Error> {
+        self.call(
+            method::EVENT_EMIT,
+            json!({"name": name, "payload": payload}),
+        )
+        .map(|_| ())
+    }
+
+    /// Calls a named service another plugin provides.
+    pub fn service(&self, name: &str, payload: Value) -> Result<Value, Error> {
+        self.call(
+            method::SERVICE_CALL,
+            json!({"name": name, "payload": payload}),
+        )
+    }
+}
+
+/// Database access through the host: parameters bound with `?`, `*PREFIX*` for the table prefix.
+pub struct Db<'a> {
+    ctx: &'a Context,
+}
+
+impl Db<'_> {
+    /// Runs a query and returns its rows as column -> value maps.
+    pub fn query(&self, sql: &str, params: &[Value]) -> Result<Vec<Map<String, Value>>, Error> {
+        self.ctx
+            .call_as(method::DB_QUERY, json!({"sql": sql, "params": params}))
+    }
+
+    /// Runs a statement and returns the number of rows it changed.
+    pub fn execute(&self, sql: &str, params: &[Value]) -> Result<u64, Error> {
+        self.ctx
+            .call_as(method::DB_EXECUTE, json!({"sql": sql, "params": params}))
+    }
+
+    /// Runs one statement for each parameter row in a single host call.
+    pub fn execute_many(&self, sql: &str, rows: &[Vec<Value>]) -> Result<u64, Error> {
+        self.ctx
+            .call_as(method::DB_EXECUTE_MANY, json!({"sql": sql, "rows": rows}))
+    }
+
+    /// `sqlite`, `pgsql` or `mysql`, and the table prefix.
+    pub fn info(&self) -> Result<Value, Error> {
+        self.ctx.call(method::DB_INFO, json!({}))
+    }
+
+    /// Runs `f` in a transaction: committed when it returns `Ok`, rolled back otherwise.
+    pub fn transaction<T>(&self, f: impl FnOnce(&Db<'_>) -> Result<T, Error>) -> Result<T, Error> {
+        self.ctx.call(method::DB_BEGIN, json!({}))?;
+        match f(self) {
+            Ok(v) => {
+                self.ctx.call(method::DB_COMMIT, json!({}))?;
+                Ok(v)
+            }
+            Err(e) => {
+                // The original error matters more than a failed rollback.
+                let _ = self.ctx.call(method::DB_ROLLBACK, json!({}));
+                Err(e)
+            }
+        }
+    }
+}

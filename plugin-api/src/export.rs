@@ -1,0 +1,328 @@
+//! The plugin side of the ABI: the traits a plugin implements, the request dispatcher with its
+//! panic barrier, and [`export_plugin!`](crate::export_plugin).
+
+use std::cell::RefCell;
+use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::Once;
+
+use abi_stable::std_types::{RStr, RString};
+use serde_json::{json, Value};
+
+use crate::abi::HostHandle;
+use crate::context::Context;
+use crate::input::Input;
+use crate::spec::{CommandSpec, Manifest, Migration, RepairSpec};
+use crate::wire::{kind, EventRequest, RepairRequest, Reply, RunRequest, ServiceRequest};
+
+/// A handled failure: a one-line message and an exit code.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Error {
+    /// The message printed on stderr.
+    pub message: String,
+    /// The exit code (1 by default, 2 for usage errors).
+    pub code: i32,
+}
+
+impl Error {
+    /// A failure with exit code 1.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            code: 1,
+        }
+    }
+    /// A usage error (exit code 2).
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            code: 2,
+        }
+    }
+    /// A failure with a specific exit code.
+    pub fn with_code(message: impl Into<String>, code: i32) -> Self {
+        Self {
+            message: message.into(),
+            code,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Self {
+        Error::new(format!("invalid data: {e}"))
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::new(e.to_string())
+    }
+}
+
+/// What a command returns: its exit code, or an error.
+pub type CmdResult = Result<i32, Error>;
+
+/// One command: its spec and how it runs.
+pub trait Command: Sync {
+    /// The command's definition.
+    fn spec(&self) -> CommandSpec;
+    /// Runs it with validated input.
+    fn run(&self, input: &Input, ctx: &mut Context) -> CmdResult;
+}
+
+/// One repair step for `maintenance:repair`.
+pub trait RepairStep: Sync {
+    /// Its id, name and cost.
+    fn spec(&self) -> RepairSpec;
+    /// Runs it, reporting progress with `ctx.line(...)`.
+    fn run(&self, ctx: &mut Context) -> Result<(), Error>;
+}
+
+/// A command provider. Implement it and export it with [`crate::export_plugin!`].
+pub trait Plugin: Sync {
+    /// Plugin id (unique among loaded plugins).
+    fn id(&self) -> &str;
+    /// The plugin's version.
+    fn version(&self) -> &str;
+    /// Namespaces the plugin owns; its commands must lie inside them.
+    fn namespaces(&self) -> Vec<String>;
+    /// The plugin's commands: the one registry list of the plugin.
+    fn commands(&self) -> &[&dyn Command];
+    /// Schema migrations it owns, in order.
+    fn migrations(&self) -> Vec<Migration> {
+        Vec::new()
+    }
+    /// Repair steps it provides, in order.
+    fn repair_steps(&self) -> &[&dyn RepairStep] {
+        &[]
+    }
+    /// Events it subscribes to.
+    fn events(&self) -> Vec<String> {
+        Vec::new()
+    }
+    /// Handles a subscribed event.
+    fn on_event(&self, _name: &str, _payload: &Value, _ctx: &mut Context) -> Result<(), Error> {
+        Ok(())
+    }
+    /// Named services it answers.
+    fn services(&self) -> Vec<String> {
+        Vec::new()
+    }
+    /// Answers a named service.
+    fn service(&self, name: &str, _payload: &Value, _ctx: &mut Context) -> Result<Value, Error> {
+        Err(Error::new(format!("unknown service {name}")))
+    }
+    /// The manifest the host reads (built from the above).
+    fn manifest(&self) -> Manifest {
+        Manifest {
+            id: self.id().into(),
+            version: self.version().into(),
+            api_version: crate::API_VERSION.into(),
+            namespaces: self.namespaces(),
+            commands: self.commands().iter().map(|c| c.spec()).collect(),
+            repair_steps: self.repair_steps().iter().map(|r| r.spec()).collect(),
+            events: self.events(),
+            services: self.services(),
+        }
+    }
+}
+
+thread_local! {
+    static PANIC_MESSAGE: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Keeps this library's default panic output quiet: the message is captured and handed back to
+/// the host, which prints one line. (Each cdylib has its own std, so this hook is the plugin's.)
+fn install_panic_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        panic::set_hook(Box::new(|info| {
+            let msg = if let Some(s) = info.payload().downcast_ref::<&str>() {
+                (*s).to_string()
+            } else if let Some(s) = info.payload().downcast_ref::<String>() {
+                s.clone()
+            } else {
+                "unknown panic".to_string()
+            };
+            let at = info
+                .location()
+                .map(|l| format!(" at {}:{}", l.file(), l.line()))
+                .unwrap_or_default();
+            PANIC_MESSAGE.with(|p| *p.borrow_mut() = Some(format!("{msg}{at}")));
+        }));
+    });
+}
+
+fn result_reply(r: Result<Value, Error>) -> Reply {
+    match r {
+        Ok(v) => Reply::Ok(v),
+        Err(e) => Reply::Error {
+            message: e.message,
+            code: e.code,
+        },
+    }
+}
+
+fn dispatch<P: Plugin + ?Sized>(
+    plugin: &P,
+    kind_name: &str,
+    payload: &str,
+    host: HostHandle,
+) -> Reply {
+    match kind_name {
+        kind::MANIFEST => {
+            result_reply(serde_json::to_value(plugin.manifest()).map_err(Error::from))
+        }
+        kind::MIGRATIONS => {
+            result_reply(serde_json::to_value(plugin.migrations()).map_err(Error::from))
+        }
+        kind::RUN => {
+            let req: RunRequest = match serde_json::from_str(payload) {
+                Ok(r) => r,
+                Err(e) => return result_reply(Err(e.into())),
+            };
+            let Some(cmd) = plugin
+                .commands()
+                .iter()
+                .find(|c| c.spec().name == req.command)
+            else {
+                return result_reply(Err(Error::new(format!("unknown command {}", req.command))));
+            };
+            let mut ctx = Context::new(host, req.env.clone());
+            crate::logbridge::with_bridge(host, &req.env.log_level, || {
+                result_reply(cmd.run(&req.input, &mut ctx).map(|code| json!(code)))
+            })
+        }
+        kind::REPAIR => {
+            let req: RepairRequest = match serde_json::from_str(payload) {
+                Ok(r) => r,
+                Err(e) => return result_reply(Err(e.into())),
+            };
+            let Some(step) = plugin.repair_steps().iter().find(|s| s.spec().id == req.id) else {
+                return result_reply(Err(Error::new(format!("unknown repair step {}", req.id))));
+            };
+            let mut ctx = Context::new(host, req.env.clone());
+            crate::logbridge::with_bridge(host, &req.env.log_level, || {
+                result_reply(step.run(&mut ctx).map(|_| Value::Null))
+            })
+        }
+        kind::EVENT => {
+            let req: EventRequest = match serde_json::from_str(payload) {
+                Ok(r) => r,
+                Err(e) => return result_reply(Err(e.into())),
+            };
+            let mut ctx = Context::new(host, req.env.clone());
+            crate::logbridge::with_bridge(host, &req.env.log_level, || {
+                result_reply(
+                    plugin
+                        .on_event(&req.name, &req.payload, &mut ctx)
+                        .map(|_| Value::Null),
+                )
+            })
+        }
+        kind::SERVICE => {
+            let req: ServiceRequest = match serde_json::from_str(payload) {
+                Ok(r) => r,
+                Err(e) => return result_reply(Err(e.into())),
+            };
+            let mut ctx = Context::new(host, req.env.clone());
+            crate::logbridge::with_bridge(host, &req.env.log_level, || {
+                result_reply(plugin.service(&req.name, &req.payload, &mut ctx))
+            })
+        }
+        other => result_reply(Err(Error::new(format!("unsupported request kind {other}")))),
+    }
+}
+
+/// Handles one host request with a panic barrier; used by [`crate::export_plugin!`].
+///
+/// A panic never crosses the ABI (that would abort the host): it becomes [`Reply::Panic`].
+pub fn handle_request<P: Plugin + ?Sized>(
+    plugin: &P,
+    kind_name: RStr<'_>,
+    payload: RStr<'_>,
+    host: HostHandle,
+) -> RString {
+    install_panic_hook();
+    let reply = panic::catch_unwind(AssertUnwindSafe(|| {
+        dispatch(plugin, kind_name.as_str(), payload.as_str(), host)
+    }))
+    .unwrap_or_else(|_| {
+        let msg = PANIC_MESSAGE
+            .with(|p| p.borrow_mut().take())
+            .unwrap_or_else(|| "unknown panic".into());
+        Reply::Panic(msg)
+    });
+    let text = serde_json::to_string(&reply).unwrap_or_else(|e| {
+        format!("{{\"error\":{{\"message\":\"unencodable reply: {e}\",\"code\":1}}}}")
+    });
+    RString::from(text)
+}
+
+/// Exports a [`Plugin`] value as this library's occ plugin root module.
+///
+/// ```ignore
+/// static PLUGIN: MyPlugin = MyPlugin;
+/// occ_plugin_api::export_plugin!(PLUGIN);
+/// ```
+#[macro_export]
+macro_rules! export_plugin {
+    ($plugin:expr) => {
+        fn __occ_plugin_root_module() -> $crate::abi::PluginMod_Ref {
+            use $crate::abi_reexport::prefix_type::PrefixTypeTrait;
+            $crate::abi::PluginMod {
+                handle: __occ_plugin_handle,
+            }
+            .leak_into_prefix()
+        }
+
+        // Panics never unwind out of here: `handle_request` catches them.
+        extern "C" fn __occ_plugin_handle(
+            kind: $crate::abi_reexport::std_types::RStr<'_>,
+            payload: $crate::abi_reexport::std_types::RStr<'_>,
+            host: $crate::abi::HostHandle,
+        ) -> $crate::abi_reexport::std_types::RString {
+            $crate::export::handle_request(&$plugin, kind, payload, host)
+        }
+
+        // What `#[abi_stable::export_root_module]` expands to, spelled with paths through this
+        // crate so a plugin needs no direct abi_stable dependency. The symbol name is checked
+        // against abi_stable's own constant by a unit test of occ-plugin-api.
+        #[export_name = "_1as_0lib_1header_0root_bmodule_bloader"]
+        pub static __OCC_PLUGIN_LIB_HEADER: $crate::abi_reexport::library::LibHeader = {
+            extern "C" fn erased() -> $crate::abi_reexport::library::RootModuleResult {
+                $crate::abi_reexport::library::__call_root_module_loader(__occ_plugin_root_module)
+            }
+            // SAFETY: `erased` returns the root module type named here.
+            unsafe {
+                $crate::abi_reexport::library::LibHeader::from_constructor::<
+                    $crate::abi::PluginMod_Ref,
+                >(erased, $crate::abi_reexport::library::CheckTypeLayout::Yes)
+            }
+        };
+    };
+}
+
+/// The symbol abi_stable looks up in a plugin library (its mangled root-module loader name);
+/// [`crate::export_plugin!`] exports it without needing `abi_stable` in the plugin's dependencies.
+pub const ROOT_MODULE_SYMBOL: &str = "_1as_0lib_1header_0root_bmodule_bloader";
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn symbol_name_matches_abi_stable() {
+        assert_eq!(
+            super::ROOT_MODULE_SYMBOL,
+            abi_stable::library::ROOT_MODULE_LOADER_NAME
+        );
+    }
+}

@@ -1,0 +1,106 @@
+//! Forwards the plugin's `tracing` events into the host's log.
+//!
+//! A cdylib has its own copy of `tracing`'s dispatcher, so its events would vanish. While the
+//! plugin handles a request, a small subscriber is installed that turns each event into a
+//! `log` call on the host.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use abi_stable::std_types::RStr;
+use serde_json::json;
+use tracing_core::field::{Field, Visit};
+use tracing_core::span::{Attributes, Id, Record};
+use tracing_core::{Event, Level, Metadata, Subscriber};
+
+use crate::abi::HostHandle;
+use crate::wire::method;
+
+struct Bridge {
+    host: HostHandle,
+    max: Level,
+    next_id: AtomicU64,
+}
+
+// SAFETY-free justification: the handle is only used on the thread that received it, during the
+// request; the host's ctx pointer outlives the request.
+unsafe impl Send for Bridge {}
+unsafe impl Sync for Bridge {}
+
+struct MessageVisitor(String);
+
+impl Visit for MessageVisitor {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            let _ = write!(self.0, "{value:?}");
+        } else {
+            let sep = if self.0.is_empty() { "" } else { " " };
+            let _ = write!(self.0, "{sep}{}={value:?}", field.name());
+        }
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            self.0.push_str(value);
+        } else {
+            self.record_debug(field, &value);
+        }
+    }
+}
+
+fn level_name(l: &Level) -> &'static str {
+    match *l {
+        Level::ERROR => "error",
+        Level::WARN => "warn",
+        Level::INFO => "info",
+        Level::DEBUG => "debug",
+        _ => "trace",
+    }
+}
+
+impl Subscriber for Bridge {
+    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
+        *metadata.level() <= self.max
+    }
+    fn new_span(&self, _span: &Attributes<'_>) -> Id {
+        Id::from_u64(self.next_id.fetch_add(1, Ordering::Relaxed).max(1))
+    }
+    fn record(&self, _span: &Id, _values: &Record<'_>) {}
+    fn record_follows_from(&self, _span: &Id, _follows: &Id) {}
+    fn event(&self, event: &Event<'_>) {
+        let mut v = MessageVisitor(String::new());
+        event.record(&mut v);
+        let body = json!({
+            "level": level_name(event.metadata().level()),
+            "message": v.0,
+            "target": event.metadata().target(),
+        })
+        .to_string();
+        let _ = (self.host.call)(
+            self.host.ctx,
+            RStr::from_str(method::LOG),
+            RStr::from_str(&body),
+        );
+    }
+    fn enter(&self, _span: &Id) {}
+    fn exit(&self, _span: &Id) {}
+}
+
+fn parse_level(s: &str) -> Level {
+    match s {
+        "error" => Level::ERROR,
+        "info" => Level::INFO,
+        "debug" => Level::DEBUG,
+        "trace" => Level::TRACE,
+        _ => Level::WARN,
+    }
+}
+
+/// Runs `f` with the plugin's `tracing` events forwarded to the host.
+pub fn with_bridge<T>(host: HostHandle, max_level: &str, f: impl FnOnce() -> T) -> T {
+    let bridge = Bridge {
+        host,
+        max: parse_level(max_level),
+        next_id: AtomicU64::new(1),
+    };
+    tracing::subscriber::with_default(bridge, f)
+}

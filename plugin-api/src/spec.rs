@@ -1,0 +1,283 @@
+//! Declarative data a plugin hands the host: its manifest, command specs, migrations, repair steps.
+//!
+//! All of it is serialized as JSON with `#[serde(default)]`, so fields added in a later 1.y are
+//! simply absent (and defaulted) when an older plugin describes itself, and ignored by an older host.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// What a plugin is: identity, the API it was built on, what it owns and offers.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Manifest {
+    /// Unique plugin id, such as `core` or an app id.
+    pub id: String,
+    /// The plugin's own version.
+    pub version: String,
+    /// The plugin-api version it was built against (filled in by [`crate::export_plugin!`]).
+    pub api_version: String,
+    /// Command namespaces the plugin owns (`user`, `files`, ...); `""` is the global namespace.
+    pub namespaces: Vec<String>,
+    /// The commands it provides.
+    pub commands: Vec<CommandSpec>,
+    /// Repair steps it provides, in the order they run.
+    pub repair_steps: Vec<RepairSpec>,
+    /// Events it wants delivered (`user.deleted`, ...).
+    pub events: Vec<String>,
+    /// Named services other plugins may call through the host (`user.count`, ...).
+    pub services: Vec<String>,
+}
+
+/// An instance state a command may run in. The host enforces the declaration.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    /// Before `maintenance:install`.
+    NotInstalled,
+    /// Installed, up to date, not in maintenance mode.
+    Installed,
+    /// Installed and in maintenance mode.
+    Maintenance,
+    /// Installed but the code is newer than the database: an upgrade is pending.
+    UpgradePending,
+    /// A state this host does not know (sent by a newer plugin); never matches.
+    #[serde(other)]
+    Unknown,
+}
+
+/// How an option takes a value.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ValueMode {
+    /// A flag: `--on`.
+    #[default]
+    None,
+    /// `--name=VALUE` is mandatory once the option is given.
+    Required,
+    /// `--name[=VALUE]`.
+    Optional,
+}
+
+/// One positional argument of a command.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Arg {
+    /// Name, as shown in help (`uid`).
+    pub name: String,
+    /// One-line description.
+    pub description: String,
+    /// Whether it must be given.
+    pub required: bool,
+    /// Whether it takes all remaining words (only the last argument may).
+    pub multiple: bool,
+    /// Default when not given.
+    pub default: Option<Value>,
+}
+
+impl Arg {
+    /// A required argument.
+    pub fn required(name: &str, description: &str) -> Self {
+        Self {
+            name: name.into(),
+            description: description.into(),
+            required: true,
+            ..Self::default()
+        }
+    }
+    /// An optional argument.
+    pub fn optional(name: &str, description: &str) -> Self {
+        Self {
+            name: name.into(),
+            description: description.into(),
+            ..Self::default()
+        }
+    }
+    /// Takes every remaining word.
+    pub fn multiple(mut self) -> Self {
+        self.multiple = true;
+        self
+    }
+    /// Sets the default value.
+    pub fn default_value(mut self, v: impl Into<Value>) -> Self {
+        self.default = Some(v.into());
+        self
+    }
+}
+
+/// One option of a command.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Opt {
+    /// Long name without dashes (`display-name`).
+    pub name: String,
+    /// Short name without the dash (`g`), if any.
+    pub short: Option<String>,
+    /// One-line description.
+    pub description: String,
+    /// Whether and how it takes a value.
+    pub value: ValueMode,
+    /// Whether it may be given several times (values collected in an array).
+    pub multiple: bool,
+    /// Default when not given.
+    pub default: Option<Value>,
+}
+
+impl Opt {
+    /// A flag (`--on`).
+    pub fn flag(name: &str, description: &str) -> Self {
+        Self {
+            name: name.into(),
+            description: description.into(),
+            ..Self::default()
+        }
+    }
+    /// An option with a mandatory value (`--path=PATH`).
+    pub fn value(name: &str, description: &str) -> Self {
+        Self {
+            name: name.into(),
+            description: description.into(),
+            value: ValueMode::Required,
+            ..Self::default()
+        }
+    }
+    /// An option whose value may be omitted (`--display-name[=DISPLAY-NAME]`).
+    pub fn optional_value(name: &str, description: &str) -> Self {
+        Self {
+            name: name.into(),
+            description: description.into(),
+            value: ValueMode::Optional,
+            ..Self::default()
+        }
+    }
+    /// The standard `--output[=OUTPUT]` option of commands that report data.
+    pub fn output_format() -> Self {
+        Self::optional_value(
+            "output",
+            "The output format to use (plain, json or json_pretty).",
+        )
+        .default_value("plain")
+    }
+    /// Sets the short name.
+    pub fn short(mut self, s: &str) -> Self {
+        self.short = Some(s.into());
+        self
+    }
+    /// May be repeated.
+    pub fn multiple(mut self) -> Self {
+        self.multiple = true;
+        self
+    }
+    /// Sets the default value.
+    pub fn default_value(mut self, v: impl Into<Value>) -> Self {
+        self.default = Some(v.into());
+        self
+    }
+}
+
+/// A command: its name, texts, input definition and the instance states it runs in.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct CommandSpec {
+    /// Full name, `namespace:name` (or a bare name in the global namespace).
+    pub name: String,
+    /// One-line description shown by `list`.
+    pub description: String,
+    /// Longer help shown by `help <command>`; empty means the description.
+    pub help: String,
+    /// Positional arguments, in order.
+    pub arguments: Vec<Arg>,
+    /// Options.
+    pub options: Vec<Opt>,
+    /// States it may run in; empty means installed and maintenance.
+    pub states: Vec<State>,
+    /// Hidden from `list` (still runnable).
+    pub hidden: bool,
+    /// Other names the command answers to (since 1.1).
+    pub aliases: Vec<String>,
+}
+
+impl CommandSpec {
+    /// A command with a name and description that runs on an installed instance.
+    pub fn new(name: &str, description: &str) -> Self {
+        Self {
+            name: name.into(),
+            description: description.into(),
+            ..Self::default()
+        }
+    }
+    /// Sets the help text.
+    pub fn help(mut self, help: &str) -> Self {
+        self.help = help.into();
+        self
+    }
+    /// Adds an argument.
+    pub fn arg(mut self, a: Arg) -> Self {
+        self.arguments.push(a);
+        self
+    }
+    /// Adds an option.
+    pub fn opt(mut self, o: Opt) -> Self {
+        self.options.push(o);
+        self
+    }
+    /// Declares the states the command runs in.
+    pub fn states(mut self, states: &[State]) -> Self {
+        self.states = states.to_vec();
+        self
+    }
+    /// Adds an alias (since 1.1).
+    pub fn alias(mut self, alias: &str) -> Self {
+        self.aliases.push(alias.into());
+        self
+    }
+    /// The states the command runs in, with the default applied.
+    pub fn effective_states(&self) -> Vec<State> {
+        if self.states.is_empty() {
+            vec![State::Installed, State::Maintenance]
+        } else {
+            self.states.clone()
+        }
+    }
+}
+
+/// One repair step a plugin offers to `maintenance:repair`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct RepairSpec {
+    /// Stable id used to run it.
+    pub id: String,
+    /// Name printed as ` - Step: <name>`.
+    pub name: String,
+    /// Only run with `--include-expensive`.
+    pub expensive: bool,
+}
+
+/// One schema migration a plugin owns. Never edit one that has run: add a new one.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Migration {
+    /// Unique, ordered id within the plugin (`001_users`).
+    pub id: String,
+    /// What it does.
+    pub description: String,
+    /// Statements for SQLite; `*PREFIX*` stands for the table prefix.
+    pub sqlite: Vec<String>,
+    /// Statements for PostgreSQL.
+    pub pgsql: Vec<String>,
+    /// Statements for MySQL/MariaDB.
+    pub mysql: Vec<String>,
+}
+
+impl Migration {
+    /// A migration with the same statements for every database.
+    pub fn portable(id: &str, description: &str, statements: &[&str]) -> Self {
+        let s: Vec<String> = statements.iter().map(|s| s.to_string()).collect();
+        Self {
+            id: id.into(),
+            description: description.into(),
+            sqlite: s.clone(),
+            pgsql: s.clone(),
+            mysql: s,
+        }
+    }
+}
