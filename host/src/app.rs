@@ -104,13 +104,7 @@ pub fn run(args: Vec<String>) -> i32 {
         .or_else(|| std::env::current_dir().ok())
         .unwrap_or_else(|| PathBuf::from("."));
     let root = std::fs::canonicalize(&root).unwrap_or(root);
-    let instance = match Instance::open(&root) {
-        Ok(i) => i,
-        Err(e) => {
-            shell.error_line(&e);
-            return 1;
-        }
-    };
+    let instance = Instance::open(&root);
     if let Err(msg) = owner::check(&instance.config.path) {
         // Several lines, shown even under -q: the command did not run.
         for l in msg.lines() {
@@ -251,6 +245,13 @@ fn dispatch(host: &Host, args: &[String], state: State) -> i32 {
     let Some(cmd) = available.iter().find(|c| c.spec.name == resolved).cloned() else {
         return 1;
     };
+    // An unreadable config: nothing may act on the instance; `check` reports it.
+    if let Some(e) = &host.instance.borrow().config_error {
+        if !matches!(cmd.spec.name.as_str(), "check" | "help" | "list") {
+            host.shell.borrow_mut().error_line(e);
+            return 1;
+        }
+    }
 
     // `occ <command> --help` shows that command's help.
     if help_flag && typed.is_some() {

@@ -270,6 +270,7 @@ impl Host {
                     installed: inst.installed(),
                     maintenance: inst.maintenance(),
                     needs_upgrade: inst.needs_upgrade(),
+                    config_error: inst.config_error.clone(),
                 };
                 serde_json::to_value(info).map_err(|e| e.to_string())
             }

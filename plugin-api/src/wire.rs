@@ -178,6 +178,8 @@ pub struct InstanceInfo {
     pub maintenance: bool,
     /// Whether an upgrade is pending.
     pub needs_upgrade: bool,
+    /// Why `config/config.json` could not be read, if it could not (since 1.1).
+    pub config_error: Option<String>,
 }
 
 /// Payload of [`method::INSTANCE_INSTALL_BEGIN`]. The password is only ever carried here.

@@ -45,6 +45,15 @@ impl Config {
         }
     }
 
+    /// An empty stand-in for a config file that exists but cannot be read.
+    pub fn unreadable(root: &Path) -> Self {
+        Self {
+            path: root.join("config").join("config.json"),
+            exists: true,
+            values: Map::new(),
+        }
+    }
+
     /// A value.
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.values.get(key)

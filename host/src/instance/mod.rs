@@ -34,15 +34,25 @@ pub struct Instance {
     pub root: PathBuf,
     /// System config.
     pub config: Config,
+    /// Why the config could not be read (then only `check`, `help` and `list` run).
+    pub config_error: Option<String>,
 }
 
 impl Instance {
     /// Opens the instance at `root` (reads the config if there is one).
-    pub fn open(root: &Path) -> Result<Self, String> {
-        Ok(Self {
-            root: root.to_path_buf(),
-            config: Config::load(root)?,
-        })
+    pub fn open(root: &Path) -> Self {
+        match Config::load(root) {
+            Ok(config) => Self {
+                root: root.to_path_buf(),
+                config,
+                config_error: None,
+            },
+            Err(e) => Self {
+                root: root.to_path_buf(),
+                config: Config::unreadable(root),
+                config_error: Some(e),
+            },
+        }
     }
 
     /// Whether `installed` is true.

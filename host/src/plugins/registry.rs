@@ -61,16 +61,19 @@ pub fn null_host() -> HostHandle {
 fn short_error(e: &LibraryError) -> String {
     match e {
         LibraryError::OpenError { .. } => {
+            // The loader's own reason is the last line ("<path>: invalid ELF header"); the
+            // path is already in the warning.
             let text = e.to_string();
-            let line = text
+            let last = text
                 .lines()
+                .rev()
                 .find(|l| !l.trim().is_empty())
                 .unwrap_or("")
-                .trim()
-                .to_string();
+                .trim();
+            let reason = last.rsplit_once(": ").map(|(_, r)| r).unwrap_or(last);
             format!(
                 "not a loadable library ({})",
-                line.chars().take(160).collect::<String>()
+                reason.chars().take(160).collect::<String>()
             )
         }
         LibraryError::GetSymbolError { .. } => {

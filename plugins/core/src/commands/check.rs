@@ -33,8 +33,8 @@ impl Command for Check {
         let i = ctx.instance()?;
         let mut problems: Vec<String> = Vec::new();
         let config = Path::new(&i.config_file);
-        if config.exists() && fs::read(config).is_err() {
-            problems.push(format!("Cannot read the config file {}", config.display()));
+        if let Some(e) = &i.config_error {
+            problems.push(e.clone());
         }
         if let Some(dir) = config.parent() {
             if dir.exists() && !writable_dir(dir) {

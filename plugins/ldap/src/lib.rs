@@ -1,0 +1,47 @@
+//! The `ldap` plugin: owns the `ldap` namespace and the LDAP user and group mapping tables.
+//! Its commands (`ldap:show-config`, `ldap:search`, ...) come with the LDAP work.
+
+use occ_plugin_api::prelude::*;
+
+/// The plugin.
+pub struct Ldap;
+
+impl Plugin for Ldap {
+    fn id(&self) -> &str {
+        "ldap"
+    }
+    fn version(&self) -> &str {
+        env!("CARGO_PKG_VERSION")
+    }
+    fn namespaces(&self) -> Vec<String> {
+        vec!["ldap".into()]
+    }
+    fn commands(&self) -> &[&dyn Command] {
+        &[]
+    }
+    fn migrations(&self) -> Vec<Migration> {
+        let mut list = Vec::new();
+        for (table, index) in [
+            ("ldap_user_mapping", "ldap_dn_users"),
+            ("ldap_group_mapping", "ldap_dn_groups"),
+        ] {
+            list.push(format!(
+                "CREATE TABLE *PREFIX*{table} (owncloud_name VARCHAR(255) NOT NULL, ldap_dn VARCHAR(255) NOT NULL, directory_uuid VARCHAR(255) NOT NULL, PRIMARY KEY(owncloud_name))"
+            ));
+            list.push(format!(
+                "CREATE UNIQUE INDEX *PREFIX*{index} ON *PREFIX*{table} (ldap_dn)"
+            ));
+        }
+        let refs: Vec<&str> = list.iter().map(String::as_str).collect();
+        vec![Migration::portable(
+            "20261128000001",
+            "LDAP user and group mappings",
+            &refs,
+        )]
+    }
+}
+
+/// The exported instance.
+pub static LDAP: Ldap = Ldap;
+
+occ_plugin_api::export_plugin!(LDAP);

@@ -1,0 +1,286 @@
+//! Shared helpers of the integration tests: build paths, throwaway instances, running the real
+//! `occ` binary, copying plugin files into plugin directories, reading the SQLite database.
+//!
+//! The tests need `cargo build --workspace` first (the README's test command does it), so the
+//! binary and every plugin and fixture library exist in the target directory.
+
+use std::ffi::OsStr;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde_json::{Map, Value};
+use sqlx::{Column, Connection, Row, TypeInfo, ValueRef};
+
+/// The target directory holding `occ` and the plugin libraries (`target/debug`).
+pub fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/debug/deps/<test> -> target/debug
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("target dir")
+        .to_path_buf()
+}
+
+/// The `occ` binary.
+pub fn occ_bin() -> PathBuf {
+    let p = target_dir().join("occ");
+    assert!(
+        p.exists(),
+        "{} is missing: run `cargo build --workspace` first",
+        p.display()
+    );
+    p
+}
+
+/// A library built by the workspace (`occ_example_hello` -> `target/debug/libocc_example_hello.so`).
+pub fn lib(name: &str) -> PathBuf {
+    let p = target_dir().join(format!("lib{name}.so"));
+    assert!(
+        p.exists(),
+        "{} is missing: run `cargo build --workspace` first",
+        p.display()
+    );
+    p
+}
+
+/// What one run printed and returned.
+#[derive(Debug, Clone)]
+pub struct Out {
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+    /// Exit code (-1 when killed by a signal).
+    pub code: i32,
+}
+
+/// A throwaway instance root with its own plugin index cache.
+pub struct Instance {
+    /// The root directory.
+    pub dir: tempfile::TempDir,
+    cache: tempfile::TempDir,
+    /// Extra environment for every run.
+    pub env: Vec<(String, String)>,
+}
+
+impl Default for Instance {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Instance {
+    /// An empty root (not installed).
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+            cache: tempfile::tempdir().unwrap(),
+            env: Vec::new(),
+        }
+    }
+
+    /// The root path.
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// `<root>/config/config.json`.
+    pub fn config_path(&self) -> PathBuf {
+        self.root().join("config").join("config.json")
+    }
+
+    /// The parsed config.
+    pub fn config(&self) -> Map<String, Value> {
+        serde_json::from_slice(&std::fs::read(self.config_path()).unwrap()).unwrap()
+    }
+
+    /// Sets an environment variable for every later run.
+    pub fn set_env(&mut self, k: &str, v: impl AsRef<OsStr>) {
+        self.env.retain(|(key, _)| key != k);
+        self.env
+            .push((k.into(), v.as_ref().to_string_lossy().into_owned()));
+    }
+
+    /// The command, ready to run in the root with a clean environment.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(occ_bin());
+        c.args(args).current_dir(self.root());
+        for k in [
+            "OCC_PLUGIN_PATH",
+            "OCC_ROOT",
+            "OCC_CACHE_DIR",
+            "COLUMNS",
+            "NO_COLOR",
+            "SHELL",
+            "OC_PASS",
+        ] {
+            c.env_remove(k);
+        }
+        c.env("OCC_CACHE_DIR", self.cache.path());
+        for (k, v) in &self.env {
+            c.env(k, v);
+        }
+        c
+    }
+
+    /// Runs occ with `args`, stdin closed.
+    pub fn run(&self, args: &[&str]) -> Out {
+        self.run_stdin(args, None)
+    }
+
+    /// Runs occ with `args`, feeding `stdin`.
+    pub fn run_stdin(&self, args: &[&str], stdin: Option<&str>) -> Out {
+        let mut c = self.command(args);
+        c.stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+        let mut child = c.spawn().expect("spawn occ");
+        if let Some(text) = stdin {
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
+        }
+        let o = child.wait_with_output().unwrap();
+        Out {
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+            code: o.status.code().unwrap_or(-1),
+        }
+    }
+
+    /// Installs on SQLite with admin/secret-pass; panics if that fails.
+    pub fn install(&self) -> Out {
+        let o = self.run(&[
+            "maintenance:install",
+            "--admin-user=admin",
+            "--admin-pass=secret-pass",
+            "-n",
+        ]);
+        assert_eq!(o.code, 0, "install failed: {o:?}");
+        o
+    }
+
+    /// An installed instance.
+    pub fn installed() -> Self {
+        let i = Self::new();
+        i.install();
+        i
+    }
+
+    /// The SQLite database file of an installed instance.
+    pub fn db_path(&self) -> PathBuf {
+        self.root().join("data").join("owncloud.db")
+    }
+
+    /// Rows of a query on the instance's SQLite database.
+    pub fn query(&self, sql: &str) -> Vec<Map<String, Value>> {
+        query_sqlite(&self.db_path(), sql)
+    }
+
+    /// Runs a statement on the instance's SQLite database.
+    pub fn exec(&self, sql: &str) {
+        exec_sqlite(&self.db_path(), sql)
+    }
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Rows of a query on a SQLite file, as JSON objects.
+pub fn query_sqlite(path: &Path, sql: &str) -> Vec<Map<String, Value>> {
+    rt().block_on(async {
+        let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap();
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+            .fetch_all(&mut c)
+            .await
+            .unwrap();
+        rows.iter()
+            .map(|r| {
+                let mut m = Map::new();
+                for (i, col) in r.columns().iter().enumerate() {
+                    let raw = r.try_get_raw(i).unwrap();
+                    let v = if raw.is_null() {
+                        Value::Null
+                    } else {
+                        match raw.type_info().name() {
+                            "INTEGER" => Value::from(r.get::<i64, _>(i)),
+                            "REAL" => Value::from(r.get::<f64, _>(i)),
+                            _ => Value::String(r.get::<String, _>(i)),
+                        }
+                    };
+                    m.insert(col.name().to_string(), v);
+                }
+                m
+            })
+            .collect()
+    })
+}
+
+/// Runs a statement on a SQLite file.
+pub fn exec_sqlite(path: &Path, sql: &str) {
+    rt().block_on(async {
+        let mut c =
+            sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=rwc", path.display()))
+                .await
+                .unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+            .execute(&mut c)
+            .await
+            .unwrap();
+    })
+}
+
+/// Names of the tables in a SQLite file.
+pub fn tables(path: &Path) -> Vec<String> {
+    query_sqlite(path, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .iter()
+        .map(|r| r["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A plugin directory holding copies of the given workspace libraries.
+pub fn plugin_dir(libs: &[&str]) -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    for l in libs {
+        std::fs::copy(lib(l), d.path().join(format!("lib{l}.so"))).unwrap();
+    }
+    d
+}
+
+/// The global options block every `list` and `help` shows.
+pub const GLOBAL_OPTIONS: &str = "  -h, --help            Display help for the given command. When no command is given display help for the list command
+  -q, --quiet           Do not output any message
+  -V, --version         Display this application version
+      --ansi|--no-ansi  Force (or disable --no-ansi) ANSI output
+  -n, --no-interaction  Do not ask any interactive question
+      --no-warnings     Skip global warnings, show command output only
+      --root=ROOT       The instance root directory (default: $OCC_ROOT, else the current directory)
+  -v|vv|vvv, --verbose  Increase the verbosity of messages: 1 for normal output, 2 for more verbose output and 3 for debug";
+
+/// Symfony's error block around `lines` (each padded to the longest, two spaces each side).
+pub fn error_block(lines: &[&str]) -> String {
+    let len = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0) + 4;
+    let mut s = format!("\n{}\n", " ".repeat(len));
+    for l in lines {
+        s.push_str(&format!(
+            "  {l}{}  \n",
+            " ".repeat(len - 4 - l.chars().count())
+        ));
+    }
+    s.push_str(&format!("{}\n\n", " ".repeat(len)));
+    s
+}

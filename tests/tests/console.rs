@@ -1,0 +1,358 @@
+//! The console as Symfony/ownCloud users know it: list, help, version, name resolution and
+//! its errors, option parsing errors, verbosity, quiet, ANSI, completion.
+
+use occ_tests::{error_block, plugin_dir, Instance, GLOBAL_OPTIONS};
+use serde::Deserialize;
+
+fn version() -> String {
+    // The host's version, as `occ -V` prints it.
+    let o = Instance::new().run(&["-V"]);
+    o.stdout
+        .lines()
+        .last()
+        .unwrap()
+        .trim_start_matches("occ ")
+        .to_string()
+}
+
+#[test]
+fn no_arguments_before_install_lists_the_install_time_subset() {
+    let i = Instance::new();
+    let o = i.run(&[]);
+    let v = version();
+    let expected = format!(
+        "occ is not installed - only a limited number of commands are available
+occ {v}
+
+Usage:
+  command [options] [arguments]
+
+Options:
+{GLOBAL_OPTIONS}
+
+Available commands:
+  check                Check the server environment's dependencies.
+  completion           Dump the shell completion script
+  help                 Display help for a command
+  list                 List commands
+  status               Show status information.
+ maintenance
+  maintenance:install  Install occ.
+"
+    );
+    assert_eq!(o.stdout, expected);
+    assert_eq!(o.stderr, "");
+    assert_eq!(o.code, 0);
+    assert_eq!(i.run(&["list"]).stdout, expected);
+}
+
+#[test]
+fn version_before_and_after_install() {
+    let i = Instance::new();
+    let v = version();
+    let o = i.run(&["-V"]);
+    assert_eq!(
+        o.stdout,
+        format!(
+            "occ is not installed - only a limited number of commands are available\nocc {v}\n"
+        )
+    );
+    i.install();
+    for flag in ["-V", "--version"] {
+        let o = i.run(&[flag]);
+        assert_eq!(
+            (o.stdout.as_str(), o.code),
+            (format!("occ {v}\n").as_str(), 0)
+        );
+    }
+}
+
+#[test]
+fn list_after_install_and_by_namespace() {
+    let i = Instance::installed();
+    let o = i.run(&["list"]);
+    assert_eq!(o.code, 0);
+    assert!(o.stdout.contains("\nAvailable commands:\n  check                   Check the server environment's dependencies.\n"), "{}", o.stdout);
+    assert!(o.stdout.contains("\n maintenance\n  maintenance:mode        Set maintenance mode.\n  maintenance:singleuser  Set single user mode.\n"));
+    assert!(
+        !o.stdout.contains("maintenance:install"),
+        "install is only there before install"
+    );
+    assert!(!o.stdout.contains("not installed"));
+    let o = i.run(&["list", "maintenance"]);
+    assert!(o.stdout.ends_with(
+        "Available commands for the \"maintenance\" namespace:\n  maintenance:mode        Set maintenance mode.\n  maintenance:singleuser  Set single user mode.\n"
+    ));
+    let o = i.run(&["list", "nope"]);
+    assert_eq!(o.code, 1);
+    assert!(o
+        .stderr
+        .contains("  There are no commands defined in the \"nope\" namespace.  "));
+}
+
+#[derive(Deserialize)]
+struct ListJson {
+    application: App,
+    commands: Vec<CommandJson>,
+    namespaces: Vec<NamespaceJson>,
+}
+#[derive(Deserialize)]
+struct App {
+    name: String,
+    version: String,
+}
+#[derive(Deserialize)]
+struct CommandJson {
+    name: String,
+    description: String,
+    usage: Vec<String>,
+    definition: DefinitionJson,
+    hidden: bool,
+}
+#[derive(Deserialize)]
+struct DefinitionJson {
+    options: serde_json::Map<String, serde_json::Value>,
+}
+#[derive(Deserialize)]
+struct NamespaceJson {
+    id: String,
+    commands: Vec<String>,
+}
+
+#[test]
+fn list_json_describes_every_command() {
+    let i = Instance::installed();
+    let o = i.run(&["list", "--format=json"]);
+    assert_eq!(o.code, 0);
+    let l: ListJson = serde_json::from_str(&o.stdout).unwrap();
+    assert_eq!(l.application.name, "occ");
+    assert_eq!(l.application.version, version());
+    let status = l.commands.iter().find(|c| c.name == "status").unwrap();
+    assert_eq!(status.description, "Show status information.");
+    assert_eq!(
+        status.usage,
+        vec!["status [--output [OUTPUT]] [-e|--exit-code]"]
+    );
+    assert!(!status.hidden);
+    assert_eq!(status.definition.options["output"]["default"], "plain");
+    assert_eq!(
+        status.definition.options["verbose"]["shortcut"],
+        "-v|-vv|-vvv"
+    );
+    let global = l.namespaces.iter().find(|n| n.id == "_global").unwrap();
+    assert!(global.commands.contains(&"status".to_string()));
+    assert!(l.namespaces.iter().any(|n| n.id == "maintenance"));
+}
+
+#[test]
+fn help_of_a_command_matches_symfony_layout() {
+    let i = Instance::installed();
+    let expected = format!(
+        "Description:
+  Set maintenance mode.
+
+Usage:
+  maintenance:mode [options]
+
+Options:
+      --on              Enable maintenance mode.
+      --off             Disable maintenance mode.
+{GLOBAL_OPTIONS}
+"
+    );
+    for args in [
+        &["help", "maintenance:mode"][..],
+        &["maintenance:mode", "--help"],
+        &["maint:mode", "-h"],
+    ] {
+        let o = i.run(args);
+        assert_eq!(o.stdout, expected, "{args:?}");
+        assert_eq!(o.code, 0);
+    }
+    let o = i.run(&["help", "status"]);
+    assert!(o.stdout.contains(
+        "  -e, --exit-code        Exit with 0 if running in normal mode, 1 when in maintenance mode, 2 when `occ upgrade` is needed. Does not write any output.\n"
+    ), "{}", o.stdout);
+    assert!(o.stdout.contains("      --output[=OUTPUT]  The output format to use (plain, json or json_pretty). [default: \"plain\"]\n"));
+}
+
+#[test]
+fn unknown_command_and_namespace_errors() {
+    let i = Instance::installed();
+    let o = i.run(&["foo:bar"]);
+    assert_eq!(o.stdout, "");
+    assert_eq!(
+        o.stderr,
+        "\n                                                         \n  There are no commands defined in the \"foo\" namespace.  \n                                                         \n\n"
+    );
+    assert_eq!(o.code, 1);
+    let o = i.run(&["statsu"]);
+    assert_eq!(o.code, 1);
+    assert!(o
+        .stderr
+        .contains("  Command \"statsu\" is not defined.  \n"));
+    assert!(o
+        .stderr
+        .contains("  Did you mean this?                \n      status                        \n"));
+}
+
+#[test]
+fn abbreviations_resolve_when_unique_and_ambiguity_is_explained() {
+    let mut i = Instance::new();
+    let plugins = plugin_dir(&["occ_example_hello"]);
+    i.set_env("OCC_PLUGIN_PATH", plugins.path());
+    i.install();
+    let o = i.run(&["maint:mode"]);
+    assert_eq!(
+        (o.stdout.as_str(), o.code),
+        ("Maintenance mode is currently disabled\n", 0)
+    );
+    let o = i.run(&["hel:gr", "Zoe"]);
+    assert_eq!((o.stdout.as_str(), o.code), ("Hello, Zoe!\n", 0));
+    let o = i.run(&["hel:"]);
+    assert_eq!(o.code, 1);
+    assert_eq!(
+        o.stderr,
+        error_block(&[
+            "Command \"hel:\" is ambiguous.",
+            "Did you mean one of these?",
+            "    hello:greet Greets someone and counts the greeting.",
+            "    hello:list  Lists who was greeted how often..",
+        ])
+    );
+}
+
+#[test]
+fn option_and_argument_errors_are_usage_errors() {
+    let i = Instance::installed();
+    let o = i.run(&["status", "--x"]);
+    assert_eq!(o.code, 2);
+    assert_eq!(
+        o.stderr,
+        "\n                                    \n  The \"--x\" option does not exist.  \n                                    \n\nstatus [options]\n\n"
+    );
+    let o = i.run(&["status", "-z"]);
+    assert!(o.stderr.contains("  The \"-z\" option does not exist.  "));
+    let o = i.run(&["maintenance:mode", "--on=yes"]);
+    assert!(o
+        .stderr
+        .contains("The \"--on\" option does not accept a value."));
+    assert_eq!(o.code, 2);
+    let o = i.run(&["list", "a", "b"]);
+    assert!(o
+        .stderr
+        .contains("Too many arguments to \"list\" command, expected arguments \"namespace\"."));
+    assert_eq!(o.code, 2);
+    let o = i.run(&["status", "x"]);
+    assert!(o
+        .stderr
+        .contains("No arguments expected for \"status\" command, got \"x\"."));
+    // Nothing changed by a rejected command line.
+    let o = i.run(&["maintenance:mode", "--on", "--bogus"]);
+    assert_eq!(o.code, 2);
+    assert_eq!(i.config().get("maintenance"), None);
+}
+
+#[test]
+fn double_dash_ends_options() {
+    let mut i = Instance::new();
+    let plugins = plugin_dir(&["occ_example_hello"]);
+    i.set_env("OCC_PLUGIN_PATH", plugins.path());
+    i.install();
+    let o = i.run(&["hello:greet", "--", "-x"]);
+    assert_eq!((o.stdout.as_str(), o.code), ("Hello, -x!\n", 0));
+    let o = i.run(&["hello:greet", "-s", "ann"]);
+    assert_eq!(o.stdout, "HELLO, ANN!\n");
+}
+
+#[test]
+fn quiet_verbose_and_ansi() {
+    let mut i = Instance::new();
+    let plugins = plugin_dir(&["occ_example_hello"]);
+    i.set_env("OCC_PLUGIN_PATH", plugins.path());
+    i.install();
+    let o = i.run(&["-q", "status"]);
+    assert_eq!((o.stdout.as_str(), o.stderr.as_str(), o.code), ("", "", 0));
+    // Plugin logs travel through the host's subscriber: visible with -v only.
+    let o = i.run(&["hello:greet", "Ann"]);
+    assert_eq!(o.stderr, "");
+    let o = i.run(&["-v", "hello:greet", "Ann"]);
+    assert!(o.stderr.contains("greeted Ann"), "{}", o.stderr);
+    let o = i.run(&["--ansi", "list"]);
+    assert!(o.stdout.contains("\u{1b}[32mstatus\u{1b}[0m"));
+    assert!(o.stdout.contains("\u{1b}[33mAvailable commands:\u{1b}[0m"));
+    let o = i.run(&["--no-ansi", "list"]);
+    assert!(!o.stdout.contains('\u{1b}'));
+}
+
+#[test]
+fn prompts_are_refused_under_no_interaction() {
+    let mut i = Instance::new();
+    let plugins = plugin_dir(&["occ_example_hello"]);
+    i.set_env("OCC_PLUGIN_PATH", plugins.path());
+    i.install();
+    let o = i.run(&["hello:greet", "-n"]);
+    assert_eq!(
+        o.stderr,
+        "Cannot ask \"Who should I greet?\" with --no-interaction\n"
+    );
+    assert_eq!(o.code, 1);
+    let o = i.run_stdin(&["hello:greet"], Some("Bea\n"));
+    assert_eq!(
+        (o.stdout.as_str(), o.stderr.as_str(), o.code),
+        ("Hello, Bea!\n", "Who should I greet? ", 0)
+    );
+}
+
+#[test]
+fn completion_scripts_include_plugin_commands() {
+    let mut i = Instance::new();
+    let plugins = plugin_dir(&["occ_example_hello"]);
+    i.set_env("OCC_PLUGIN_PATH", plugins.path());
+    i.install();
+    let o = i.run(&["completion", "bash"]);
+    assert_eq!(o.code, 0);
+    assert!(o.stdout.contains("complete -F _occ occ"));
+    assert!(o.stdout.contains(" hello:greet "), "{}", o.stdout);
+    assert!(o
+        .stdout
+        .contains("        hello:greet) opts=\"--shout\" ;;"));
+    // The script is valid bash.
+    let check = std::process::Command::new("bash")
+        .arg("-n")
+        .arg("-c")
+        .arg(&o.stdout)
+        .status()
+        .unwrap();
+    assert!(check.success());
+    let o = i.run(&["completion", "zsh"]);
+    assert!(
+        o.stdout.starts_with("#compdef occ\n")
+            && o.stdout
+                .contains("'hello\\:greet:Greets someone and counts the greeting.'")
+    );
+    let o = i.run(&["completion", "fish"]);
+    assert!(o.stdout.contains("complete -c occ -f -n '__fish_use_subcommand' -a 'hello:greet' -d 'Greets someone and counts the greeting.'"));
+    let o = i.run(&["completion", "tcsh"]);
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("Detected shell \"tcsh\""));
+    let o = i.run(&["completion"]);
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.starts_with("Shell not detected"));
+}
+
+#[test]
+fn broken_pipe_is_not_an_error() {
+    let i = Instance::installed();
+    // With stdout closed before occ writes, occ still exits cleanly.
+    let mut child = i
+        .command(&["list"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&o.stderr), "");
+}
