@@ -1,0 +1,474 @@
+//! Install on SQLite, instance states (not installed, maintenance, upgrade pending), status,
+//! maintenance and single-user mode, check, the owner rule, and installs that fail or are
+//! killed midway leaving nothing behind.
+
+use std::fs;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::time::{Duration, Instant};
+
+use occ_tests::{plugin_dir, tables, Instance};
+use serde_json::json;
+
+fn version4() -> String {
+    let o = Instance::new().run(&["-V"]);
+    format!(
+        "{}.0",
+        o.stdout.lines().last().unwrap().trim_start_matches("occ ")
+    )
+}
+
+#[test]
+fn install_on_sqlite_creates_config_database_and_admin() {
+    let i = Instance::new();
+    let o = i.run(&[
+        "maintenance:install",
+        "--admin-user=root-admin",
+        "--admin-pass=S3cret-pass!",
+    ]);
+    assert_eq!(
+        (o.stdout.as_str(), o.stderr.as_str(), o.code),
+        (
+            "occ was successfully installed\n",
+            "creating sqlite db\n",
+            0
+        )
+    );
+
+    let meta = fs::metadata(i.config_path()).unwrap();
+    assert_eq!(meta.permissions().mode() & 0o777, 0o640);
+    let c = i.config();
+    assert_eq!(c["installed"], true);
+    assert_eq!(c["dbtype"], "sqlite");
+    assert_eq!(c["dbname"], "owncloud");
+    assert_eq!(c["dbtableprefix"], "oc_");
+    assert_eq!(c["version"], version4());
+    assert_eq!(
+        c["datadirectory"],
+        i.root().join("data").display().to_string()
+    );
+    assert!(
+        c["instanceid"].as_str().unwrap().starts_with("oc")
+            && c["instanceid"].as_str().unwrap().len() == 12
+    );
+    assert_eq!(c["secret"].as_str().unwrap().len(), 48);
+    assert_eq!(c["passwordsalt"].as_str().unwrap().len(), 30);
+    assert!(!c.contains_key("dbpassword"));
+    // No temporary files left behind.
+    let leftovers: Vec<_> = fs::read_dir(i.root().join("config"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers, vec![std::ffi::OsString::from("config.json")]);
+    let data: Vec<String> = fs::read_dir(i.root().join("data"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!data.iter().any(|n| n.contains("installing")), "{data:?}");
+
+    let t = tables(&i.db_path());
+    for want in [
+        "oc_accounts",
+        "oc_appconfig",
+        "oc_filecache",
+        "oc_group_user",
+        "oc_groups",
+        "oc_jobs",
+        "oc_ldap_group_mapping",
+        "oc_ldap_user_mapping",
+        "oc_migrations",
+        "oc_mimetypes",
+        "oc_preferences",
+        "oc_storages",
+        "oc_users",
+    ] {
+        assert!(t.contains(&want.to_string()), "{want} missing from {t:?}");
+    }
+    // ownCloud's column names.
+    let cols: Vec<String> = i
+        .query("PRAGMA table_info(oc_filecache)")
+        .iter()
+        .map(|r| r["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        cols,
+        [
+            "fileid",
+            "storage",
+            "path",
+            "path_hash",
+            "parent",
+            "name",
+            "mimetype",
+            "mimepart",
+            "size",
+            "encrypted",
+            "unencrypted_size",
+            "etag",
+            "permissions",
+            "checksum",
+            "mtime",
+            "storage_mtime"
+        ]
+    );
+    let users = i.query("SELECT uid, displayname, password FROM oc_users");
+    assert_eq!(users.len(), 1);
+    assert_eq!(users[0]["uid"], "root-admin");
+    let hash = users[0]["password"].as_str().unwrap();
+    assert!(hash.starts_with("1|$2y$10$"), "{hash}");
+    assert!(bcrypt::verify("S3cret-pass!", &hash[2..]).unwrap());
+    assert!(!bcrypt::verify("wrong", &hash[2..]).unwrap());
+    assert_eq!(
+        i.query("SELECT gid, uid FROM oc_group_user"),
+        vec![json!({"gid": "admin", "uid": "root-admin"})
+            .as_object()
+            .unwrap()
+            .clone()]
+    );
+    assert_eq!(
+        i.query("SELECT COUNT(*) AS n FROM oc_migrations WHERE app = 'core'")[0]["n"],
+        1
+    );
+    assert!(i.root().join("data/root-admin/files").is_dir());
+    // Already installed: refused, nothing touched.
+    let before = fs::read(i.config_path()).unwrap();
+    let o = i.run(&["maintenance:install", "--admin-pass=x"]);
+    assert_eq!(o.code, 1);
+    assert_eq!(
+        o.stderr,
+        "Command \"maintenance:install\" is not available: occ is already installed.\n"
+    );
+    assert_eq!(fs::read(i.config_path()).unwrap(), before);
+}
+
+#[test]
+fn install_options_are_validated_before_anything_is_touched() {
+    let i = Instance::new();
+    let file = i.root().join("not-a-dir");
+    fs::write(&file, "x").unwrap();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (vec!["--database=oci".into(), "--admin-pass=x".into()], "Database oci (Oracle) is not supported by occ: use sqlite, mysql or pgsql.\n"),
+        (vec!["--database=mongo".into(), "--admin-pass=x".into()], "Database \"mongo\" is not supported: use sqlite, mysql or pgsql.\n"),
+        (vec!["-n".into()], "Set an admin password: use --admin-pass (no prompt under --no-interaction).\n"),
+        (vec!["--admin-pass=".into()], "Set an admin password.\n"),
+        (vec!["--admin-user=../x".into(), "--admin-pass=x".into()], "Invalid user name \"../x\": only the following characters are allowed in a user name: \"a-z\", \"A-Z\", \"0-9\", and \"+_.@-'\"\n"),
+        (vec!["--database-table-prefix=oc;drop".into(), "--admin-pass=x".into()], "Invalid table prefix \"oc;drop\": use letters, digits and underscores only.\n"),
+        (vec!["--database-name=../evil".into(), "--admin-pass=x".into()], "Invalid database name \"../evil\": use letters, digits, '_', '.' and '-'.\n"),
+        (vec![format!("--data-dir={}", file.display()), "--admin-pass=x".into()], "Cannot create or write into the data directory __FILE__\n"),
+        (vec!["--database=pgsql".into(), "--admin-pass=x".into()], "Database user not provided.\n"),
+        (vec!["--database=mysql".into(), "--database-user=oc".into(), "--admin-pass=x".into()], "Database name not provided.\n"),
+    ];
+    for (args, msg) in cases {
+        let mut full = vec!["maintenance:install"];
+        full.extend(args.iter().map(String::as_str));
+        let o = i.run(&full);
+        assert_eq!(
+            o.stderr,
+            msg.replace("__FILE__", &file.display().to_string()),
+            "{args:?}"
+        );
+        assert_eq!((o.stdout.as_str(), o.code), ("", 1), "{args:?}");
+        assert!(!i.config_path().exists(), "{args:?} wrote a config");
+        assert!(!i.root().join("data").exists(), "{args:?} made a data dir");
+    }
+}
+
+#[test]
+fn install_refuses_a_database_that_already_holds_tables() {
+    let i = Instance::new();
+    fs::create_dir_all(i.root().join("data")).unwrap();
+    occ_tests::exec_sqlite(
+        &i.db_path(),
+        "CREATE TABLE oc_users (uid TEXT); INSERT INTO oc_users VALUES ('someone')",
+    );
+    let before = fs::read(i.db_path()).unwrap();
+    let o = i.run(&["maintenance:install", "--admin-pass=x"]);
+    assert_eq!(o.code, 1);
+    assert_eq!(
+        o.stderr,
+        format!("The database {} already holds tables (oc_users); remove it or choose another --database-name\n", i.db_path().display())
+    );
+    assert_eq!(fs::read(i.db_path()).unwrap(), before);
+    assert!(!i.config_path().exists());
+}
+
+#[test]
+fn a_failure_midway_leaves_nothing_and_the_next_install_succeeds() {
+    let mut i = Instance::new();
+    let plugins = plugin_dir(&["occ_fixture_misbehaving"]);
+    i.set_env("OCC_PLUGIN_PATH", plugins.path());
+    i.set_env("OCC_FIXTURE_MIGRATION", "fail");
+    let o = i.run(&["--no-warnings", "maintenance:install", "--admin-pass=x"]);
+    assert_eq!(o.code, 1);
+    assert!(
+        o.stderr
+            .contains("Migration 1 of plugin \"misbehaving\" failed:"),
+        "{}",
+        o.stderr
+    );
+    assert!(!i.config_path().exists());
+    assert!(!i.db_path().exists());
+    let data: Vec<_> = fs::read_dir(i.root().join("data")).unwrap().collect();
+    assert!(data.is_empty(), "{data:?}");
+    i.set_env("OCC_FIXTURE_MIGRATION", "none");
+    i.install();
+    assert_eq!(i.run(&["status", "-e"]).code, 0);
+}
+
+#[test]
+fn an_install_killed_midway_leaves_no_installed_config() {
+    let mut i = Instance::new();
+    let plugins = plugin_dir(&["occ_fixture_misbehaving"]);
+    i.set_env("OCC_PLUGIN_PATH", plugins.path());
+    i.set_env("OCC_FIXTURE_MIGRATION", "slow");
+    let mut child = i
+        .command(&["--no-warnings", "maintenance:install", "--admin-pass=x"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let tmp = i.root().join("data").join(".owncloud.db.installing");
+    let start = Instant::now();
+    while !tmp.exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "install never started"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the slow migration finished too early to test a kill"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(!i.config_path().exists());
+    assert!(!i.db_path().exists());
+    i.set_env("OCC_FIXTURE_MIGRATION", "none");
+    i.install();
+    assert!(!tmp.exists(), "the stale temporary database is cleaned up");
+    assert_eq!(i.config()["installed"], true);
+}
+
+#[test]
+fn server_databases_fail_clearly_when_unreachable_and_never_show_the_password() {
+    let i = Instance::new();
+    for (db, what) in [("pgsql", "PostgreSQL"), ("mysql", "MySQL/MariaDB")] {
+        let o = i.run(&[
+            "maintenance:install",
+            &format!("--database={db}"),
+            "--database-host=127.0.0.1:1",
+            "--database-user=ocuser",
+            "--database-pass=hunter2-secret",
+            "--database-name=ocdb",
+            "--admin-pass=admin-secret",
+        ]);
+        assert_eq!(o.code, 1, "{o:?}");
+        assert!(
+            o.stderr.starts_with(&format!(
+                "Cannot connect to the {what} database at 127.0.0.1:1: "
+            )),
+            "{}",
+            o.stderr
+        );
+        assert_eq!(o.stderr.lines().count(), 1);
+        assert!(
+            !o.stderr.contains("hunter2")
+                && !o.stdout.contains("hunter2")
+                && !o.stderr.contains("admin-secret")
+        );
+        assert!(!i.config_path().exists());
+    }
+}
+
+#[test]
+fn status_in_every_state() {
+    let i = Instance::new();
+    let v = version4();
+    let vs = v.strip_suffix(".0").unwrap().to_string();
+    let o = i.run(&["status"]);
+    assert_eq!(
+        o.stdout,
+        format!("  - installed: false\n  - version: {v}\n  - versionstring: {vs}\n  - edition: Community\n  - maintenance: false\n  - needsDbUpgrade: false\n")
+    );
+    assert_eq!(o.code, 0);
+    i.install();
+    let o = i.run(&["status", "--output=json"]);
+    assert_eq!(
+        o.stdout,
+        format!("{{\"installed\":true,\"version\":\"{v}\",\"versionstring\":\"{vs}\",\"edition\":\"Community\",\"maintenance\":false,\"needsDbUpgrade\":false}}\n")
+    );
+    let o = i.run(&["status", "--output=json_pretty"]);
+    assert_eq!(
+        o.stdout,
+        format!("{{\n    \"installed\": true,\n    \"version\": \"{v}\",\n    \"versionstring\": \"{vs}\",\n    \"edition\": \"Community\",\n    \"maintenance\": false,\n    \"needsDbUpgrade\": false\n}}\n")
+    );
+    assert_eq!(i.run(&["status", "-e"]).code, 0);
+    assert_eq!(i.run(&["status", "-e"]).stdout, "");
+
+    // Maintenance mode: status says so, on stderr too.
+    let o = i.run(&["maintenance:mode", "--on"]);
+    assert_eq!(o.stdout, "Maintenance mode enabled\nPlease also consider to stop the web server on all occ instances\n");
+    let o = i.run(&["status"]);
+    assert_eq!(
+        o.stderr,
+        "occ is in maintenance mode - no app have been loaded\n\n"
+    );
+    assert!(o.stdout.contains("  - maintenance: true\n"));
+    assert_eq!(i.run(&["status", "-e"]).code, 1);
+    let o = i.run(&["maintenance:mode"]);
+    assert_eq!(o.stdout, "Maintenance mode is currently enabled\n");
+    let o = i.run(&["maintenance:mode", "--off"]);
+    assert_eq!(
+        (o.stdout.as_str(), o.code),
+        ("Maintenance mode disabled\n", 0)
+    );
+    assert_eq!(i.config()["maintenance"], false);
+
+    // Upgrade pending: only the upgrade-time subset.
+    let mut c = i.config();
+    c.insert("version".into(), json!("0.0.1.0"));
+    fs::write(i.config_path(), serde_json::to_string_pretty(&c).unwrap()).unwrap();
+    assert_eq!(i.run(&["status", "-e"]).code, 2);
+    assert!(i
+        .run(&["status"])
+        .stdout
+        .contains("  - needsDbUpgrade: true\n"));
+    let o = i.run(&["maintenance:singleuser"]);
+    assert_eq!(o.code, 1);
+    assert_eq!(o.stderr, "Command \"maintenance:singleuser\" is not available: an upgrade is pending - run \"occ upgrade\" first.\n");
+    let o = i.run(&["list"]);
+    assert!(o.stdout.starts_with("occ or one of the apps require upgrade - only a limited number of commands are available\n"));
+    let o = i.run(&["upgrade"]);
+    assert_eq!(o.code, 0, "{o:?}");
+    assert_eq!(
+        o.stdout,
+        "Updating database schema\nUpdated database (0 migrations applied)\nUpdate successful\n"
+    );
+    assert_eq!(i.config()["version"], v);
+    let o = i.run(&["upgrade"]);
+    assert_eq!(
+        (o.stdout.as_str(), o.code),
+        ("occ is already latest version\n", 3)
+    );
+}
+
+#[test]
+fn commands_of_other_states_are_one_clear_line() {
+    let i = Instance::new();
+    let o = i.run(&["maintenance:mode", "--on"]);
+    assert_eq!(o.stderr, "Command \"maintenance:mode\" is not available: occ is not installed - run \"occ maintenance:install\" first.\n");
+    assert_eq!(o.code, 1);
+    assert!(!i.config_path().exists());
+}
+
+#[test]
+fn single_user_mode() {
+    let i = Instance::installed();
+    assert_eq!(
+        i.run(&["maintenance:singleuser"]).stdout,
+        "Single user mode is currently disabled\n"
+    );
+    assert_eq!(
+        i.run(&["maintenance:singleuser", "--on"]).stdout,
+        "Single user mode enabled\n"
+    );
+    assert_eq!(i.config()["singleuser"], true);
+    assert_eq!(
+        i.run(&["maintenance:singleuser"]).stdout,
+        "Single user mode is currently enabled\n"
+    );
+    assert_eq!(
+        i.run(&["maintenance:singleuser", "--off"]).stdout,
+        "Single user mode disabled\n"
+    );
+    assert_eq!(i.config()["singleuser"], false);
+}
+
+#[test]
+fn check_reports_each_problem_on_a_line() {
+    let i = Instance::installed();
+    let o = i.run(&["check"]);
+    assert_eq!((o.stdout.as_str(), o.stderr.as_str(), o.code), ("", "", 0));
+    let data = i.root().join("data");
+    let moved = i.root().join("data.away");
+    fs::rename(&data, &moved).unwrap();
+    let o = i.run(&["check"]);
+    assert_eq!(o.code, 1);
+    assert!(
+        o.stdout.starts_with(&format!(
+            "  - The data directory {} does not exist\n",
+            data.display()
+        )),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        o.stdout
+            .contains("  - The database is not reachable: The database "),
+        "{}",
+        o.stdout
+    );
+    let o = i.run(&["check", "--output=json"]);
+    let v: Vec<String> = serde_json::from_str(&o.stdout).unwrap();
+    assert_eq!(v.len(), 2);
+    fs::rename(&moved, &data).unwrap();
+    // An unreadable config: check says why, everything else refuses to act.
+    fs::write(i.config_path(), "{ not json").unwrap();
+    let o = i.run(&["check"]);
+    assert_eq!(o.code, 1);
+    assert!(
+        o.stdout.starts_with(&format!(
+            "  - {} is not valid JSON: ",
+            i.config_path().display()
+        )),
+        "{}",
+        o.stdout
+    );
+    let o = i.run(&["maintenance:install", "--admin-pass=x"]);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("is not valid JSON"));
+    assert_eq!(fs::read_to_string(i.config_path()).unwrap(), "{ not json");
+}
+
+#[test]
+fn occ_refuses_to_run_as_another_user_than_the_config_owner() {
+    if !nix::unistd::Uid::effective().is_root() {
+        eprintln!("skipped: needs root to give the config to another user");
+        return;
+    }
+    let i = Instance::installed();
+    let nobody = nix::unistd::User::from_name("nobody").unwrap().unwrap();
+    nix::unistd::chown(&i.config_path(), Some(nobody.uid), None).unwrap();
+    assert_eq!(
+        fs::metadata(i.config_path()).unwrap().uid(),
+        nobody.uid.as_raw()
+    );
+    let o = i.run(&["status"]);
+    assert_eq!(o.code, 1);
+    assert_eq!(o.stdout, "");
+    assert_eq!(
+        o.stderr,
+        "Console has to be executed with the user that owns the file config/config.json\nCurrent user: root\nOwner of config.json: nobody\nTry adding 'sudo -u nobody ' to the beginning of the command (without the single quotes)\n"
+    );
+}
+
+#[test]
+fn the_root_can_be_given_by_option_or_environment() {
+    let i = Instance::installed();
+    let elsewhere = tempfile::tempdir().unwrap();
+    for how in ["option", "env"] {
+        let mut c = i.command(&["status", "--output=json"]);
+        c.current_dir(elsewhere.path());
+        if how == "option" {
+            c.arg(format!("--root={}", i.root().display()));
+        } else {
+            c.env("OCC_ROOT", i.root());
+        }
+        let o = c.output().unwrap();
+        assert!(
+            String::from_utf8_lossy(&o.stdout).starts_with("{\"installed\":true"),
+            "{how}"
+        );
+    }
+}

@@ -1,0 +1,213 @@
+//! Plugins: discovery, compatibility with plugin-api 1.0, bad plugins costing one warning
+//! line, panics becoming errors, apps' plugins following enablement, the index, the log bridge.
+
+use std::fs;
+use std::path::Path;
+
+use occ_tests::{lib, plugin_dir, Instance};
+
+fn copy(lib_name: &str, dir: &Path, file: &str) {
+    fs::copy(lib(lib_name), dir.join(file)).unwrap();
+}
+
+#[test]
+fn a_plugin_built_against_plugin_api_1_0_runs_in_this_host() {
+    let mut i = Instance::new();
+    let plugins = plugin_dir(&["occ_fixture_oldapi"]);
+    i.set_env("OCC_PLUGIN_PATH", plugins.path());
+    // Before install (it declares that state) and after.
+    let o = i.run(&["legacy:hello", "bob", "--output=json"]);
+    assert_eq!(o.stdout, "{\"greeting\":\"Hello from a plugin-api 1.0 plugin, bob!\",\"built_on\":\"1.0.0\",\"installed\":false}\n");
+    assert_eq!((o.stderr.as_str(), o.code), ("", 0));
+    i.install();
+    let o = i.run(&["legacy:hello"]);
+    assert_eq!(o.stdout, "  - greeting: Hello from a plugin-api 1.0 plugin, world!\n  - built_on: 1.0.0\n  - installed: true\n");
+    assert_eq!(o.code, 0);
+}
+
+#[test]
+fn bad_plugins_cost_one_warning_line_each_and_nothing_else() {
+    let i0 = Instance::installed();
+    let mut i = i0;
+    let dir1 = plugin_dir(&[
+        "occ_example_hello",
+        "occ_fixture_abi_mismatch",
+        "occ_fixture_major2",
+        "occ_fixture_misbehaving",
+    ]);
+    fs::write(dir1.path().join("libjunk.so"), "this is no library").unwrap();
+    let dir2 = tempfile::tempdir().unwrap();
+    copy("occ_example_hello", dir2.path(), "libhello_again.so");
+    let path = format!("{}:{}", dir1.path().display(), dir2.path().display());
+    i.set_env("OCC_PLUGIN_PATH", &path);
+    let o = i.run(&["status", "--output=json"]);
+    let d1 = dir1.path().display();
+    let d2 = dir2.path().display();
+    let expected = format!(
+        "occ: ignoring plugin {d1}/libjunk.so: not a loadable library (file too short)
+occ: ignoring plugin {d1}/libocc_fixture_abi_mismatch.so: incompatible plugin ABI (abi_stable layout check failed)
+occ: ignoring plugin {d1}/libocc_fixture_major2.so: built against plugin-api 2.0.0; this host supports 1.x
+occ: ignoring plugin {d1}/libocc_fixture_misbehaving.so: namespace \"hello\" is already owned by plugin \"hello\" ({d1}/libocc_example_hello.so)
+occ: ignoring plugin {d1}/libocc_fixture_misbehaving.so: command \"user:evil\" lies outside the plugin's namespaces (misbehave, hello)
+occ: ignoring plugin {d2}/libhello_again.so: duplicate plugin id \"hello\" (already provided by {d1}/libocc_example_hello.so)
+"
+    );
+    assert_eq!(o.stderr, expected);
+    assert_eq!(o.code, 0);
+    assert!(o.stdout.starts_with("{\"installed\":true"));
+    // Every other command keeps working, including the good parts of a partly bad plugin.
+    let o = i.run(&["--no-warnings", "misbehave:fine"]);
+    assert_eq!(
+        (o.stdout.as_str(), o.stderr.as_str(), o.code),
+        ("still fine\n", "", 0)
+    );
+    let o = i.run(&["--no-warnings", "user:evil"]);
+    assert_eq!(
+        o.code, 1,
+        "a command outside its plugin's namespaces is not registered"
+    );
+    // check reports plugin problems too.
+    let o = i.run(&["--no-warnings", "check"]);
+    assert_eq!(o.code, 1);
+    assert!(o.stdout.contains(&format!("  - Plugin {d1}/libocc_fixture_major2.so: built against plugin-api 2.0.0; this host supports 1.x\n")));
+    // The warnings are the same when the index answers instead of the files.
+    let again = i.run(&["status", "--output=json"]);
+    assert_eq!(again.stderr, expected);
+}
+
+#[test]
+fn a_panic_in_a_plugin_is_an_error_not_an_abort() {
+    let mut i = Instance::installed();
+    let plugins = plugin_dir(&["occ_fixture_misbehaving"]);
+    i.set_env("OCC_PLUGIN_PATH", plugins.path());
+    let o = i.run(&["--no-warnings", "misbehave:panic"]);
+    assert_eq!(o.code, 1);
+    assert_eq!(o.stdout, "");
+    assert!(
+        o.stderr.starts_with("The plugin \"misbehaving\" crashed: index out of bounds: the len is 0 but the index is 1 at "),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(o.stderr.lines().count(), 1, "one line: {}", o.stderr);
+    let o = i.run(&["--no-warnings", "misbehave:fail"]);
+    assert_eq!(
+        (o.stderr.as_str(), o.code),
+        ("Something went wrong on purpose.\n", 3)
+    );
+    // The host is fine afterwards.
+    assert_eq!(i.run(&["--no-warnings", "misbehave:fine"]).code, 0);
+}
+
+#[test]
+fn plugins_are_found_next_to_the_binary_without_configuration() {
+    // The first-party plugins of this build are found with no OCC_PLUGIN_PATH at all.
+    let i = Instance::new();
+    let o = i.run(&["list", "--raw"]);
+    assert_eq!(o.code, 0);
+    assert!(o.stdout.contains("maintenance:install"));
+    assert!(o.stdout.contains("status"));
+    assert_eq!(o.stderr, "");
+}
+
+#[test]
+fn the_index_notices_a_replaced_plugin_file() {
+    let mut i = Instance::installed();
+    let dir = tempfile::tempdir().unwrap();
+    copy("occ_fixture_exampleapp", dir.path(), "libthing.so");
+    i.set_env("OCC_PLUGIN_PATH", dir.path());
+    let o = i.run(&["list", "--raw"]);
+    assert!(o.stdout.contains("exampleapp:hello"));
+    assert!(!o.stdout.contains("legacy:hello"));
+    // Same path, other content (size and mtime change): the index must not answer from memory.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    copy("occ_fixture_oldapi", dir.path(), "libthing.so");
+    let o = i.run(&["list", "--raw"]);
+    assert!(o.stdout.contains("legacy:hello"), "{}", o.stdout);
+    assert!(!o.stdout.contains("exampleapp:hello"));
+    assert_eq!(i.run(&["legacy:hello"]).code, 0);
+}
+
+#[test]
+fn an_apps_plugin_commands_exist_only_while_the_app_is_enabled() {
+    let i = Instance::installed();
+    let app = i.root().join("apps").join("exampleapp");
+    fs::create_dir_all(app.join("appinfo")).unwrap();
+    fs::create_dir_all(app.join("plugin")).unwrap();
+    fs::write(app.join("appinfo/info.xml"), "<?xml version=\"1.0\"?>\n<info><id>exampleapp</id><name>Example</name><version>1.0.0</version></info>\n").unwrap();
+    copy(
+        "occ_fixture_exampleapp",
+        &app.join("plugin"),
+        "libocc_fixture_exampleapp.so",
+    );
+    // Not enabled: not there.
+    let o = i.run(&["exampleapp:hello"]);
+    assert_eq!(o.code, 1);
+    assert!(o
+        .stderr
+        .contains("There are no commands defined in the \"exampleapp\" namespace."));
+    i.exec("INSERT INTO oc_appconfig (appid, configkey, configvalue) VALUES ('exampleapp', 'enabled', 'yes')");
+    let o = i.run(&["exampleapp:hello"]);
+    assert_eq!(
+        (o.stdout.as_str(), o.code),
+        ("Hello from exampleapp; this instance has 1 user(s).\n", 0)
+    );
+    assert!(i
+        .run(&["list"])
+        .stdout
+        .contains("\n exampleapp\n  exampleapp:hello"));
+    // In maintenance mode no app is loaded.
+    assert_eq!(i.run(&["maintenance:mode", "--on"]).code, 0);
+    assert_eq!(i.run(&["exampleapp:hello"]).code, 1);
+    assert_eq!(i.run(&["maintenance:mode", "--off"]).code, 0);
+    i.exec("UPDATE oc_appconfig SET configvalue = 'no' WHERE appid = 'exampleapp'");
+    assert_eq!(i.run(&["exampleapp:hello"]).code, 1);
+    assert!(!i.run(&["list"]).stdout.contains("exampleapp"));
+}
+
+#[test]
+fn plugin_logs_reach_the_log_file_through_the_host() {
+    let mut i = Instance::new();
+    let plugins = plugin_dir(&["occ_example_hello"]);
+    i.set_env("OCC_PLUGIN_PATH", plugins.path());
+    i.install();
+    // loglevel 1 = info, as in ownCloud's config.
+    let mut cfg = i.config();
+    cfg.insert("loglevel".into(), serde_json::json!(1));
+    fs::write(i.config_path(), serde_json::to_string_pretty(&cfg).unwrap()).unwrap();
+    assert_eq!(i.run(&["hello:greet", "Ann"]).code, 0);
+    let log = fs::read_to_string(i.root().join("data").join("occ.log")).unwrap();
+    let line = log
+        .lines()
+        .find(|l| l.contains("greeted Ann"))
+        .unwrap_or_else(|| panic!("no plugin record in {log}"));
+    let v: serde_json::Value = serde_json::from_str(line).unwrap();
+    assert_eq!(v["app"], "hello");
+    assert_eq!(v["level"], 1);
+    assert_eq!(v["message"], "greeted Ann");
+    assert!(v["reqId"].as_str().is_some_and(|s| s.len() == 20));
+}
+
+#[test]
+fn the_example_plugin_works_end_to_end() {
+    let mut i = Instance::new();
+    let plugins = plugin_dir(&["occ_example_hello"]);
+    i.set_env("OCC_PLUGIN_PATH", plugins.path());
+    i.install();
+    assert!(occ_tests::tables(&i.db_path()).contains(&"oc_hello_greetings".to_string()));
+    for name in ["Ann", "Bob", "Ann"] {
+        assert_eq!(i.run(&["hello:greet", name]).code, 0);
+    }
+    let o = i.run(&["hello:list"]);
+    assert_eq!(
+        o.stdout,
+        "+------+-----------+\n| Name | Greetings |\n+------+-----------+\n| Ann  | 2         |\n| Bob  | 1         |\n+------+-----------+\n"
+    );
+    let o = i.run(&["hello:list", "--output=json"]);
+    assert_eq!(
+        o.stdout,
+        "[{\"Name\":\"Ann\",\"Greetings\":2},{\"Name\":\"Bob\",\"Greetings\":1}]\n"
+    );
+    let rows = i.query("SELECT name, count FROM oc_hello_greetings ORDER BY name");
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["count"], 2);
+}
