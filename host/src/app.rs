@@ -58,7 +58,7 @@ fn state_text(s: State) -> String {
         State::NotInstalled => {
             format!("{PRODUCT} is not installed - run \"occ maintenance:install\" first")
         }
-        State::UpgradePending => format!("an upgrade is pending - run \"occ upgrade\" first"),
+        State::UpgradePending => "an upgrade is pending - run \"occ upgrade\" first".to_string(),
         State::Maintenance => format!("{PRODUCT} is in maintenance mode"),
         State::Installed => format!("{PRODUCT} is already installed"),
         State::Unknown => "the instance is in an unknown state".into(),
@@ -113,6 +113,14 @@ pub fn run(args: Vec<String>) -> i32 {
         return 1;
     }
     let state = instance.state();
+    // The version needs no plugins: answer before discovering them.
+    if input::has_flag(&args, "version", Some('V')) {
+        if let Some(b) = state_banner(state) {
+            shell.out(&b);
+        }
+        shell.out_line(&format!("{PRODUCT} {VERSION}"));
+        return 0;
+    }
     let file_level = instance
         .config
         .get("loglevel")
@@ -208,15 +216,6 @@ fn dispatch(host: &Host, args: &[String], state: State) -> i32 {
         .filter(|c| c.spec.effective_states().contains(&state))
         .cloned()
         .collect();
-
-    if input::has_flag(args, "version", Some('V')) {
-        let mut sh = host.shell.borrow_mut();
-        if let Some(b) = state_banner(state) {
-            sh.out(&b);
-        }
-        sh.out_line(&format!("{PRODUCT} {VERSION}"));
-        return 0;
-    }
 
     let help_flag = input::has_flag(args, "help", Some('h'));
     let typed = input::first_argument(args);

@@ -1,33 +1,43 @@
 //! Logging: `tracing` in the host, `-v/-vv/-vvv` raising stderr verbosity, and a JSON-lines log
 //! file in the data directory shaped like `owncloud.log`. Plugin records arrive through the
 //! `log` host call (the plugin-side bridge forwards their `tracing` events) and land here too.
+//!
+//! The subscriber is a small one of our own rather than `tracing-subscriber`'s `Registry`: occ
+//! uses no spans, and the registry's slab allocation alone cost a measurable part of the
+//! start-up budget (see the plugin host issue's notes).
 
+use std::fmt::Write as _;
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use serde_json::json;
 use tracing::field::{Field, Visit};
-use tracing::{Event, Level, Subscriber};
-use tracing_subscriber::filter::LevelFilter;
-use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
-use tracing_subscriber::util::SubscriberInitExt;
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Event, Level, Metadata, Subscriber};
 
-/// The log file layer: ownCloud's JSON line format, ownCloud's numeric levels.
-struct FileLayer {
+/// Where records go: stderr up to a level, and the log file from ownCloud's numeric level on.
+struct Logger {
+    stderr_max: Option<Level>,
+    file: Option<LogFile>,
+    next_span: AtomicU64,
+}
+
+struct LogFile {
     path: PathBuf,
     min_level: u8,
     req_id: String,
-    file: Mutex<Option<std::fs::File>>,
+    handle: Mutex<Option<std::fs::File>>,
 }
 
 #[derive(Default)]
 struct Fields {
     message: String,
     app: Option<String>,
-    extra: Vec<String>,
+    extra: String,
 }
 
 impl Visit for Fields {
@@ -35,14 +45,18 @@ impl Visit for Fields {
         match field.name() {
             "message" => self.message = value.to_string(),
             "app" => self.app = Some(value.to_string()),
-            n => self.extra.push(format!("{n}={value}")),
+            n => {
+                let _ = write!(self.extra, " {n}={value}");
+            }
         }
     }
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
         match field.name() {
             "message" => self.message = format!("{value:?}"),
             "app" => self.app = Some(format!("{value:?}").trim_matches('"').to_string()),
-            n => self.extra.push(format!("{n}={value:?}")),
+            n => {
+                let _ = write!(self.extra, " {n}={value:?}");
+            }
         }
     }
 }
@@ -57,78 +71,78 @@ fn oc_level(l: &Level) -> u8 {
     }
 }
 
-impl<S: Subscriber> Layer<S> for FileLayer {
-    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
-        let level = oc_level(event.metadata().level());
-        if level < self.min_level {
-            return;
-        }
+impl Logger {
+    fn to_file(&self, level: &Level) -> bool {
+        self.file.as_ref().is_some_and(|f| oc_level(level) >= f.min_level)
+    }
+    fn to_stderr(&self, level: &Level) -> bool {
+        self.stderr_max.is_some_and(|m| *level <= m)
+    }
+}
+
+impl Subscriber for Logger {
+    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
+        self.to_stderr(metadata.level()) || self.to_file(metadata.level())
+    }
+    fn new_span(&self, _span: &Attributes<'_>) -> Id {
+        Id::from_u64(self.next_span.fetch_add(1, Ordering::Relaxed))
+    }
+    fn record(&self, _span: &Id, _values: &Record<'_>) {}
+    fn record_follows_from(&self, _span: &Id, _follows: &Id) {}
+    fn enter(&self, _span: &Id) {}
+    fn exit(&self, _span: &Id) {}
+
+    fn event(&self, event: &Event<'_>) {
+        let level = event.metadata().level();
         let mut f = Fields::default();
         event.record(&mut f);
-        let mut message = f.message;
-        if !f.extra.is_empty() {
-            message = format!("{message} {}", f.extra.join(" "));
+        let message = format!("{}{}", f.message, f.extra);
+        let app = f.app.unwrap_or_else(|| "occ".into());
+        if self.to_stderr(level) {
+            let mut e = std::io::stderr().lock();
+            let _ = writeln!(e, "{:>5} {app}: {message}", level.as_str());
         }
+        let Some(file) = self.file.as_ref().filter(|_| self.to_file(level)) else { return };
         let time = time::OffsetDateTime::now_utc()
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default();
         let line = json!({
-            "reqId": self.req_id,
-            "level": level,
+            "reqId": file.req_id,
+            "level": oc_level(level),
             "time": time,
             "remoteAddr": "",
             "user": "--",
-            "app": f.app.unwrap_or_else(|| "occ".into()),
+            "app": app,
             "method": "--",
             "url": "--",
             "message": message,
         });
-        let Ok(mut guard) = self.file.lock() else {
-            return;
-        };
+        let Ok(mut guard) = file.handle.lock() else { return };
         if guard.is_none() {
-            *guard = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .mode(0o640)
-                .open(&self.path)
-                .ok();
+            *guard = OpenOptions::new().create(true).append(true).mode(0o640).open(&file.path).ok();
         }
-        if let Some(file) = guard.as_mut() {
-            let _ = writeln!(file, "{line}");
+        if let Some(handle) = guard.as_mut() {
+            let _ = writeln!(handle, "{line}");
         }
     }
 }
 
 /// Installs the subscriber: stderr by verbosity, and the log file when the instance has one.
 pub fn init(verbosity: i32, log_file: Option<(PathBuf, u8)>) {
-    let stderr_level = match verbosity {
-        i32::MIN..=-1 => LevelFilter::OFF,
-        0 => LevelFilter::WARN,
-        1 => LevelFilter::INFO,
-        2 => LevelFilter::DEBUG,
-        _ => LevelFilter::TRACE,
+    let stderr_max = match verbosity {
+        i32::MIN..=-1 => None,
+        0 => Some(Level::WARN),
+        1 => Some(Level::INFO),
+        2 => Some(Level::DEBUG),
+        _ => Some(Level::TRACE),
     };
-    let stderr = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
-        .without_time()
-        .with_target(false)
-        .with_filter(stderr_level);
     let file = log_file.map(|(path, min_level)| {
         let mut id = [0u8; 10];
         let _ = getrandom::getrandom(&mut id);
         let req_id: String = id.iter().map(|b| format!("{b:02x}")).collect();
-        FileLayer {
-            path,
-            min_level,
-            req_id,
-            file: Mutex::new(None),
-        }
+        LogFile { path, min_level, req_id, handle: Mutex::new(None) }
     });
-    let _ = tracing_subscriber::registry()
-        .with(stderr)
-        .with(file)
-        .try_init();
+    let _ = tracing::subscriber::set_global_default(Logger { stderr_max, file, next_span: AtomicU64::new(1) });
 }
 
 /// A record forwarded from a plugin.

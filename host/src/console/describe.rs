@@ -219,7 +219,7 @@ fn namespace_of(name: &str) -> &str {
 }
 
 /// Commands grouped by first-level namespace, global first, each sorted.
-fn grouped<'a>(cmds: &'a [CmdInfo], include_hidden: bool) -> Vec<(String, Vec<&'a CmdInfo>)> {
+fn grouped(cmds: &[CmdInfo], include_hidden: bool) -> Vec<(String, Vec<&CmdInfo>)> {
     let mut groups: std::collections::BTreeMap<String, Vec<&CmdInfo>> = Default::default();
     for c in cmds.iter().filter(|c| include_hidden || !c.hidden) {
         groups

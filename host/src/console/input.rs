@@ -419,7 +419,7 @@ pub fn has_flag(tokens: &[String], long: &str, short: Option<char>) -> bool {
             return true;
         }
         if let (Some(c), Some(rest)) = (short, t.strip_prefix('-')) {
-            if !rest.starts_with('-') && rest.chars().next() == Some(c) {
+            if !rest.starts_with('-') && rest.starts_with(c) {
                 return true;
             }
         }

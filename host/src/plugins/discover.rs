@@ -1,6 +1,7 @@
 //! Where plugin files are found, in order: `OCC_PLUGIN_PATH` (colon-separated),
 //! `<binary dir>/../lib/occ/plugins` (a distribution's plugin set), `<binary dir>` itself for
-//! `libocc_plugin_*` files (a build from this workspace finds its own plugins), then the
+//! `libocc_plugin_*` files when it is a cargo target directory (a build from this workspace
+//! finds its own plugins), then the
 //! `plugin/` folder of each enabled app.
 
 use std::fs;
@@ -65,12 +66,11 @@ pub fn system_candidates() -> Vec<Candidate> {
             |_| true,
             &mut out,
         );
-        scan_dir(
-            &bin_dir,
-            &Origin::Build,
-            |n| n.starts_with("libocc_plugin_"),
-            &mut out,
-        );
+        // Only a cargo target directory (it carries CACHEDIR.TAG one level up): an installed
+        // binary's directory such as /usr/bin is never listed.
+        if bin_dir.join("../CACHEDIR.TAG").exists() {
+            scan_dir(&bin_dir, &Origin::Build, |n| n.starts_with("libocc_plugin_"), &mut out);
+        }
     }
     out
 }

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs every test on a fresh machine: formatting, clippy, then the unit tests and the
+# integration tests (the real occ binary with the real plugins against real instances).
+# The tests of this stage need no database server; the ones that do start and stop their own
+# servers from tests/services/ (added with the database and LDAP work).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=never
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+# The integration tests run the binary and load the plugin libraries: build them all first.
+cargo build --workspace --quiet
+cargo test --workspace
