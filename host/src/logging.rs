@@ -73,7 +73,9 @@ fn oc_level(l: &Level) -> u8 {
 
 impl Logger {
     fn to_file(&self, level: &Level) -> bool {
-        self.file.as_ref().is_some_and(|f| oc_level(level) >= f.min_level)
+        self.file
+            .as_ref()
+            .is_some_and(|f| oc_level(level) >= f.min_level)
     }
     fn to_stderr(&self, level: &Level) -> bool {
         self.stderr_max.is_some_and(|m| *level <= m)
@@ -102,7 +104,9 @@ impl Subscriber for Logger {
             let mut e = std::io::stderr().lock();
             let _ = writeln!(e, "{:>5} {app}: {message}", level.as_str());
         }
-        let Some(file) = self.file.as_ref().filter(|_| self.to_file(level)) else { return };
+        let Some(file) = self.file.as_ref().filter(|_| self.to_file(level)) else {
+            return;
+        };
         let time = time::OffsetDateTime::now_utc()
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default();
@@ -117,9 +121,16 @@ impl Subscriber for Logger {
             "url": "--",
             "message": message,
         });
-        let Ok(mut guard) = file.handle.lock() else { return };
+        let Ok(mut guard) = file.handle.lock() else {
+            return;
+        };
         if guard.is_none() {
-            *guard = OpenOptions::new().create(true).append(true).mode(0o640).open(&file.path).ok();
+            *guard = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .mode(0o640)
+                .open(&file.path)
+                .ok();
         }
         if let Some(handle) = guard.as_mut() {
             let _ = writeln!(handle, "{line}");
@@ -140,9 +151,18 @@ pub fn init(verbosity: i32, log_file: Option<(PathBuf, u8)>) {
         let mut id = [0u8; 10];
         let _ = getrandom::getrandom(&mut id);
         let req_id: String = id.iter().map(|b| format!("{b:02x}")).collect();
-        LogFile { path, min_level, req_id, handle: Mutex::new(None) }
+        LogFile {
+            path,
+            min_level,
+            req_id,
+            handle: Mutex::new(None),
+        }
     });
-    let _ = tracing::subscriber::set_global_default(Logger { stderr_max, file, next_span: AtomicU64::new(1) });
+    let _ = tracing::subscriber::set_global_default(Logger {
+        stderr_max,
+        file,
+        next_span: AtomicU64::new(1),
+    });
 }
 
 /// A record forwarded from a plugin.

@@ -69,7 +69,12 @@ pub fn system_candidates() -> Vec<Candidate> {
         // Only a cargo target directory (it carries CACHEDIR.TAG one level up): an installed
         // binary's directory such as /usr/bin is never listed.
         if bin_dir.join("../CACHEDIR.TAG").exists() {
-            scan_dir(&bin_dir, &Origin::Build, |n| n.starts_with("libocc_plugin_"), &mut out);
+            scan_dir(
+                &bin_dir,
+                &Origin::Build,
+                |n| n.starts_with("libocc_plugin_"),
+                &mut out,
+            );
         }
     }
     out
