@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use occ_plugin_api::wire::{kind, Env, RunRequest};
 use occ_plugin_api::{CommandSpec, Input, State};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::builtins;
 use crate::console::describe::{self, CmdInfo};
@@ -77,8 +77,8 @@ fn state_banner(s: State) -> Option<String> {
 }
 
 /// Enabled apps (`oc_appconfig`), asked only when some app ships a plugin.
-fn enabled_apps(host_db: &Host) -> Vec<String> {
-    host_db
+fn enabled_apps(host: &Host) -> Vec<String> {
+    host
         .with_db(|db| db.query("SELECT appid FROM *PREFIX*appconfig WHERE configkey = 'enabled' AND configvalue <> 'no'", &[]))
         .map(|rows| rows.iter().filter_map(|r| r.get("appid").and_then(Value::as_str).map(str::to_string)).collect())
         .unwrap_or_default()
@@ -467,6 +467,5 @@ fn completion(host: &Host, available: &[Cmd], input: &Input) -> i32 {
         }
     };
     host.shell.borrow_mut().out(&script);
-    let _ = json!(null);
     0
 }

@@ -3,7 +3,6 @@
 //! The binary parses the console's global options, finds the instance, discovers the command
 //! providers (stable-ABI plugin libraries), and runs one command. It knows no domain: users,
 //! files, LDAP and the rest live in plugins.
-#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod app;
 mod builtins;

@@ -141,7 +141,11 @@ impl Host {
             method::CONFIRM => {
                 let default = p.get("default").and_then(Value::as_bool).unwrap_or(false);
                 if !self.env.interactive {
-                    return Ok(Value::Bool(default));
+                    // Refused like every prompt: a script must say what it wants explicitly.
+                    return Err(format!(
+                        "Cannot ask \"{}\" with --no-interaction",
+                        s(&p, "question").trim()
+                    ));
                 }
                 let hint = if default { "[Y/n]" } else { "[y/N]" };
                 let answer = self.prompt(&format!("{} {hint} ", s(&p, "question")), false)?;

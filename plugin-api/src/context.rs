@@ -115,7 +115,8 @@ impl Context {
         )
     }
 
-    /// Asks a yes/no question; under `-n` answers `default`.
+    /// Asks a yes/no question (`default` when the answer is empty). Fails under `-n`: give
+    /// the command an option (such as `--force`) for the non-interactive path.
     pub fn confirm(&self, question: &str, default: bool) -> Result<bool, Error> {
         self.call_as(
             method::CONFIRM,

@@ -22,8 +22,8 @@ struct Bridge {
     next_id: AtomicU64,
 }
 
-// SAFETY-free justification: the handle is only used on the thread that received it, during the
-// request; the host's ctx pointer outlives the request.
+// SAFETY: the bridge only lives inside `with_bridge`, on the thread that received the request;
+// the host handle it carries is valid for the whole request.
 unsafe impl Send for Bridge {}
 unsafe impl Sync for Bridge {}
 

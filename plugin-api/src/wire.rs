@@ -35,7 +35,7 @@ pub mod method {
     pub const OUTPUT_TABLE: &str = "output.table";
     /// `{"question":..,"hidden":bool}` -> string; refused under `-n`.
     pub const PROMPT: &str = "prompt";
-    /// `{"question":..,"default":bool}` -> bool; under `-n` the default.
+    /// `{"question":..,"default":bool}` -> bool; refused under `-n`.
     pub const CONFIRM: &str = "confirm";
     /// `{"key":..}` -> value or null.
     pub const SYSTEM_CONFIG_GET: &str = "config.system.get";

@@ -472,3 +472,30 @@ fn the_root_can_be_given_by_option_or_environment() {
         );
     }
 }
+
+#[test]
+fn missing_passwords_are_asked_for_without_echo_in_the_output() {
+    let i = Instance::new();
+    let o = i.run_stdin(
+        &["maintenance:install", "--admin-user=ada"],
+        Some("typed-secret\n"),
+    );
+    assert_eq!(o.code, 0, "{o:?}");
+    assert_eq!(o.stdout, "occ was successfully installed\n");
+    assert_eq!(
+        o.stderr,
+        "What is the password you like to use for the admin account <ada>? \ncreating sqlite db\n"
+    );
+    assert!(!o.stdout.contains("typed-secret") && !o.stderr.contains("typed-secret"));
+    let hash = i.query("SELECT password FROM oc_users WHERE uid = 'ada'")[0]["password"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(bcrypt::verify("typed-secret", &hash[2..]).unwrap());
+    // No answer (end of input): nothing installed.
+    let j = Instance::new();
+    let o = j.run_stdin(&["maintenance:install"], Some(""));
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.ends_with("No answer to \"What is the password you like to use for the admin account <admin>?\" (end of input)\n"), "{}", o.stderr);
+    assert!(!j.config_path().exists());
+}

@@ -36,6 +36,16 @@ fn bad_plugins_cost_one_warning_line_each_and_nothing_else() {
         "occ_fixture_misbehaving",
     ]);
     fs::write(dir1.path().join("libjunk.so"), "this is no library").unwrap();
+    // A real shared library that is no occ plugin (every Rust binary here links libgcc_s).
+    let gcc = [
+        "/lib/x86_64-linux-gnu/libgcc_s.so.1",
+        "/usr/lib/x86_64-linux-gnu/libgcc_s.so.1",
+        "/lib64/libgcc_s.so.1",
+    ]
+    .into_iter()
+    .find(|p| Path::new(p).exists())
+    .expect("libgcc_s.so.1");
+    fs::copy(gcc, dir1.path().join("libnotaplugin.so")).unwrap();
     let dir2 = tempfile::tempdir().unwrap();
     copy("occ_example_hello", dir2.path(), "libhello_again.so");
     let path = format!("{}:{}", dir1.path().display(), dir2.path().display());
@@ -45,6 +55,7 @@ fn bad_plugins_cost_one_warning_line_each_and_nothing_else() {
     let d2 = dir2.path().display();
     let expected = format!(
         "occ: ignoring plugin {d1}/libjunk.so: not a loadable library (file too short)
+occ: ignoring plugin {d1}/libnotaplugin.so: not an occ plugin (no abi_stable root module)
 occ: ignoring plugin {d1}/libocc_fixture_abi_mismatch.so: incompatible plugin ABI (abi_stable layout check failed)
 occ: ignoring plugin {d1}/libocc_fixture_major2.so: built against plugin-api 2.0.0; this host supports 1.x
 occ: ignoring plugin {d1}/libocc_fixture_misbehaving.so: namespace \"hello\" is already owned by plugin \"hello\" ({d1}/libocc_example_hello.so)
@@ -210,4 +221,84 @@ fn the_example_plugin_works_end_to_end() {
     let rows = i.query("SELECT name, count FROM oc_hello_greetings ORDER BY name");
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[0]["count"], 2);
+}
+
+#[test]
+fn events_and_services_cross_plugins_through_the_host() {
+    let mut i = Instance::new();
+    let plugins = plugin_dir(&[
+        "occ_example_hello",
+        "occ_fixture_exampleapp",
+        "occ_fixture_oldapi",
+    ]);
+    i.set_env("OCC_PLUGIN_PATH", plugins.path());
+    i.install();
+    // hello:greet emits hello.greeted; exampleapp subscribed and records it in its app config.
+    assert_eq!(i.run(&["hello:greet", "Ann"]).code, 0);
+    let rows = i.query("SELECT configvalue FROM oc_appconfig WHERE appid = 'exampleapp' AND configkey = 'last_event'");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["configvalue"], "hello.greeted:Ann");
+    // A plugin built against plugin-api 1.0 calls exampleapp's named service.
+    let o = i.run(&["legacy:ask", "Bob"]);
+    assert_eq!(
+        (o.stdout.as_str(), o.stderr.as_str(), o.code),
+        ("Greetings, Bob!\n", "", 0)
+    );
+    // Without the provider: one clear line.
+    let only_old = plugin_dir(&["occ_fixture_oldapi"]);
+    i.set_env("OCC_PLUGIN_PATH", only_old.path());
+    let o = i.run(&["legacy:ask", "Bob"]);
+    assert_eq!(
+        (o.stderr.as_str(), o.code),
+        (
+            "no plugin provides the service \"exampleapp.greeting\"\n",
+            1
+        )
+    );
+}
+
+#[test]
+fn a_distributions_plugin_directory_is_found_next_to_the_binary() {
+    // /usr/bin/occ with /usr/lib/occ/plugins, rebuilt in a temporary prefix.
+    let prefix = tempfile::tempdir().unwrap();
+    let bin = prefix.path().join("bin");
+    let plugins = prefix.path().join("lib/occ/plugins");
+    fs::create_dir_all(&bin).unwrap();
+    fs::create_dir_all(&plugins).unwrap();
+    fs::copy(occ_tests::occ_bin(), bin.join("occ")).unwrap();
+    for p in [
+        "occ_plugin_core",
+        "occ_plugin_files",
+        "occ_plugin_ldap",
+        "occ_plugin_encryption",
+        "occ_plugin_l10n",
+        "occ_example_hello",
+    ] {
+        copy(p, &plugins, &format!("lib{p}.so"));
+    }
+    let i = Instance::new();
+    let cache = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let o = std::process::Command::new(bin.join("occ"))
+            .args(args)
+            .current_dir(i.root())
+            .env_remove("OCC_PLUGIN_PATH")
+            .env_remove("OCC_ROOT")
+            .env("OCC_CACHE_DIR", cache.path())
+            .output()
+            .unwrap();
+        (
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            o.status.code(),
+        )
+    };
+    let (out, code) = run(&["list", "--raw"]);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("maintenance:install"), "{out}");
+    let (_, code) = run(&["maintenance:install", "--admin-pass=x", "-n"]);
+    assert_eq!(code, Some(0));
+    let (out, _) = run(&["status", "--output=json"]);
+    assert!(out.starts_with("{\"installed\":true"));
+    let (out, code) = run(&["hello:greet", "Dee"]);
+    assert_eq!((out.as_str(), code), ("Hello, Dee!\n", Some(0)));
 }

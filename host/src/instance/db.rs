@@ -6,7 +6,6 @@
 //! rows as JSON objects.
 
 use std::path::Path;
-use std::str::FromStr;
 use std::time::Duration;
 
 use serde_json::{Map, Number, Value};
@@ -476,9 +475,4 @@ fn my_row(row: &sqlx::mysql::MySqlRow) -> Map<String, Value> {
         m.insert(col.name().to_string(), v);
     }
     m
-}
-
-/// Parses a `SqliteConnectOptions` from a path (used by tests of the module).
-pub fn _sqlite_from_str(s: &str) -> Result<SqliteConnectOptions, String> {
-    SqliteConnectOptions::from_str(s).map_err(|e| e.to_string())
 }

@@ -1,6 +1,5 @@
 //! The `core` plugin: the global commands (`status`, `check`, `upgrade`) and the `maintenance`
 //! namespace, the core schema, and the operations behind them.
-#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod commands;
 pub mod migrations;

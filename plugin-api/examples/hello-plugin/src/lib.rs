@@ -1,8 +1,9 @@
 //! An example occ plugin, the one the README walks through and the tests build and load.
 //!
 //! It owns the `hello` namespace, greets (asking for a name when none is given), keeps a count
-//! of greetings in a table of its own (created by its migration), lists them as a table, and
-//! logs through `tracing` (the host forwards plugin logs into its own log).
+//! of greetings in a table of its own (created by its migration), lists them as a table, logs
+//! through `tracing` (the host forwards plugin logs into its own log) and emits a
+//! `hello.greeted` event other plugins may subscribe to.
 
 use occ_plugin_api::prelude::*;
 
@@ -40,6 +41,8 @@ impl Command for Greet {
             Ok(())
         })?;
         tracing::info!("greeted {name}");
+        // Other plugins may subscribe; the host delivers it to each of them.
+        ctx.emit("hello.greeted", json!({ "name": name }))?;
         ctx.line(&text)?;
         Ok(0)
     }
