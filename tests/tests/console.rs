@@ -36,6 +36,8 @@ Available commands:
   help                 Display help for a command
   list                 List commands
   status               Show status information.
+ l10n
+  l10n:createjs        Create javascript translation files for a given app
  maintenance
   maintenance:install  Install occ.
 "

@@ -1,9 +1,18 @@
-//! The `l10n` plugin: owns the `l10n` namespace. `l10n:createjs` comes with the translation work.
+//! The `l10n` plugin: `l10n:createjs`, which turns an app's translations (gettext `.po`, or
+//! ownCloud's `l10n/<lang>.php`) into the `<lang>.js` and `<lang>.json` files its web UI loads.
+
+pub mod catalog;
+pub mod commands;
+pub mod languages;
+pub mod php;
+pub mod po;
 
 use occ_plugin_api::prelude::*;
 
 /// The plugin.
 pub struct L10n;
+
+static COMMANDS: &[&dyn Command] = &[&commands::createjs::CreateJs];
 
 impl Plugin for L10n {
     fn id(&self) -> &str {
@@ -16,7 +25,7 @@ impl Plugin for L10n {
         vec!["l10n".into()]
     }
     fn commands(&self) -> &[&dyn Command] {
-        &[]
+        COMMANDS
     }
 }
 

@@ -1,0 +1,3 @@
+//! One file per command of the l10n plugin.
+
+pub mod createjs;
