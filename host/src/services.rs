@@ -193,15 +193,27 @@ impl Host {
             method::APP_CONFIG_SET => {
                 let (app, key) = (s(&p, "app"), s(&p, "key"));
                 let value = p.get("value").cloned().unwrap_or(Value::Null);
+                // One transaction: concurrent writers of the same key queue instead of colliding.
                 self.with_db(|db| {
-                    db.execute("DELETE FROM *PREFIX*appconfig WHERE appid = ? AND configkey = ?", &[json!(app), json!(key)])?;
-                    if !value.is_null() {
-                        db.execute(
-                            "INSERT INTO *PREFIX*appconfig (appid, configkey, configvalue) VALUES (?, ?, ?)",
-                            &[json!(app), json!(key), value.clone()],
-                        )?;
+                    db.begin()?;
+                    let r = db
+                        .execute("DELETE FROM *PREFIX*appconfig WHERE appid = ? AND configkey = ?", &[json!(app), json!(key)])
+                        .and_then(|_| {
+                            if value.is_null() {
+                                return Ok(0);
+                            }
+                            db.execute(
+                                "INSERT INTO *PREFIX*appconfig (appid, configkey, configvalue) VALUES (?, ?, ?)",
+                                &[json!(app), json!(key), value.clone()],
+                            )
+                        });
+                    match r {
+                        Ok(_) => db.commit(),
+                        Err(e) => {
+                            let _ = db.rollback();
+                            Err(e)
+                        }
                     }
-                    Ok(())
                 })?;
                 Ok(Value::Null)
             }
@@ -303,6 +315,38 @@ impl Host {
                     .ok_or_else(|| format!("no plugin \"{id}\""))?;
                 let req = json!({"id": s(&p, "id"), "env": self.env});
                 self.call_plugin(i, kind::REPAIR, &req).map_err(|(m, _)| m)
+            }
+            method::PLUGINS_LIST => Ok(Value::Array(
+                self.registry
+                    .plugins
+                    .iter()
+                    .map(|p| {
+                        json!({
+                            "id": p.manifest.id,
+                            "version": p.manifest.version,
+                            "file": p.file.display().to_string(),
+                            "namespaces": p.manifest.namespaces,
+                            "services": p.manifest.services,
+                            "jobs": p.manifest.jobs,
+                        })
+                    })
+                    .collect(),
+            )),
+            method::PLUGINS_INSPECT => {
+                let path = std::path::PathBuf::from(s(&p, "path"));
+                let m = crate::plugins::registry::inspect(&path)?;
+                serde_json::to_value(m).map_err(|e| e.to_string())
+            }
+            method::JOB_RUN => {
+                let id = s(&p, "plugin");
+                let i = self
+                    .registry
+                    .plugins
+                    .iter()
+                    .position(|x| x.manifest.id == id)
+                    .ok_or_else(|| format!("no plugin \"{id}\" is loaded to run the job"))?;
+                let req = json!({"name": s(&p, "name"), "argument": p.get("argument").cloned().unwrap_or(Value::Null), "env": self.env});
+                self.call_plugin(i, kind::JOB, &req).map_err(|(m, _)| m)
             }
             method::PLUGIN_PROBLEMS => Ok(Value::Array(
                 self.registry

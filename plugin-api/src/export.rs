@@ -13,7 +13,9 @@ use crate::abi::HostHandle;
 use crate::context::Context;
 use crate::input::Input;
 use crate::spec::{CommandSpec, Manifest, Migration, RepairSpec};
-use crate::wire::{kind, EventRequest, RepairRequest, Reply, RunRequest, ServiceRequest};
+use crate::wire::{
+    kind, EventRequest, JobRequest, RepairRequest, Reply, RunRequest, ServiceRequest,
+};
 
 /// A handled failure: a one-line message and an exit code.
 #[derive(Debug, Clone, PartialEq)]
@@ -121,6 +123,14 @@ pub trait Plugin: Sync {
     fn service(&self, name: &str, _payload: &Value, _ctx: &mut Context) -> Result<Value, Error> {
         Err(Error::new(format!("unknown service {name}")))
     }
+    /// Background jobs it runs (since 1.1).
+    fn jobs(&self) -> Vec<crate::spec::JobSpec> {
+        Vec::new()
+    }
+    /// Runs one of its background jobs (since 1.1).
+    fn run_job(&self, name: &str, _argument: &Value, _ctx: &mut Context) -> Result<(), Error> {
+        Err(Error::new(format!("unknown job {name}")))
+    }
     /// The manifest the host reads (built from the above).
     fn manifest(&self) -> Manifest {
         Manifest {
@@ -132,6 +142,7 @@ pub trait Plugin: Sync {
             repair_steps: self.repair_steps().iter().map(|r| r.spec()).collect(),
             events: self.events(),
             services: self.services(),
+            jobs: self.jobs(),
         }
     }
 }
@@ -237,6 +248,20 @@ fn dispatch<P: Plugin + ?Sized>(
             let mut ctx = Context::new(host, req.env.clone());
             crate::logbridge::with_bridge(host, &req.env.log_level, || {
                 result_reply(plugin.service(&req.name, &req.payload, &mut ctx))
+            })
+        }
+        kind::JOB => {
+            let req: JobRequest = match serde_json::from_str(payload) {
+                Ok(r) => r,
+                Err(e) => return result_reply(Err(e.into())),
+            };
+            let mut ctx = Context::new(host, req.env.clone());
+            crate::logbridge::with_bridge(host, &req.env.log_level, || {
+                result_reply(
+                    plugin
+                        .run_job(&req.name, &req.argument, &mut ctx)
+                        .map(|_| Value::Null),
+                )
             })
         }
         other => result_reply(Err(Error::new(format!("unsupported request kind {other}")))),

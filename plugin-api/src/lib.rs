@@ -41,7 +41,7 @@ pub use abi_stable as abi_reexport;
 pub use context::{Context, Db, Style};
 pub use export::{CmdResult, Command, Error, Plugin, RepairStep};
 pub use input::Input;
-pub use spec::{Arg, CommandSpec, Manifest, Migration, Opt, RepairSpec, State, ValueMode};
+pub use spec::{Arg, CommandSpec, JobSpec, Manifest, Migration, Opt, RepairSpec, State, ValueMode};
 
 /// The version of this API crate; a plugin reports it in its manifest.
 pub const API_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -49,8 +49,8 @@ pub const API_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Everything a plugin author usually needs.
 pub mod prelude {
     pub use crate::{
-        export_plugin, Arg, CmdResult, Command, CommandSpec, Context, Error, Input, Migration, Opt,
-        Plugin, RepairSpec, RepairStep, State, Style,
+        export_plugin, Arg, CmdResult, Command, CommandSpec, Context, Error, Input, JobSpec,
+        Migration, Opt, Plugin, RepairSpec, RepairStep, State, Style,
     };
     pub use serde_json::{json, Value};
 }

@@ -26,6 +26,19 @@ pub struct Manifest {
     pub events: Vec<String>,
     /// Named services other plugins may call through the host (`user.count`, ...).
     pub services: Vec<String>,
+    /// Background jobs it runs (since 1.1); `system:cron` queues and runs them.
+    pub jobs: Vec<JobSpec>,
+}
+
+/// A background job a plugin runs (since 1.1). Queued in `oc_jobs` with the class
+/// `<plugin id>::<name>`; run by `system:cron` when `interval` seconds have passed.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct JobSpec {
+    /// Name, unique within the plugin.
+    pub name: String,
+    /// Seconds between runs (0: run once, then removed).
+    pub interval: u64,
 }
 
 /// An instance state a command may run in. The host enforces the declaration.

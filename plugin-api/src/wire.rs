@@ -23,6 +23,8 @@ pub mod kind {
     pub const EVENT: &str = "event";
     /// Answer a named service: payload [`super::ServiceRequest`], reply `{"ok": value}`.
     pub const SERVICE: &str = "service";
+    /// Run a background job (since 1.1): payload [`super::JobRequest`], reply `{"ok": null}`.
+    pub const JOB: &str = "job";
 }
 
 /// Methods a plugin may call on the host.
@@ -81,6 +83,14 @@ pub mod method {
     pub const REPAIR_RUN: &str = "repair.run";
     /// `{}` -> `[{"file":..,"problem":..}]`: plugin files that could not be used.
     pub const PLUGIN_PROBLEMS: &str = "plugins.problems";
+    /// `{}` -> `[{"id":..,"version":..,"file":..,"namespaces":[..],"services":[..],"jobs":[..]}]`: the
+    /// loaded plugins (since 1.1).
+    pub const PLUGINS_LIST: &str = "plugins.list";
+    /// `{"path":..}` -> the file's [`crate::Manifest`], or an error saying why it is no usable
+    /// plugin (since 1.1; used by `app:check-code`).
+    pub const PLUGINS_INSPECT: &str = "plugins.inspect";
+    /// `{"plugin":..,"name":..,"argument":..}` -> null: run a plugin's background job (since 1.1).
+    pub const JOB_RUN: &str = "job.run";
 }
 
 /// What a plugin answers to any request.
@@ -142,6 +152,18 @@ pub struct EventRequest {
     pub name: String,
     /// Event data.
     pub payload: Value,
+    /// Invocation facts.
+    pub env: Env,
+}
+
+/// Payload of [`kind::JOB`] (since 1.1).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct JobRequest {
+    /// Job name.
+    pub name: String,
+    /// The argument stored with the queued job.
+    pub argument: Value,
     /// Invocation facts.
     pub env: Env,
 }

@@ -185,6 +185,22 @@ impl Instance {
         query_sqlite(&self.db_path(), sql)
     }
 
+    /// Everything a command could change: the config file's bytes and every table's rows
+    /// (sorted), as one comparable text.
+    pub fn dump(&self) -> String {
+        let mut out = std::fs::read_to_string(self.config_path()).unwrap_or_default();
+        for t in tables(&self.db_path()) {
+            let mut rows: Vec<String> = self
+                .query(&format!("SELECT * FROM \"{t}\""))
+                .iter()
+                .map(|r| serde_json::to_string(r).unwrap())
+                .collect();
+            rows.sort();
+            out.push_str(&format!("\n== {t}\n{}", rows.join("\n")));
+        }
+        out
+    }
+
     /// Runs a statement on the instance's SQLite database.
     pub fn exec(&self, sql: &str) {
         exec_sqlite(&self.db_path(), sql)

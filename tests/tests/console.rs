@@ -36,6 +36,8 @@ Available commands:
   help                 Display help for a command
   list                 List commands
   status               Show status information.
+ app
+  app:check-code       Check code compliance.
  l10n
   l10n:createjs        Create javascript translation files for a given app
  maintenance
@@ -74,8 +76,14 @@ fn list_after_install_and_by_namespace() {
     let i = Instance::installed();
     let o = i.run(&["list"]);
     assert_eq!(o.code, 0);
-    assert!(o.stdout.contains("\nAvailable commands:\n  check                   Check the server environment's dependencies.\n"), "{}", o.stdout);
-    assert!(o.stdout.contains("\n maintenance\n  maintenance:mode        Set maintenance mode.\n  maintenance:singleuser  Set single user mode.\n"));
+    // The column is as wide as the longest name or alias (background:queue:execute) plus two.
+    assert!(o.stdout.contains("\nAvailable commands:\n  check                     Check the server environment's dependencies.\n"), "{}", o.stdout);
+    assert!(o.stdout.contains(
+        "\n maintenance\n  maintenance:mode          Set maintenance mode.\n  maintenance:repair        Repair the installation.\n  maintenance:singleuser    Set single user mode.\n"
+    ));
+    assert!(o
+        .stdout
+        .contains("  background:queue:status   [background-job:list] List queue status\n"));
     assert!(
         !o.stdout.contains("maintenance:install"),
         "install is only there before install"
@@ -83,7 +91,7 @@ fn list_after_install_and_by_namespace() {
     assert!(!o.stdout.contains("not installed"));
     let o = i.run(&["list", "maintenance"]);
     assert!(o.stdout.ends_with(
-        "Available commands for the \"maintenance\" namespace:\n  maintenance:mode        Set maintenance mode.\n  maintenance:singleuser  Set single user mode.\n"
+        "Available commands for the \"maintenance\" namespace:\n  maintenance:mode        Set maintenance mode.\n  maintenance:repair      Repair the installation.\n  maintenance:singleuser  Set single user mode.\n"
     ));
     let o = i.run(&["list", "nope"]);
     assert_eq!(o.code, 1);

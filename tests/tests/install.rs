@@ -128,7 +128,10 @@ fn install_on_sqlite_creates_config_database_and_admin() {
         i.query("SELECT COUNT(*) AS n FROM oc_migrations WHERE app = 'core'")[0]["n"],
         1
     );
-    assert!(i.root().join("data/root-admin/files").is_dir());
+    assert!(
+        !i.root().join("data/root-admin").exists(),
+        "homes are made on first use, as in ownCloud"
+    );
     // Already installed: refused, nothing touched.
     let before = fs::read(i.config_path()).unwrap();
     let o = i.run(&["maintenance:install", "--admin-pass=x"]);

@@ -131,6 +131,14 @@ fn describe(path: &Path) -> Result<Manifest, String> {
     }
 }
 
+/// Reads a plugin file's manifest and checks its API version, without registering it
+/// (`app:check-code`).
+pub fn inspect(path: &Path) -> Result<Manifest, String> {
+    let m = describe(path)?;
+    check_api(&m)?;
+    Ok(m)
+}
+
 fn check_api(m: &Manifest) -> Result<(), String> {
     let host = semver::Version::parse(occ_plugin_api::API_VERSION).map_err(|e| e.to_string())?;
     let Ok(v) = semver::Version::parse(&m.api_version) else {

@@ -48,32 +48,31 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
     bcrypt::verify(password, hash).unwrap_or(false)
 }
 
-/// Creates the first admin account and its home, inside the install transaction.
-pub fn create_admin(
-    ctx: &Context,
-    uid: &str,
-    password: &str,
-    datadir: &str,
-    now: i64,
-) -> Result<(), Error> {
+/// Creates the first admin account (in group `admin`) inside the install transaction. Its
+/// home directory is made on first use, as ownCloud does.
+pub fn create_admin(ctx: &Context, uid: &str, password: &str, datadir: &str) -> Result<(), Error> {
     let hash = hash_password(password)?;
     let db = ctx.db();
     db.transaction(|db| {
-        db.execute("INSERT INTO *PREFIX*users (uid, displayname, password) VALUES (?, ?, ?)", &[json!(uid), json!(uid), json!(hash)])?;
-        db.execute(
-            "INSERT INTO *PREFIX*accounts (email, user_id, lower_user_id, display_name, quota, last_login, backend, home, state, creation_time) VALUES (NULL, ?, ?, ?, NULL, 0, ?, ?, 1, ?)",
-            &[json!(uid), json!(uid.to_lowercase()), json!(uid), json!("OC\\User\\Database"), json!(format!("{datadir}/{uid}")), json!(now)],
+        crate::users::create(
+            db,
+            &crate::users::NewUser {
+                uid,
+                hash: &hash,
+                display_name: None,
+                email: None,
+                groups: &[crate::groups::ADMIN.to_string()],
+                datadir,
+            },
         )?;
-        db.execute("INSERT INTO *PREFIX*groups (gid) VALUES ('admin')", &[])?;
-        db.execute("INSERT INTO *PREFIX*group_user (gid, uid) VALUES ('admin', ?)", &[json!(uid)])?;
         for (k, v) in [("installed_version", env!("CARGO_PKG_VERSION")), ("enabled", "yes")] {
-            db.execute("INSERT INTO *PREFIX*appconfig (appid, configkey, configvalue) VALUES ('core', ?, ?)", &[json!(k), json!(v)])?;
+            db.execute(
+                "INSERT INTO *PREFIX*appconfig (appid, configkey, configvalue) VALUES ('core', ?, ?)",
+                &[json!(k), json!(v)],
+            )?;
         }
         Ok(())
     })?;
-    let home = std::path::Path::new(datadir).join(uid).join("files");
-    std::fs::create_dir_all(&home)
-        .map_err(|e| Error::new(format!("Cannot create {}: {e}", home.display())))?;
     // ownCloud's marker that this is a data directory.
     std::fs::write(std::path::Path::new(datadir).join(".ocdata"), b"").map_err(|e| {
         Error::new(format!(

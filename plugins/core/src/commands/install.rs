@@ -3,7 +3,6 @@
 //! permanent in one final step.
 
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use occ_plugin_api::prelude::*;
 use occ_plugin_api::wire::InstallRequest;
@@ -178,11 +177,7 @@ impl Command for Install {
             datadir: datadir.display().to_string(),
         };
         ctx.install_begin(&req)?;
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
-        ops::create_admin(ctx, &admin, &admin_pass, &req.datadir, now)?;
+        ops::create_admin(ctx, &admin, &admin_pass, &req.datadir)?;
         ctx.install_finish()?;
         ctx.line("occ was successfully installed")?;
         tracing::info!("installed with {} database, admin {admin}", req.dbtype);

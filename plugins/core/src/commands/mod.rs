@@ -1,8 +1,36 @@
 //! One file per command of the core plugin.
 
+pub mod app_check_code;
+pub mod app_disable;
+pub mod app_enable;
+pub mod app_getpath;
+pub mod app_list;
+pub mod background_mode;
+pub mod background_queue_delete;
+pub mod background_queue_execute;
+pub mod background_queue_status;
 pub mod check;
+pub mod config_app;
+pub mod config_import;
+pub mod config_list;
+pub mod config_system;
+pub mod group_add;
+pub mod group_delete;
+pub mod group_list;
+pub mod group_members;
 pub mod install;
 pub mod mode;
+pub mod repair;
 pub mod singleuser;
 pub mod status;
+pub mod system_cron;
 pub mod upgrade;
+pub mod user_add;
+pub mod user_delete;
+pub mod user_enable;
+pub mod user_info;
+pub mod user_lastseen;
+pub mod user_list;
+pub mod user_report;
+pub mod user_resetpassword;
+pub mod user_setting;

@@ -1,0 +1,28 @@
+//! `app:getpath <app>`: the absolute path of an app's directory.
+
+use std::path::Path;
+
+use occ_plugin_api::prelude::*;
+
+use crate::apps;
+
+/// The command.
+pub struct AppGetPath;
+
+impl Command for AppGetPath {
+    fn spec(&self) -> CommandSpec {
+        CommandSpec::new("app:getpath", "Get the absolute path to the app directory.")
+            .arg(Arg::required("app", "The name of the app."))
+            .opt(Opt::output_format())
+    }
+
+    fn run(&self, input: &Input, ctx: &mut Context) -> CmdResult {
+        let id = input.arg_str("app").unwrap_or_default();
+        apps::validate_id(&id).map_err(Error::new)?;
+        let info = ctx.instance()?;
+        let dir = apps::app_path(Path::new(&info.root), &id)
+            .ok_or_else(|| Error::new(format!("{id} not found")))?;
+        ctx.data(json!(dir.display().to_string()))?;
+        Ok(0)
+    }
+}

@@ -1,0 +1,29 @@
+//! `group:add <gid>`.
+
+use occ_plugin_api::prelude::*;
+
+use crate::groups;
+
+/// The command.
+pub struct GroupAdd;
+
+impl Command for GroupAdd {
+    fn spec(&self) -> CommandSpec {
+        CommandSpec::new("group:add", "Adds a group.")
+            .arg(Arg::required("groupname", "Name of the group"))
+    }
+
+    fn run(&self, input: &Input, ctx: &mut Context) -> CmdResult {
+        let gid = input.arg_str("groupname").unwrap_or_default();
+        groups::validate_gid(&gid)?;
+        ctx.db().transaction(|db| {
+            if groups::exists(db, &gid)? {
+                return Err(Error::new(format!("Group \"{gid}\" already exists.")));
+            }
+            db.execute("INSERT INTO *PREFIX*groups (gid) VALUES (?)", &[json!(gid)])?;
+            Ok(())
+        })?;
+        ctx.line(&format!("Created group \"{gid}\""))?;
+        Ok(0)
+    }
+}

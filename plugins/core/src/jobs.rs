@@ -1,0 +1,413 @@
+//! The background job queue (`oc_jobs`, ownCloud's columns): which jobs the loaded plugins
+//! declare, queueing them, reserving one so two crons never run it at once, running it through
+//! the host and recording `last_run`, `last_checked`, `reserved_at` and `execution_duration`.
+//!
+//! A queued job's `class` is `<plugin id>::<job name>`; its `argument` is JSON text. A job is
+//! *valid* when a loaded plugin declares it; only valid jobs run.
+
+use std::collections::BTreeMap;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use occ_plugin_api::wire::method;
+use occ_plugin_api::{Context, Db, Error};
+use serde_json::{json, Map, Value};
+
+/// A reservation older than this (seconds) belongs to a cron that died: the job is free again.
+pub const RESERVATION_TIMEOUT: i64 = 12 * 3600;
+
+/// The current unix time in seconds.
+pub fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Sets an app config value in a transaction of its own. The host's set is a delete and an
+/// insert; concurrent crons writing `lastcron` or `lastjob` would otherwise collide on the key.
+pub fn set_app_value(ctx: &Context, app: &str, key: &str, value: &str) -> Result<(), Error> {
+    ctx.db()
+        .transaction(|_| ctx.set_app_config(app, key, Some(value)))
+}
+
+/// One row of `oc_jobs`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueuedJob {
+    /// Row id.
+    pub id: i64,
+    /// `<plugin id>::<job name>`.
+    pub class: String,
+    /// The stored argument (JSON text).
+    pub argument: String,
+    /// When it last started (unix time, 0: never).
+    pub last_run: i64,
+    /// When a cron last looked at it.
+    pub last_checked: i64,
+    /// When a run reserved it (0: free).
+    pub reserved_at: i64,
+    /// Seconds its last successful run took (-1: unknown).
+    pub execution_duration: i64,
+}
+
+fn int(row: &Map<String, Value>, key: &str, default: i64) -> i64 {
+    match row.get(key) {
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .or_else(|| n.as_f64().map(|f| f as i64))
+            .unwrap_or(default),
+        Some(Value::String(s)) => s.trim().parse().unwrap_or(default),
+        _ => default,
+    }
+}
+
+fn text(row: &Map<String, Value>, key: &str) -> String {
+    match row.get(key) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    }
+}
+
+impl QueuedJob {
+    fn from_row(row: &Map<String, Value>) -> Self {
+        Self {
+            id: int(row, "id", 0),
+            class: text(row, "class"),
+            argument: text(row, "argument"),
+            last_run: int(row, "last_run", 0),
+            last_checked: int(row, "last_checked", 0),
+            reserved_at: int(row, "reserved_at", 0),
+            execution_duration: int(row, "execution_duration", -1),
+        }
+    }
+
+    /// The plugin id and job name of its class, if the class has that shape.
+    pub fn plugin_and_name(&self) -> Option<(&str, &str)> {
+        self.class
+            .split_once("::")
+            .filter(|(p, n)| !p.is_empty() && !n.is_empty())
+    }
+
+    /// The argument as JSON (`null` when empty; text that is no JSON as a string).
+    pub fn argument_value(&self) -> Value {
+        let a = self.argument.trim();
+        if a.is_empty() {
+            return Value::Null;
+        }
+        serde_json::from_str(a).unwrap_or_else(|_| Value::String(self.argument.clone()))
+    }
+
+    /// The argument as `background:queue:status` shows it: strings bare, null empty, else JSON.
+    pub fn argument_display(&self) -> String {
+        match self.argument_value() {
+            Value::Null => String::new(),
+            Value::String(s) => s,
+            other => other.to_string(),
+        }
+    }
+
+    /// Whether a run holds it (a reservation older than [`RESERVATION_TIMEOUT`] does not count).
+    pub fn is_reserved(&self, now: i64) -> bool {
+        self.reserved_at > now - RESERVATION_TIMEOUT
+    }
+
+    /// Whether its interval has passed since it last ran (interval 0: always).
+    pub fn is_due(&self, interval: u64, now: i64) -> bool {
+        interval == 0 || now.saturating_sub(self.last_run) >= interval as i64
+    }
+}
+
+/// Checks a job id typed by the user: a positive integer.
+pub fn parse_id(raw: Option<&str>) -> Result<i64, Error> {
+    let raw = raw.unwrap_or_default();
+    match raw.parse::<i64>() {
+        Ok(id) if id > 0 && raw.bytes().all(|b| b.is_ascii_digit()) => Ok(id),
+        _ => Err(Error::usage(format!(
+            "Invalid job ID \"{}\": a job ID is a positive integer.",
+            raw.escape_default()
+        ))),
+    }
+}
+
+/// The jobs the loaded plugins declare: class -> interval in seconds.
+pub fn declared(ctx: &Context) -> Result<BTreeMap<String, u64>, Error> {
+    let plugins = ctx.call(method::PLUGINS_LIST, json!({}))?;
+    let mut out = BTreeMap::new();
+    for p in plugins.as_array().into_iter().flatten() {
+        let id = p.get("id").and_then(Value::as_str).unwrap_or_default();
+        for j in p
+            .get("jobs")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let name = j.get("name").and_then(Value::as_str).unwrap_or_default();
+            if id.is_empty() || name.is_empty() {
+                continue;
+            }
+            let interval = j.get("interval").and_then(Value::as_u64).unwrap_or(0);
+            out.entry(format!("{id}::{name}")).or_insert(interval);
+        }
+    }
+    Ok(out)
+}
+
+/// Every queued job, by id.
+pub fn list(ctx: &Context) -> Result<Vec<QueuedJob>, Error> {
+    Ok(ctx
+        .db()
+        .query("SELECT * FROM *PREFIX*jobs ORDER BY id ASC", &[])?
+        .iter()
+        .map(QueuedJob::from_row)
+        .collect())
+}
+
+fn get_in(db: &Db<'_>, id: i64) -> Result<Option<QueuedJob>, Error> {
+    Ok(db
+        .query("SELECT * FROM *PREFIX*jobs WHERE id = ?", &[json!(id)])?
+        .first()
+        .map(QueuedJob::from_row))
+}
+
+/// One queued job.
+pub fn get(ctx: &Context, id: i64) -> Result<Option<QueuedJob>, Error> {
+    get_in(&ctx.db(), id)
+}
+
+/// Queues every recurring (interval > 0) declared job whose class is not queued yet; returns
+/// the classes added. Jobs with interval 0 run once: their plugin queues them.
+pub fn ensure_queued(
+    ctx: &Context,
+    declared: &BTreeMap<String, u64>,
+) -> Result<Vec<String>, Error> {
+    let now = now();
+    ctx.db().transaction(|db| {
+        let queued: Vec<String> = db
+            .query("SELECT DISTINCT class FROM *PREFIX*jobs", &[])?
+            .iter()
+            .map(|r| text(r, "class"))
+            .collect();
+        let mut added = Vec::new();
+        for (class, interval) in declared {
+            if *interval == 0 || queued.contains(class) {
+                continue;
+            }
+            db.execute(
+                "INSERT INTO *PREFIX*jobs (class, argument, last_run, last_checked, reserved_at, execution_duration) VALUES (?, 'null', 0, ?, 0, -1)",
+                &[json!(class), json!(now)],
+            )?;
+            added.push(class.clone());
+        }
+        Ok(added)
+    })
+}
+
+/// The outcome of [`reserve`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reservation {
+    /// Reserved for this run (a run-once job is already removed from the queue).
+    Reserved(QueuedJob),
+    /// Its interval has not passed yet.
+    NotDue(QueuedJob),
+    /// Another run holds it.
+    Busy(QueuedJob),
+    /// No such job (any more).
+    Gone,
+}
+
+/// Reserves a job for running, in one transaction: checks it is free and due (`force` skips
+/// both checks), stamps `last_checked`, `reserved_at` and `last_run`; a run-once job
+/// (interval 0) is taken off the queue instead, as ownCloud's queued jobs are.
+pub fn reserve(
+    ctx: &Context,
+    id: i64,
+    interval: u64,
+    now: i64,
+    force: bool,
+) -> Result<Reservation, Error> {
+    ctx.db().transaction(|db| {
+        let Some(job) = get_in(db, id)? else {
+            return Ok(Reservation::Gone);
+        };
+        if !force && job.is_reserved(now) {
+            return Ok(Reservation::Busy(job));
+        }
+        if !force && !job.is_due(interval, now) {
+            db.execute(
+                "UPDATE *PREFIX*jobs SET last_checked = ? WHERE id = ?",
+                &[json!(now), json!(id)],
+            )?;
+            return Ok(Reservation::NotDue(job));
+        }
+        // The reserved_at condition keeps a concurrent run on a server database out.
+        let n = if interval == 0 {
+            db.execute(
+                "DELETE FROM *PREFIX*jobs WHERE id = ? AND reserved_at = ?",
+                &[json!(id), json!(job.reserved_at)],
+            )?
+        } else {
+            db.execute(
+                "UPDATE *PREFIX*jobs SET reserved_at = ?, last_checked = ?, last_run = ? WHERE id = ? AND reserved_at = ?",
+                &[json!(now), json!(now), json!(now), json!(id), json!(job.reserved_at)],
+            )?
+        };
+        Ok(if n == 1 {
+            Reservation::Reserved(job)
+        } else {
+            Reservation::Busy(job)
+        })
+    })
+}
+
+/// The line a failed job reports (and logs).
+pub fn failure_message(job: &QueuedJob, message: &str) -> String {
+    format!(
+        "Error while running background job {} ({}): {}",
+        job.id,
+        job.class,
+        message.trim()
+    )
+}
+
+/// Runs a reserved job through its plugin, then frees it and records how long it took (only a
+/// successful run records a duration). Returns the duration in seconds; a failure has already
+/// been logged (at error level: the log file and stderr) when this returns it.
+pub fn execute(ctx: &Context, job: &QueuedJob) -> Result<i64, Error> {
+    let Some((plugin, name)) = job.plugin_and_name() else {
+        let msg = failure_message(job, "invalid job class");
+        ctx.log("error", &msg)?;
+        return Err(Error::new(msg));
+    };
+    let start = Instant::now();
+    let r = ctx.call(
+        method::JOB_RUN,
+        json!({"plugin": plugin, "name": name, "argument": job.argument_value()}),
+    );
+    let secs = start.elapsed().as_secs() as i64;
+    let (sql, params) = if r.is_ok() {
+        (
+            "UPDATE *PREFIX*jobs SET reserved_at = 0, execution_duration = ? WHERE id = ?",
+            vec![json!(secs), json!(job.id)],
+        )
+    } else {
+        (
+            "UPDATE *PREFIX*jobs SET reserved_at = 0 WHERE id = ?",
+            vec![json!(job.id)],
+        )
+    };
+    ctx.db().execute(sql, &params)?;
+    set_app_value(ctx, "backgroundjob", "lastjob", &job.id.to_string())?;
+    match r {
+        Ok(_) => Ok(secs),
+        Err(e) => {
+            let msg = failure_message(job, &e.message);
+            // An error record reaches the log file and, as one line, stderr.
+            ctx.log("error", &msg)?;
+            Err(Error::new(msg))
+        }
+    }
+}
+
+/// Removes a job from the queue; false when there is no such job.
+pub fn delete(ctx: &Context, id: i64) -> Result<bool, Error> {
+    Ok(ctx
+        .db()
+        .execute("DELETE FROM *PREFIX*jobs WHERE id = ?", &[json!(id)])?
+        > 0)
+}
+
+/// A unix time as PHP's `date('c')` prints it in UTC (`2024-05-01T12:00:00+00:00`).
+pub fn iso8601(ts: i64) -> String {
+    let days = ts.div_euclid(86_400);
+    let secs = ts.rem_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}+00:00",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(last_run: i64, reserved_at: i64) -> QueuedJob {
+        QueuedJob {
+            id: 1,
+            class: "exampleapp::tick".into(),
+            argument: "null".into(),
+            last_run,
+            last_checked: 0,
+            reserved_at,
+            execution_duration: -1,
+        }
+    }
+
+    #[test]
+    fn dates_are_php_date_c_in_utc() {
+        assert_eq!(iso8601(0), "1970-01-01T00:00:00+00:00");
+        assert_eq!(iso8601(951_782_400), "2000-02-29T00:00:00+00:00");
+        assert_eq!(iso8601(1_700_000_000), "2023-11-14T22:13:20+00:00");
+        assert_eq!(iso8601(-1), "1969-12-31T23:59:59+00:00");
+    }
+
+    #[test]
+    fn ids_are_positive_integers() {
+        assert_eq!(parse_id(Some("42")), Ok(42));
+        for bad in [
+            "0",
+            "-1",
+            "+3",
+            "1.5",
+            "abc",
+            "",
+            " 7",
+            "99999999999999999999",
+        ] {
+            let e = parse_id(Some(bad)).unwrap_err();
+            assert_eq!(e.code, 2, "{bad}");
+        }
+        assert_eq!(
+            parse_id(Some("x")).unwrap_err().message,
+            "Invalid job ID \"x\": a job ID is a positive integer."
+        );
+    }
+
+    #[test]
+    fn due_and_reserved() {
+        let now = 100_000;
+        assert!(job(0, 0).is_due(3600, now));
+        assert!(!job(now - 10, 0).is_due(3600, now));
+        assert!(job(now - 3600, 0).is_due(3600, now));
+        assert!(job(now, 0).is_due(0, now));
+        assert!(job(0, now - 60).is_reserved(now));
+        assert!(!job(0, now - RESERVATION_TIMEOUT - 1).is_reserved(now));
+        assert!(!job(0, 0).is_reserved(now));
+    }
+
+    #[test]
+    fn arguments() {
+        let mut j = job(0, 0);
+        assert_eq!(j.argument_value(), Value::Null);
+        assert_eq!(j.argument_display(), "");
+        j.argument = "{\"fail\":true}".into();
+        assert_eq!(j.argument_value(), json!({"fail": true}));
+        assert_eq!(j.argument_display(), "{\"fail\":true}");
+        j.argument = "\"abc\"".into();
+        assert_eq!(j.argument_display(), "abc");
+        j.argument = "not json".into();
+        assert_eq!(j.argument_value(), json!("not json"));
+        assert_eq!(j.plugin_and_name(), Some(("exampleapp", "tick")));
+    }
+}

@@ -1,0 +1,34 @@
+# Shared helpers of the benchmark scripts (sourced, not run).
+# need CMD PKG: install the Debian package PKG when CMD is missing.
+need() { command -v "$1" >/dev/null 2>&1 || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null; }; }
+need hyperfine hyperfine
+[ -x /usr/bin/time ] || need /usr/bin/time time
+need bc bc
+
+# median_ms COMMAND...: wall-clock median in ms over 300 runs.
+median_ms() {
+  hyperfine -N --warmup 20 --runs 300 --export-json "$work/h.json" "$*" >/dev/null 2>&1
+  python3 -c "import json;print('%.2f' % (json.load(open('$work/h.json'))['results'][0]['median']*1000))"
+}
+
+# peak_kib COMMAND...: the largest peak RSS of 5 runs, in KiB.
+peak_kib() {
+  local best=0 k
+  for _ in 1 2 3 4 5; do
+    k=$(/usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -n1)
+    [ "$k" -gt "$best" ] && best=$k
+  done
+  echo "$best"
+}
+
+# row LABEL COMMAND...: one markdown table row with the median and the peak RSS.
+row() {
+  local label=$1; shift
+  printf '| %-40s | %9s ms | %6.1f MiB |\n' "$label" "$(median_ms "$@")" "$(echo "$(peak_kib "$@") / 1024" | bc -l)"
+}
+
+# fresh_instance DIR: an installed SQLite instance in DIR.
+fresh_instance() {
+  mkdir -p "$1"
+  (cd "$1" && "$OCC" maintenance:install --admin-pass=bench-pass -n >/dev/null 2>&1)
+}
