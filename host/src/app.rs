@@ -192,6 +192,7 @@ pub fn run(args: Vec<String>) -> i32 {
     }
 
     let code = dispatch(&host, &args, state);
+    host.shell.borrow_mut().progress_done();
     install::abort(&host);
     if let Some(db) = host.db.get_mut().take() {
         let _ = db.close();

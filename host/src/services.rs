@@ -100,6 +100,7 @@ impl Host {
                 if level > sh.verbosity {
                     return Ok(Value::Null);
                 }
+                sh.progress_done();
                 let err = s(&p, "stream") == "err";
                 let text = sh.paint(err, &s(&p, "style"), &s(&p, "text"));
                 let nl = if p.get("newline").and_then(Value::as_bool).unwrap_or(true) {
@@ -111,6 +112,15 @@ impl Host {
                     sh.err(&format!("{text}{nl}"));
                 } else {
                     sh.out(&format!("{text}{nl}"));
+                }
+                Ok(Value::Null)
+            }
+            method::OUTPUT_PROGRESS => {
+                let mut sh = self.shell.borrow_mut();
+                if p.get("done").and_then(Value::as_bool).unwrap_or(false) {
+                    sh.progress_done();
+                } else {
+                    sh.progress(&s(&p, "message"));
                 }
                 Ok(Value::Null)
             }

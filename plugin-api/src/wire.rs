@@ -35,6 +35,9 @@ pub mod method {
     pub const OUTPUT_DATA: &str = "output.data";
     /// `{"headers":[..],"rows":[[..]]}` rendered as a table (or JSON) -> null.
     pub const OUTPUT_TABLE: &str = "output.table";
+    /// `{"message":..}` shows or updates a progress line on a terminal (nothing elsewhere or
+    /// under `-q`); `{"done":true}` clears it (since 1.1).
+    pub const OUTPUT_PROGRESS: &str = "output.progress";
     /// `{"question":..,"hidden":bool}` -> string; refused under `-n`.
     pub const PROMPT: &str = "prompt";
     /// `{"question":..,"default":bool}` -> bool; refused under `-n`.

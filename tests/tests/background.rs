@@ -400,6 +400,10 @@ fn queue_delete_removes_a_job() {
     assert_eq!(jobs(&i).len(), 1);
 }
 
+/// The files plugin's steps, which run after core's.
+const FILES_STEPS_LIST: &str = "files::mimetypes -> Repair mime types\nfiles::parents -> Detect file cache entries with path that does not match parent-child relationships\n";
+const FILES_STEPS_RUN: &str = " - Step: Repair mime types\n     - INFO: 0 file cache entries with a wrong mimetype fixed.\n - Step: Detect file cache entries with path that does not match parent-child relationships\n     - INFO: Fixed 0 entries, removed 0 entries without a parent.\n";
+
 #[test]
 fn repair_needs_maintenance_mode_and_lists_its_steps() {
     let i = Instance::installed();
@@ -411,7 +415,9 @@ fn repair_needs_maintenance_mode_and_lists_its_steps() {
         ("", "Turn on maintenance mode to use this command.\n", 1)
     );
     assert_eq!(i.dump(), before);
-    let list = format!("Found 1 repair steps\n\ncore::orphaned-group-memberships -> {STEP}\n");
+    let list = format!(
+        "Found 3 repair steps\n\ncore::orphaned-group-memberships -> {STEP}\n{FILES_STEPS_LIST}"
+    );
     assert_eq!(
         outcome(&i.run(&["maintenance:repair", "--list"])),
         (list.as_str(), "", 0)
@@ -428,7 +434,9 @@ fn repair_in_maintenance_removes_orphaned_group_memberships() {
     i.exec("INSERT INTO oc_accounts (user_id, lower_user_id, backend, home) VALUES ('ldapuser', 'ldapuser', 'OCA\\User_LDAP\\User_Proxy', '/x')");
     i.exec("INSERT INTO oc_group_user (gid, uid) VALUES ('admin', 'ldapuser')");
     let o = i.run(&["maintenance:repair"]);
-    let expected = format!(" - Step: {STEP}\n     - INFO: 2 orphaned group memberships removed.\n");
+    let expected = format!(
+        " - Step: {STEP}\n     - INFO: 2 orphaned group memberships removed.\n{FILES_STEPS_RUN}"
+    );
     assert_eq!(outcome(&o), (expected.as_str(), MAINTENANCE_BANNER, 0));
     let rows = i.query("SELECT gid, uid FROM oc_group_user ORDER BY uid");
     assert_eq!(
@@ -442,7 +450,9 @@ fn repair_in_maintenance_removes_orphaned_group_memberships() {
         ["admin/admin", "admin/ldapuser"]
     );
     // Again, and as a single step: nothing left to do.
-    let expected = format!(" - Step: {STEP}\n     - INFO: 0 orphaned group memberships removed.\n");
+    let expected = format!(
+        " - Step: {STEP}\n     - INFO: 0 orphaned group memberships removed.\n{FILES_STEPS_RUN}"
+    );
     for args in [
         &["maintenance:repair", "--include-expensive"][..],
         &[
@@ -451,7 +461,13 @@ fn repair_in_maintenance_removes_orphaned_group_memberships() {
         ],
     ] {
         let o = i.run(args);
-        assert_eq!(outcome(&o), (expected.as_str(), MAINTENANCE_BANNER, 0));
+        // --single runs core's step only.
+        let want = if args.len() == 2 && args[1].starts_with("--single") {
+            expected.replace(FILES_STEPS_RUN, "")
+        } else {
+            expected.clone()
+        };
+        assert_eq!(outcome(&o), (want.as_str(), MAINTENANCE_BANNER, 0));
     }
     let o = i.run(&["maintenance:repair", "-s", "nope"]);
     let expected =
@@ -462,7 +478,11 @@ fn repair_in_maintenance_removes_orphaned_group_memberships() {
     i.exec("DROP TABLE oc_group_user");
     let o = i.run(&["maintenance:repair"]);
     assert_eq!(o.code, 1);
-    assert_eq!(o.stdout, format!(" - Step: {STEP}\n"));
+    assert_eq!(
+        o.stdout,
+        format!(" - Step: {STEP}\n{FILES_STEPS_RUN}"),
+        "the other steps still run"
+    );
     let err = o.stderr.strip_prefix(MAINTENANCE_BANNER).unwrap();
     assert!(err.starts_with("     - ERROR: "), "{err}");
     assert!(err.contains("oc_group_user"), "{err}");

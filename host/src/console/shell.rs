@@ -21,6 +21,8 @@ pub struct Shell {
     pub decorate_err: bool,
     /// Set once stdout is closed (broken pipe): further output is dropped silently.
     broken: bool,
+    /// A progress line on a terminal's stderr, while a long command runs.
+    progress: Option<indicatif::ProgressBar>,
 }
 
 /// Symfony's named styles.
@@ -45,6 +47,28 @@ impl Shell {
             decorate_out: ansi.unwrap_or(auto_out),
             decorate_err: ansi.unwrap_or(auto_err),
             broken: false,
+            progress: None,
+        }
+    }
+
+    /// Shows or updates the progress line (only on a terminal, never under `-q`).
+    pub fn progress(&mut self, message: &str) {
+        if self.verbosity < 0 || !io::stderr().is_terminal() {
+            return;
+        }
+        let bar = self.progress.get_or_insert_with(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar
+        });
+        bar.set_message(message.to_string());
+    }
+
+    /// Removes the progress line, if any.
+    pub fn progress_done(&mut self) {
+        if let Some(bar) = self.progress.take() {
+            bar.finish_and_clear();
         }
     }
 

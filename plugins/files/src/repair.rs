@@ -1,0 +1,108 @@
+//! The files plugin's repair steps for `maintenance:repair`.
+
+use occ_plugin_api::prelude::*;
+
+use crate::cache::{self, Mimetypes};
+
+/// "Repair mime types": every file's mimetype and mimepart from its name, as the scanner
+/// would set them now.
+pub struct RepairMimeTypes;
+
+/// "Detect file cache entries with path that does not match parent-child relationships":
+/// re-parents an entry under the folder its path names, or removes it when there is none.
+pub struct RepairParents;
+
+impl RepairStep for RepairMimeTypes {
+    fn spec(&self) -> RepairSpec {
+        RepairSpec {
+            id: "mimetypes".into(),
+            name: "Repair mime types".into(),
+            expensive: false,
+        }
+    }
+
+    fn run(&self, ctx: &mut Context) -> Result<(), Error> {
+        let db = ctx.db();
+        let mut mimes = Mimetypes::load(&db)?;
+        let dir = mimes.id(&db, cache::DIR_MIME)?;
+        let rows = db.query(
+            "SELECT fileid, name, mimetype, mimepart FROM *PREFIX*filecache WHERE mimetype <> ?",
+            &[json!(dir)],
+        )?;
+        let mut fixed = 0;
+        db.transaction(|db| {
+            for r in rows {
+                let name = r.get("name").and_then(Value::as_str).unwrap_or_default();
+                let (m, p) = mimes.ids_for(db, name, false)?;
+                let cur = (
+                    r.get("mimetype").and_then(Value::as_i64),
+                    r.get("mimepart").and_then(Value::as_i64),
+                );
+                if cur != (Some(m), Some(p)) {
+                    db.execute(
+                        "UPDATE *PREFIX*filecache SET mimetype = ?, mimepart = ? WHERE fileid = ?",
+                        &[
+                            json!(m),
+                            json!(p),
+                            r.get("fileid").cloned().unwrap_or(Value::Null),
+                        ],
+                    )?;
+                    fixed += 1;
+                }
+            }
+            Ok(())
+        })?;
+        ctx.line(&format!(
+            "     - INFO: {fixed} file cache entries with a wrong mimetype fixed."
+        ))
+    }
+}
+
+impl RepairStep for RepairParents {
+    fn spec(&self) -> RepairSpec {
+        RepairSpec {
+            id: "parents".into(),
+            name:
+                "Detect file cache entries with path that does not match parent-child relationships"
+                    .into(),
+            expensive: false,
+        }
+    }
+
+    fn run(&self, ctx: &mut Context) -> Result<(), Error> {
+        let db = ctx.db();
+        // Entries whose parent's path + "/" + name is not their own path (root rows excepted).
+        let bad = db.query(
+            "SELECT c.fileid, c.storage, c.path FROM *PREFIX*filecache c LEFT JOIN *PREFIX*filecache p ON p.fileid = c.parent \
+             WHERE c.path <> '' AND (p.fileid IS NULL OR c.storage <> p.storage OR \
+             (CASE WHEN p.path = '' THEN c.name ELSE p.path || '/' || c.name END) <> c.path)",
+            &[],
+        )?;
+        let (mut moved, mut removed) = (0, 0);
+        db.transaction(|db| {
+            for r in bad {
+                let id = r.get("fileid").cloned().unwrap_or(Value::Null);
+                let storage = r.get("storage").and_then(Value::as_i64).unwrap_or(0);
+                let path = r.get("path").and_then(Value::as_str).unwrap_or_default();
+                let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+                match cache::row_at(db, storage, dir)? {
+                    Some((parent, _)) => {
+                        db.execute(
+                            "UPDATE *PREFIX*filecache SET parent = ?, name = ? WHERE fileid = ?",
+                            &[json!(parent), json!(name), id],
+                        )?;
+                        moved += 1;
+                    }
+                    None => {
+                        removed +=
+                            cache::delete_subtree(db, storage, id.as_i64().unwrap_or(0), path)?;
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        ctx.line(&format!(
+            "     - INFO: Fixed {moved} entries, removed {removed} entries without a parent."
+        ))
+    }
+}

@@ -1,0 +1,457 @@
+//! The scanner: brings a user's file cache in line with `<datadir>/<uid>/files`, folder by
+//! folder. A depth-first walk keeps one frame per open folder (memory bounded by depth, never
+//! by the tree); each folder is listed once, compared with its cached children read in one
+//! query, and only differences are written. Folder sizes and etags are settled when a folder
+//! closes (post-order), so changes propagate to the root. Writes are committed in chunks.
+
+use std::collections::HashMap;
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use occ_plugin_api::wire::method;
+use occ_plugin_api::{Context, Error};
+use serde_json::json;
+
+use crate::cache::{self, Cached, Dialect, Mimetypes, NewRow};
+
+/// What a scan did.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Stats {
+    /// Folders listed.
+    pub folders: u64,
+    /// Files seen.
+    pub files: u64,
+    /// Rows inserted.
+    pub new: u64,
+    /// Rows updated.
+    pub updated: u64,
+    /// Rows removed.
+    pub removed: u64,
+    /// Entries that could not be read.
+    pub errors: u64,
+}
+
+/// How to scan.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Options {
+    /// Only the start folder's direct children.
+    pub shallow: bool,
+    /// Only folders not fully scanned yet.
+    pub unscanned: bool,
+}
+
+/// Row writes between commits: bounds the write lock and the WAL on big first scans.
+const COMMIT_EVERY: u64 = 20_000;
+
+struct Frame {
+    fileid: i64,
+    fs: PathBuf,
+    path: String,
+    /// Subfolders still to visit: (name, fileid, cached size, cached mtime).
+    pending: Vec<(String, i64, i64, i64)>,
+    size: i64,
+    changed: bool,
+    cached_size: i64,
+    cached_mtime: i64,
+    mtime: i64,
+}
+
+struct Entry {
+    name: String,
+    is_dir: bool,
+    size: i64,
+    mtime: i64,
+}
+
+/// One scan run over one or more users.
+pub struct Scanner<'a> {
+    ctx: &'a Context,
+    dialect: Dialect,
+    mimes: Mimetypes,
+    dir_mime: i64,
+    storage: i64,
+    opts: Options,
+    writes: u64,
+    euid: u32,
+    egid: u32,
+    /// Totals.
+    pub stats: Stats,
+    reported: u64,
+}
+
+fn readable(meta: &fs::Metadata, euid: u32, egid: u32, is_dir: bool) -> bool {
+    if euid == 0 {
+        return true;
+    }
+    let mode = meta.mode();
+    let (r, x) = if meta.uid() == euid {
+        (0o400, 0o100)
+    } else if meta.gid() == egid {
+        (0o040, 0o010)
+    } else {
+        (0o004, 0o001)
+    };
+    mode & r != 0 && (!is_dir || mode & x != 0)
+}
+
+impl<'a> Scanner<'a> {
+    /// Prepares a scanner (mimetypes loaded, transaction opened).
+    pub fn new(ctx: &'a Context, opts: Options) -> Result<Self, Error> {
+        let db = ctx.db();
+        let dialect = Dialect::of(&db)?;
+        let mut mimes = Mimetypes::load(&db)?;
+        let dir_mime = mimes.id(&db, cache::DIR_MIME)?;
+        ctx.call(method::DB_BEGIN, json!({}))?;
+        Ok(Self {
+            ctx,
+            dialect,
+            mimes,
+            dir_mime,
+            storage: 0,
+            opts,
+            writes: 0,
+            euid: nix::unistd::geteuid().as_raw(),
+            egid: nix::unistd::getegid().as_raw(),
+            stats: Stats::default(),
+            reported: 0,
+        })
+    }
+
+    /// Commits what is pending.
+    pub fn finish(self) -> Result<Stats, Error> {
+        self.ctx.call(method::DB_COMMIT, json!({}))?;
+        Ok(self.stats)
+    }
+
+    fn wrote(&mut self, n: u64) -> Result<(), Error> {
+        self.writes += n;
+        if self.writes >= COMMIT_EVERY {
+            self.ctx.call(method::DB_COMMIT, json!({}))?;
+            self.ctx.call(method::DB_BEGIN, json!({}))?;
+            self.writes = 0;
+        }
+        Ok(())
+    }
+
+    fn error(&mut self, what: String) -> Result<(), Error> {
+        self.stats.errors += 1;
+        self.ctx.message(&what)
+    }
+
+    fn progress(&mut self) -> Result<(), Error> {
+        let seen = self.stats.files + self.stats.folders;
+        if seen >= self.reported + 2000 {
+            self.reported = seen;
+            self.ctx.call(
+                method::OUTPUT_PROGRESS,
+                json!({"message": format!("{} folders, {} files", self.stats.folders, self.stats.files)}),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The row of a folder on the way down from the storage root, created when missing.
+    fn ensure_dir_row(
+        &mut self,
+        path: &str,
+        parent: i64,
+        fs_path: &Path,
+    ) -> Result<(i64, i64), Error> {
+        let db = self.ctx.db();
+        if let Some(found) = cache::row_at(&db, self.storage, path)? {
+            return Ok(found);
+        }
+        let meta = fs::metadata(fs_path)
+            .map_err(|e| Error::new(format!("Cannot read {}: {e}", fs_path.display())))?;
+        let name = path.rsplit('/').next().unwrap_or("").to_string();
+        let row = NewRow {
+            path: path.into(),
+            name,
+            is_dir: true,
+            mime: self.mimes.ids_for(&db, "", true)?,
+            size: -1,
+            mtime: meta.mtime(),
+        };
+        cache::insert(&db, self.storage, parent, std::slice::from_ref(&row))?;
+        self.stats.new += 1;
+        self.wrote(1)?;
+        cache::row_at(&db, self.storage, path)?
+            .ok_or_else(|| Error::new(format!("the cache row for {path} could not be created")))
+    }
+
+    /// Scans a user's home below `files`, or below `sub` (a path inside `files`).
+    pub fn scan_user(&mut self, uid: &str, datadir: &Path, sub: Option<&str>) -> Result<(), Error> {
+        let home = datadir.join(uid);
+        let db = self.ctx.db();
+        self.storage = cache::ensure_storage(&db, &format!("home::{uid}"))?;
+        let (root_id, _) = self.ensure_dir_row("", -1, &home)?;
+        let (files_id, files_size) = self.ensure_dir_row("files", root_id, &home.join("files"))?;
+        // Walk down to the start folder, making rows for folders on the way.
+        let mut chain = vec![(root_id, String::new()), (files_id, "files".to_string())];
+        let (mut start_id, mut start_size, mut path) = (files_id, files_size, "files".to_string());
+        if let Some(sub) = sub {
+            for part in sub.split('/').filter(|p| !p.is_empty()) {
+                let parent = start_id;
+                path = format!("{path}/{part}");
+                let (id, size) = self.ensure_dir_row(&path, parent, &home.join(&path))?;
+                chain.push((id, path.clone()));
+                start_id = id;
+                start_size = size;
+            }
+        }
+        if self.opts.unscanned && start_size >= 0 {
+            // Only folders that were never fully scanned.
+            let rows = db.query(
+                "SELECT fileid, path, size FROM *PREFIX*filecache WHERE storage = ? AND mimetype = ? AND size < 0 AND path LIKE ? ORDER BY path",
+                &[json!(self.storage), json!(self.dir_mime), json!(format!("{path}/%"))],
+            )?;
+            for r in rows {
+                let (Some(id), Some(p)) = (
+                    r.get("fileid").and_then(|v| v.as_i64()),
+                    r.get("path").and_then(|v| v.as_str()),
+                ) else {
+                    continue;
+                };
+                self.scan_tree(id, home.join(p), p.to_string(), -1, 0)?;
+            }
+        } else {
+            let mtime = fs::metadata(home.join(&path))
+                .map(|m| m.mtime())
+                .unwrap_or(0);
+            self.scan_tree(start_id, home.join(&path), path.clone(), start_size, mtime)?;
+        }
+        // Settle the folders above the start folder, deepest first.
+        for (id, p) in chain.iter().rev().skip(1) {
+            let size = cache::children_size(&self.ctx.db(), *id)?;
+            let cur = cache::row_at(&self.ctx.db(), self.storage, p)?
+                .map(|r| r.1)
+                .unwrap_or(-1);
+            if cur != size {
+                let mtime = fs::metadata(home.join(p)).map(|m| m.mtime()).unwrap_or(0);
+                cache::update(&self.ctx.db(), *id, size, mtime)?;
+                self.wrote(1)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn list(&mut self, dir: &Path) -> Result<Vec<Entry>, Error> {
+        let rd = match fs::read_dir(dir) {
+            Ok(rd) => rd,
+            Err(e) => {
+                self.error(format!("Cannot read the folder {}: {e}", dir.display()))?;
+                return Ok(Vec::new());
+            }
+        };
+        let mut out = Vec::new();
+        for de in rd {
+            let de = match de {
+                Ok(de) => de,
+                Err(e) => {
+                    self.error(format!("Cannot read an entry of {}: {e}", dir.display()))?;
+                    continue;
+                }
+            };
+            let Ok(name) = de.file_name().into_string() else {
+                self.error(format!(
+                    "Skipped an entry of {} whose name is not valid UTF-8: {:?}",
+                    dir.display(),
+                    de.file_name()
+                ))?;
+                continue;
+            };
+            let meta = match de.metadata() {
+                Ok(m) => m,
+                Err(e) => {
+                    self.error(format!("Cannot read {}: {e}", de.path().display()))?;
+                    continue;
+                }
+            };
+            let ft = meta.file_type();
+            if ft.is_symlink() {
+                // Never followed: it could lead anywhere, including out of the data directory.
+                self.ctx
+                    .message(&format!("Symlink not followed: {}", de.path().display()))?;
+                continue;
+            }
+            if !ft.is_dir() && !ft.is_file() {
+                self.error(format!(
+                    "Skipped {}: not a regular file or folder",
+                    de.path().display()
+                ))?;
+                continue;
+            }
+            if !readable(&meta, self.euid, self.egid, ft.is_dir()) {
+                self.error(format!(
+                    "Cannot read {}: permission denied",
+                    de.path().display()
+                ))?;
+                continue;
+            }
+            out.push(Entry {
+                name,
+                is_dir: ft.is_dir(),
+                size: if ft.is_dir() { 0 } else { meta.size() as i64 },
+                mtime: meta.mtime(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Lists one folder, writes what differs, and returns its frame with the subfolders to visit.
+    fn open(
+        &mut self,
+        fileid: i64,
+        fs_path: PathBuf,
+        path: String,
+        cached_size: i64,
+        cached_mtime: i64,
+    ) -> Result<Frame, Error> {
+        let mtime = fs::metadata(&fs_path)
+            .map(|m| m.mtime())
+            .unwrap_or(cached_mtime);
+        let entries = self.list(&fs_path)?;
+        let db = self.ctx.db();
+        let mut cached: HashMap<String, Cached> =
+            cache::children(&db, self.dialect, fileid, self.dir_mime)?;
+        let mut frame = Frame {
+            fileid,
+            fs: fs_path,
+            path,
+            pending: Vec::new(),
+            size: 0,
+            changed: false,
+            cached_size,
+            cached_mtime,
+            mtime,
+        };
+        let mut new_rows = Vec::new();
+        self.stats.folders += 1;
+        for e in entries {
+            let child_path = format!("{}/{}", frame.path, e.name);
+            match cached.remove(&e.name) {
+                Some(c) if c.is_dir == e.is_dir => {
+                    if e.is_dir {
+                        frame.pending.push((e.name, c.fileid, c.size, c.mtime));
+                    } else {
+                        self.stats.files += 1;
+                        frame.size += e.size;
+                        if c.mtime != e.mtime || c.size != e.size {
+                            cache::update(&db, c.fileid, e.size, e.mtime)?;
+                            self.stats.updated += 1;
+                            frame.changed = true;
+                            self.wrote(1)?;
+                        }
+                    }
+                }
+                other => {
+                    if let Some(c) = other {
+                        // A file became a folder or the other way round.
+                        self.stats.removed +=
+                            cache::delete_subtree(&db, self.storage, c.fileid, &child_path)?;
+                    }
+                    if !e.is_dir {
+                        self.stats.files += 1;
+                        frame.size += e.size;
+                    }
+                    let mime = self.mimes.ids_for(&db, &e.name, e.is_dir)?;
+                    new_rows.push(NewRow {
+                        path: child_path,
+                        name: e.name,
+                        is_dir: e.is_dir,
+                        mime,
+                        size: if e.is_dir { -1 } else { e.size },
+                        mtime: e.mtime,
+                    });
+                }
+            }
+        }
+        for (name, c) in cached {
+            let gone = cache::delete_subtree(
+                &db,
+                self.storage,
+                c.fileid,
+                &format!("{}/{name}", frame.path),
+            )?;
+            self.stats.removed += gone;
+            frame.changed = true;
+            self.wrote(gone)?;
+        }
+        if !new_rows.is_empty() {
+            cache::insert(&db, self.storage, fileid, &new_rows)?;
+            self.stats.new += new_rows.len() as u64;
+            frame.changed = true;
+            self.wrote(new_rows.len() as u64)?;
+            if new_rows.iter().any(|r| r.is_dir) {
+                let ids = cache::child_dirs(&db, fileid, self.dir_mime)?;
+                for r in new_rows.into_iter().filter(|r| r.is_dir) {
+                    if let Some(id) = ids.get(&r.name) {
+                        frame.pending.push((r.name, *id, -1, r.mtime));
+                    }
+                }
+            }
+        }
+        // Visit subfolders in name order (pending is popped from the end).
+        frame.pending.sort_by(|a, b| b.0.cmp(&a.0));
+        self.progress()?;
+        Ok(frame)
+    }
+
+    /// Settles a closed folder: its size, mtime and etag; true when it changed.
+    fn close(&mut self, f: &Frame) -> Result<bool, Error> {
+        if f.changed || f.size != f.cached_size || f.mtime != f.cached_mtime {
+            let was_new = f.cached_size < 0;
+            cache::update(&self.ctx.db(), f.fileid, f.size, f.mtime)?;
+            if !was_new {
+                self.stats.updated += 1;
+            }
+            self.wrote(1)?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    fn scan_tree(
+        &mut self,
+        fileid: i64,
+        fs_path: PathBuf,
+        path: String,
+        cached_size: i64,
+        cached_mtime: i64,
+    ) -> Result<(), Error> {
+        let root = self.open(fileid, fs_path, path, cached_size, cached_mtime)?;
+        let mut stack = vec![root];
+        loop {
+            let next = match stack.last_mut() {
+                None => break,
+                Some(_) if self.opts.shallow => None,
+                Some(top) => top.pending.pop().map(|(name, id, size, mtime)| {
+                    (
+                        top.fs.join(&name),
+                        format!("{}/{name}", top.path),
+                        id,
+                        size,
+                        mtime,
+                    )
+                }),
+            };
+            if let Some((fs_path, path, id, size, mtime)) = next {
+                let child = self.open(id, fs_path, path, size, mtime)?;
+                stack.push(child);
+                continue;
+            }
+            let Some(mut done) = stack.pop() else { break };
+            // Shallow: subfolders are not visited and keep their cached size.
+            for (_, _, size, _) in done.pending.drain(..) {
+                done.size += size.max(0);
+            }
+            let changed = self.close(&done)?;
+            if let Some(parent) = stack.last_mut() {
+                parent.size += done.size;
+                parent.changed |= changed;
+            }
+        }
+        Ok(())
+    }
+}

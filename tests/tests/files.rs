@@ -1,0 +1,420 @@
+//! files:scan and files:cleanup against trees the tests build: the cache must equal the tree
+//! row by row after a scan, after changes, and stay untouched by an unchanged rescan.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use md5::{Digest, Md5};
+use occ_tests::Instance;
+use serde::Deserialize;
+use serde_json::Value;
+
+fn md5_hex(s: &str) -> String {
+    Md5::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn add_user(i: &Instance, uid: &str) {
+    let mut c = i.command(&["user:add", "--password-from-env", uid]);
+    c.env("OC_PASS", "pw");
+    assert!(c.output().unwrap().status.success());
+}
+
+/// A tree with the awkward cases of the issue.
+fn build_tree(files: &Path) {
+    fs::create_dir_all(files.join("Docs/Deep/Deeper")).unwrap();
+    fs::create_dir_all(files.join("Empty folder")).unwrap();
+    fs::create_dir_all(files.join("Müsik 🎵")).unwrap();
+    fs::write(files.join("Docs/a.txt"), "hello").unwrap();
+    fs::write(files.join("Docs/Deep/b.pdf"), vec![7u8; 1000]).unwrap();
+    fs::write(files.join("Docs/Deep/Deeper/c.jpg"), vec![1u8; 300]).unwrap();
+    fs::write(
+        files.join("Müsik 🎵/sång med mellanslag.mp3"),
+        vec![2u8; 42],
+    )
+    .unwrap();
+    fs::write(files.join("empty.bin"), "").unwrap();
+    fs::write(files.join("line\nbreak.txt"), "nl").unwrap();
+    std::os::unix::fs::symlink("/etc", files.join("escape-link")).unwrap();
+}
+
+/// What the cache must hold for `<home>/files`: path -> (is_dir, size, mtime).
+fn expected(home: &Path) -> BTreeMap<String, (bool, i64, i64)> {
+    fn walk(dir: &Path, path: &str, out: &mut BTreeMap<String, (bool, i64, i64)>) -> i64 {
+        let mut total = 0;
+        for e in fs::read_dir(dir).unwrap() {
+            let e = e.unwrap();
+            let meta = fs::symlink_metadata(e.path()).unwrap();
+            let Ok(name) = e.file_name().into_string() else {
+                continue;
+            };
+            if meta.file_type().is_symlink() {
+                continue;
+            }
+            let p = format!("{path}/{name}");
+            let size = if meta.is_dir() {
+                walk(&e.path(), &p, out)
+            } else {
+                meta.size() as i64
+            };
+            total += size;
+            out.insert(p, (meta.is_dir(), size, meta.mtime()));
+        }
+        total
+    }
+    let mut out = BTreeMap::new();
+    let size = walk(&home.join("files"), "files", &mut out);
+    out.insert(
+        "files".into(),
+        (
+            true,
+            size,
+            fs::metadata(home.join("files")).unwrap().mtime(),
+        ),
+    );
+    out
+}
+
+fn cache_rows(i: &Instance, uid: &str) -> BTreeMap<String, Value> {
+    i.query(&format!(
+        "SELECT f.fileid, f.path, f.path_hash, f.parent, f.name, m.mimetype, p.mimetype AS mimepart, f.size, f.mtime, f.storage_mtime, f.etag, f.permissions \
+         FROM oc_filecache f JOIN oc_storages s ON s.numeric_id = f.storage JOIN oc_mimetypes m ON m.id = f.mimetype JOIN oc_mimetypes p ON p.id = f.mimepart \
+         WHERE s.id = 'home::{uid}'"
+    ))
+    .into_iter()
+    .map(|r| (r["path"].as_str().unwrap().to_string(), Value::Object(r)))
+    .collect()
+}
+
+/// Checks the cache against the tree, row by row.
+fn assert_cache_matches_tree(i: &Instance, uid: &str) {
+    let home = i.root().join("data").join(uid);
+    let want = expected(&home);
+    let rows = cache_rows(i, uid);
+    let by_id: BTreeMap<i64, String> = rows
+        .values()
+        .map(|r| {
+            (
+                r["fileid"].as_i64().unwrap(),
+                r["path"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let mut got_paths: Vec<&String> = rows.keys().filter(|p| !p.is_empty()).collect();
+    got_paths.sort();
+    let want_paths: Vec<&String> = want.keys().collect();
+    assert_eq!(got_paths, want_paths);
+    for (path, (is_dir, size, mtime)) in &want {
+        let r = &rows[path];
+        assert_eq!(r["path_hash"], md5_hex(path), "{path}");
+        assert_eq!(r["name"], path.rsplit('/').next().unwrap(), "{path}");
+        let parent_path = path.rsplit_once('/').map(|(p, _)| p).unwrap_or("");
+        assert_eq!(
+            by_id[&r["parent"].as_i64().unwrap()],
+            parent_path,
+            "parent of {path}"
+        );
+        assert_eq!(r["size"], *size, "size of {path}");
+        assert_eq!(r["mtime"], *mtime, "mtime of {path}");
+        assert_eq!(r["storage_mtime"], *mtime, "storage_mtime of {path}");
+        assert_eq!(r["permissions"], if *is_dir { 31 } else { 27 }, "{path}");
+        assert_eq!(r["etag"].as_str().unwrap().len(), 13, "{path}");
+        if *is_dir {
+            assert_eq!(r["mimetype"], "httpd/unix-directory", "{path}");
+        } else {
+            assert_eq!(
+                r["mimepart"],
+                r["mimetype"].as_str().unwrap().split('/').next().unwrap(),
+                "{path}"
+            );
+        }
+    }
+    assert_eq!(rows[""]["parent"], -1);
+    assert_eq!(rows[""]["size"], want["files"].1);
+}
+
+#[derive(Deserialize, Debug, PartialEq)]
+struct Summary {
+    folders: u64,
+    files: u64,
+    new: u64,
+    updated: u64,
+    removed: u64,
+    errors: u64,
+    elapsed_seconds: f64,
+    items_per_second: u64,
+}
+
+fn scan_json(i: &Instance, args: &[&str]) -> (Summary, occ_tests::Out) {
+    let mut full = vec!["files:scan", "--output=json"];
+    full.extend_from_slice(args);
+    let o = i.run(&full);
+    let s: Summary = serde_json::from_str(o.stdout.trim()).unwrap_or_else(|e| panic!("{e}: {o:?}"));
+    (s, o)
+}
+
+#[test]
+fn scan_rescan_and_changes_keep_the_cache_equal_to_the_tree() {
+    let i = Instance::installed();
+    add_user(&i, "alice");
+    let home = i.root().join("data/alice");
+    build_tree(&home.join("files"));
+    let o = i.run(&["files:scan", "alice"]);
+    assert_eq!(o.code, 0, "{o:?}");
+    let lines: Vec<&str> = o.stdout.lines().collect();
+    assert_eq!(
+        lines[..4],
+        [
+            "",
+            "Scanning files for 1 users",
+            "Starting scan for user 1 out of 1 (alice)",
+            ""
+        ]
+    );
+    assert_eq!(
+        lines[4],
+        "+---------+-------+-----+---------+---------+--------+--------------+------------------+"
+    );
+    assert_eq!(
+        lines[5],
+        "| Folders | Files | New | Updated | Removed | Errors | Elapsed time | Items per second |"
+    );
+    assert!(
+        lines[7]
+            .starts_with("| 6       | 6     | 13  | 0       | 0       | 0      | 00:00:00     | "),
+        "{}",
+        lines[7]
+    );
+    assert_eq!(
+        o.stderr,
+        format!(
+            "Symlink not followed: {}\n",
+            home.join("files/escape-link").display()
+        )
+    );
+    assert_cache_matches_tree(&i, "alice");
+
+    // Unchanged: nothing written, every etag kept.
+    let before = cache_rows(&i, "alice");
+    let (s, _) = scan_json(&i, &["alice"]);
+    assert_eq!(
+        (s.folders, s.files, s.new, s.updated, s.removed, s.errors),
+        (6, 6, 0, 0, 0, 0)
+    );
+    assert_eq!(cache_rows(&i, "alice"), before);
+
+    // Add, change, remove a file and remove a folder.
+    fs::write(home.join("files/Docs/new.md"), "# new").unwrap();
+    fs::write(home.join("files/Docs/Deep/b.pdf"), vec![7u8; 2000]).unwrap();
+    fs::remove_file(home.join("files/empty.bin")).unwrap();
+    fs::remove_dir_all(home.join("files/Müsik 🎵")).unwrap();
+    let (s, _) = scan_json(&i, &["alice"]);
+    assert_eq!((s.new, s.removed, s.errors), (1, 3, 0), "{s:?}");
+    assert!(s.updated >= 1);
+    assert_cache_matches_tree(&i, "alice");
+    let after = cache_rows(&i, "alice");
+    // The changed file and every folder above it got new etags; an untouched sibling did not.
+    for p in [
+        "files/Docs/Deep/b.pdf",
+        "files/Docs/Deep",
+        "files/Docs",
+        "files",
+        "",
+    ] {
+        assert_ne!(after[p]["etag"], before[p]["etag"], "{p}");
+    }
+    assert_eq!(
+        after["files/Docs/Deep/Deeper/c.jpg"]["etag"],
+        before["files/Docs/Deep/Deeper/c.jpg"]["etag"]
+    );
+    assert_eq!(
+        after["files/Docs/Deep/Deeper"]["etag"],
+        before["files/Docs/Deep/Deeper"]["etag"]
+    );
+    // And the next rescan changes nothing again.
+    let (s, _) = scan_json(&i, &["alice"]);
+    assert_eq!((s.new, s.updated, s.removed), (0, 0, 0));
+    assert_eq!(cache_rows(&i, "alice"), after);
+}
+
+#[test]
+fn entries_that_cannot_be_read_are_errors_and_the_scan_goes_on() {
+    let i = Instance::installed();
+    add_user(&i, "bob");
+    let files = i.root().join("data/bob/files");
+    fs::create_dir_all(&files).unwrap();
+    fs::write(files.join("ok.txt"), "ok").unwrap();
+    let bad = PathBuf::from(std::ffi::OsStr::from_bytes(b"bad-\xff-name.txt"));
+    fs::write(files.join(&bad), "x").unwrap();
+    let (s, o) = scan_json(&i, &["bob"]);
+    assert_eq!((s.files, s.errors), (1, 1), "{o:?}");
+    assert_eq!(o.code, 1, "errors make the exit code 1");
+    assert!(
+        o.stderr.contains("whose name is not valid UTF-8"),
+        "{}",
+        o.stderr
+    );
+    assert!(cache_rows(&i, "bob").contains_key("files/ok.txt"));
+}
+
+#[test]
+fn an_unreadable_file_is_counted_as_an_error() {
+    if !nix::unistd::Uid::effective().is_root() || !Path::new("/usr/bin/setpriv").exists() {
+        eprintln!("skipped: needs root and setpriv to run occ as another user");
+        return;
+    }
+    let i = Instance::installed();
+    add_user(&i, "carol");
+    let files = i.root().join("data/carol/files");
+    fs::create_dir_all(files.join("sub")).unwrap();
+    fs::write(files.join("readable.txt"), "r").unwrap();
+    fs::write(files.join("secret.txt"), "s").unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let st = std::process::Command::new("chown")
+        .args(["-R", "nobody:nogroup"])
+        .arg(i.root())
+        .arg(cache.path())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    fs::set_permissions(
+        files.join("secret.txt"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o000),
+    )
+    .unwrap();
+    let o = std::process::Command::new("/usr/bin/setpriv")
+        .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
+        .arg(occ_tests::occ_bin())
+        .args(["files:scan", "carol", "--output=json"])
+        .current_dir(i.root())
+        .env("OCC_CACHE_DIR", cache.path())
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    let s: Summary = serde_json::from_str(out.trim())
+        .unwrap_or_else(|e| panic!("{e}: {out} {}", String::from_utf8_lossy(&o.stderr)));
+    assert_eq!((s.files, s.errors), (1, 1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("secret.txt: permission denied"));
+}
+
+#[test]
+fn bad_input_is_refused_before_anything_is_scanned() {
+    let i = Instance::installed();
+    add_user(&i, "alice");
+    build_tree(&i.root().join("data/alice/files"));
+    for (args, msg, code) in [
+        (vec!["files:scan", "ghost"], "Unknown user ghost\n", 1),
+        (vec!["files:scan", "alice", "ghost"], "Unknown user ghost\n", 1),
+        (vec!["files:scan"], "Please specify the user id to scan, \"--all\" to scan for all users or \"--path=...\"\n", 2),
+        (vec!["files:scan", "--path=/alice/files/../../../etc"], "Invalid path \"/alice/files/../../../etc\": it must look like /<user>/files/<folder> and stay inside the data directory.\n", 1),
+        (vec!["files:scan", "--path=alice/files"], "Invalid path \"alice/files\": it must look like /<user>/files/<folder> and stay inside the data directory.\n", 1),
+        (vec!["files:scan", "--path=/ghost/files"], "Unknown user ghost\n", 1),
+        (vec!["files:scan", "--path=/alice/files/Nope"], "Path \"/alice/files/Nope\" does not exist or is not a folder inside the data directory.\n", 1),
+        (vec!["files:scan", "--path=/alice/files/escape-link"], "Path \"/alice/files/escape-link\" does not exist or is not a folder inside the data directory.\n", 1),
+    ] {
+        let o = i.run(&args);
+        assert_eq!((o.stdout.as_str(), o.stderr.as_str(), o.code), ("", msg, code), "{args:?}");
+    }
+    assert!(i.query("SELECT * FROM oc_filecache").is_empty());
+    // A user without a home folder: a clear line.
+    let o = i.run(&["files:scan", "admin"]);
+    assert_eq!(o.code, 1);
+    assert_eq!(
+        o.stderr,
+        format!(
+            "User admin has no home folder yet ({}): nothing to scan\n",
+            i.root().join("data/admin/files").display()
+        )
+    );
+}
+
+#[test]
+fn path_all_quiet_and_json() {
+    let i = Instance::installed();
+    add_user(&i, "alice");
+    add_user(&i, "bob");
+    build_tree(&i.root().join("data/alice/files"));
+    fs::create_dir_all(i.root().join("data/bob/files/x")).unwrap();
+    // --path limits the scan to the subtree (and the folders above it).
+    let (s, _) = scan_json(&i, &["--path=/alice/files/Docs/Deep"]);
+    assert_eq!((s.folders, s.files), (2, 2));
+    let paths: Vec<String> = cache_rows(&i, "alice").into_keys().collect();
+    assert_eq!(
+        paths,
+        [
+            "",
+            "files",
+            "files/Docs",
+            "files/Docs/Deep",
+            "files/Docs/Deep/Deeper",
+            "files/Docs/Deep/Deeper/c.jpg",
+            "files/Docs/Deep/b.pdf"
+        ]
+    );
+    // --all: every user (admin has no home: a line, but not an error for --all).
+    let o = i.run(&["files:scan", "--all"]);
+    assert_eq!(o.code, 0, "{o:?}");
+    assert!(o.stdout.starts_with("\nScanning files for 3 users\nStarting scan for user 1 out of 3 (admin)\nStarting scan for user 2 out of 3 (alice)\nStarting scan for user 3 out of 3 (bob)\n\n"));
+    assert_cache_matches_tree(&i, "alice");
+    assert_cache_matches_tree(&i, "bob");
+    let o = i.run(&["-q", "files:scan", "--all"]);
+    assert_eq!((o.stdout.as_str(), o.stderr.as_str(), o.code), ("", "", 0));
+    // --shallow lists only the top folder.
+    fs::write(
+        i.root().join("data/alice/files/Docs/Deep/Deeper/new.txt"),
+        "n",
+    )
+    .unwrap();
+    let (s, _) = scan_json(&i, &["alice", "--shallow"]);
+    assert_eq!((s.folders, s.new), (1, 0));
+    let (s, _) = scan_json(&i, &["alice"]);
+    assert_eq!(s.new, 1);
+}
+
+#[test]
+fn cleanup_deleted_users_and_repair() {
+    let i = Instance::installed();
+    add_user(&i, "alice");
+    add_user(&i, "bob");
+    build_tree(&i.root().join("data/alice/files"));
+    fs::create_dir_all(i.root().join("data/bob/files/x")).unwrap();
+    assert_eq!(i.run(&["files:scan", "--all"]).code, 0);
+    // A deleted user's storage and rows go (the files plugin handles core's user.deleted).
+    assert_eq!(i.run(&["user:delete", "bob"]).code, 0);
+    assert!(cache_rows(&i, "bob").is_empty());
+    assert!(i
+        .query("SELECT * FROM oc_storages WHERE id = 'home::bob'")
+        .is_empty());
+    // Orphans: rows whose storage is gone.
+    assert_eq!(
+        i.run(&["files:cleanup"]).stdout,
+        "0 orphaned file cache entries deleted\n"
+    );
+    let n = cache_rows(&i, "alice").len();
+    i.exec("DELETE FROM oc_storages WHERE id = 'home::alice'");
+    assert_eq!(
+        i.run(&["files:cleanup"]).stdout,
+        format!("{n} orphaned file cache entries deleted\n")
+    );
+    assert!(i.query("SELECT * FROM oc_filecache").is_empty());
+    // Repair: an entry whose parent does not match its path is re-parented.
+    assert_eq!(i.run(&["files:scan", "alice"]).code, 0);
+    let docs = cache_rows(&i, "alice")["files/Docs"]["fileid"]
+        .as_i64()
+        .unwrap();
+    i.exec(&format!(
+        "UPDATE oc_filecache SET parent = {docs} WHERE path = 'files/Docs/Deep/b.pdf'"
+    ));
+    i.run(&["maintenance:mode", "--on"]);
+    let o = i.run(&["maintenance:repair"]);
+    assert_eq!(o.code, 0, "{o:?}");
+    assert!(o.stdout.contains(" - Step: Repair mime types\n     - INFO: 0 file cache entries with a wrong mimetype fixed.\n"), "{}", o.stdout);
+    assert!(o.stdout.contains(" - Step: Detect file cache entries with path that does not match parent-child relationships\n     - INFO: Fixed 1 entries, removed 0 entries without a parent.\n"), "{}", o.stdout);
+    i.run(&["maintenance:mode", "--off"]);
+    assert_cache_matches_tree(&i, "alice");
+}
