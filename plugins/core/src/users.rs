@@ -82,6 +82,10 @@ pub fn require(db: &Db<'_>, uid: &str) -> Result<User, Error> {
 }
 
 /// Users whose uid or display name contains `pattern` (case-insensitive), by uid.
+///
+/// On SQLite the database returns the whole page as one JSON value (`json_group_array`):
+/// sqlx hands rows over from its worker thread one at a time, which made 10,000 users cost
+/// ~200 ms; one row costs next to nothing.
 pub fn list(db: &Db<'_>, pattern: &str, limit: i64, offset: i64) -> Result<Vec<User>, Error> {
     let like = format!(
         "%{}%",
@@ -91,13 +95,26 @@ pub fn list(db: &Db<'_>, pattern: &str, limit: i64, offset: i64) -> Result<Vec<U
             .replace('%', "\\%")
             .replace('_', "\\_")
     );
-    let rows = db.query(
-        &format!(
-            "{SELECT_USER} WHERE LOWER(u.uid) LIKE ? ESCAPE '\\' OR LOWER(COALESCE(u.displayname, '')) LIKE ? ESCAPE '\\' ORDER BY u.uid LIMIT ? OFFSET ?"
-        ),
-        &[json!(like), json!(like), json!(limit), json!(offset)],
-    )?;
-    Ok(rows.iter().map(from_row).collect())
+    let filter = format!(
+        "{SELECT_USER} WHERE LOWER(u.uid) LIKE ? ESCAPE '\\' OR LOWER(COALESCE(u.displayname, '')) LIKE ? ESCAPE '\\' ORDER BY u.uid LIMIT ? OFFSET ?"
+    );
+    let params = [json!(like), json!(like), json!(limit), json!(offset)];
+    let sqlite = db.info()?.get("type").and_then(Value::as_str) == Some("sqlite");
+    if !sqlite {
+        return Ok(db.query(&filter, &params)?.iter().map(from_row).collect());
+    }
+    let sql = format!(
+        "SELECT json_group_array(json_object('uid', uid, 'displayname', displayname, 'email', email, 'state', state, 'last_login', last_login, 'home', home, 'backend', backend)) AS j FROM ({filter})"
+    );
+    let rows = db.query(&sql, &params)?;
+    let text = rows
+        .first()
+        .and_then(|r| r.get("j"))
+        .and_then(Value::as_str)
+        .unwrap_or("[]");
+    let list: Vec<Map<String, Value>> =
+        serde_json::from_str(text).map_err(|e| Error::new(format!("unreadable user list: {e}")))?;
+    Ok(list.iter().map(from_row).collect())
 }
 
 /// Number of database users.

@@ -45,8 +45,14 @@ impl Dialect {
 
 /// md5 of a cache path, as ownCloud's `path_hash`.
 pub fn path_hash(path: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let d = Md5::digest(path.as_bytes());
-    d.iter().map(|b| format!("{b:02x}")).collect()
+    let mut s = String::with_capacity(32);
+    for b in d {
+        s.push(HEX[usize::from(b >> 4)] as char);
+        s.push(HEX[usize::from(b & 15)] as char);
+    }
+    s
 }
 
 /// A new etag (13 hex characters, like PHP's `uniqid`), unique within and across runs.
@@ -57,7 +63,8 @@ pub fn new_etag() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or(0);
-    let mut e = path_hash(&format!("{}-{t}-{n}", std::process::id()));
+    static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    let mut e = path_hash(&format!("{}-{t}-{n}", PID.get_or_init(std::process::id)));
     e.truncate(13);
     e
 }
@@ -158,43 +165,52 @@ pub fn mime_of(name: &str) -> String {
         .to_string()
 }
 
-/// The cached children of a folder, by name: one row from the database for the whole folder.
-pub fn children(
+/// Cached children by name.
+pub type Children = HashMap<String, Cached>;
+
+/// The cached children of several folders, by parent then name: one row per folder, each
+/// built by the database as one text value, in one statement.
+pub fn children_of(
     db: &Db<'_>,
     dialect: Dialect,
-    parent: i64,
+    parents: &[i64],
     dir_mime: i64,
-) -> Result<HashMap<String, Cached>, Error> {
+) -> Result<HashMap<i64, Children>, Error> {
+    let mut out: HashMap<i64, Children> = parents.iter().map(|p| (*p, HashMap::new())).collect();
+    if parents.is_empty() {
+        return Ok(out);
+    }
+    let marks = vec!["?"; parents.len()].join(",");
     // Entries are "fileid mtime size d|f etag name", joined by '/', which no name contains.
     let sql = match dialect {
-        Dialect::Sqlite => "SELECT group_concat(fileid || ' ' || storage_mtime || ' ' || size || ' ' || CASE WHEN mimetype = ? THEN 'd' ELSE 'f' END || ' ' || COALESCE(etag, '-') || ' ' || name, '/') AS c FROM *PREFIX*filecache WHERE parent = ?",
-        Dialect::Pgsql => "SELECT string_agg(fileid::text || ' ' || storage_mtime::text || ' ' || size::text || ' ' || CASE WHEN mimetype = ? THEN 'd' ELSE 'f' END || ' ' || COALESCE(etag, '-') || ' ' || name, '/') AS c FROM *PREFIX*filecache WHERE parent = ?",
-        Dialect::Mysql => "SELECT GROUP_CONCAT(CONCAT_WS(' ', fileid, storage_mtime, size, IF(mimetype = ?, 'd', 'f'), COALESCE(etag, '-'), name) SEPARATOR '/') AS c FROM *PREFIX*filecache WHERE parent = ?",
+        Dialect::Sqlite => format!("SELECT parent, group_concat(fileid || ' ' || storage_mtime || ' ' || size || ' ' || CASE WHEN mimetype = ? THEN 'd' ELSE 'f' END || ' ' || COALESCE(etag, '-') || ' ' || name, '/') AS c FROM *PREFIX*filecache WHERE parent IN ({marks}) GROUP BY parent"),
+        Dialect::Pgsql => format!("SELECT parent, string_agg(fileid::text || ' ' || storage_mtime::text || ' ' || size::text || ' ' || CASE WHEN mimetype = ? THEN 'd' ELSE 'f' END || ' ' || COALESCE(etag, '-') || ' ' || name, '/') AS c FROM *PREFIX*filecache WHERE parent IN ({marks}) GROUP BY parent"),
+        Dialect::Mysql => format!("SELECT parent, GROUP_CONCAT(CONCAT_WS(' ', fileid, storage_mtime, size, IF(mimetype = ?, 'd', 'f'), COALESCE(etag, '-'), name) SEPARATOR '/') AS c FROM *PREFIX*filecache WHERE parent IN ({marks}) GROUP BY parent"),
     };
-    let rows = db.query(sql, &[json!(dir_mime), json!(parent)])?;
-    let text = rows
-        .first()
-        .and_then(|r| r.get("c"))
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    let mut out = HashMap::new();
-    for entry in text.split('/').filter(|e| !e.is_empty()) {
-        let mut f = entry.splitn(6, ' ');
-        let (Some(id), Some(mtime), Some(size), Some(kind), Some(etag), Some(name)) =
-            (f.next(), f.next(), f.next(), f.next(), f.next(), f.next())
-        else {
-            continue;
-        };
-        out.insert(
-            name.to_string(),
-            Cached {
-                fileid: id.parse().unwrap_or(0),
-                mtime: mtime.parse().unwrap_or(0),
-                size: size.parse().unwrap_or(0),
-                is_dir: kind == "d",
-                etag: etag.to_string(),
-            },
-        );
+    let mut params = vec![json!(dir_mime)];
+    params.extend(parents.iter().map(|p| json!(p)));
+    for row in db.query(&sql, &params)? {
+        let parent = int(row.get("parent"));
+        let text = row.get("c").and_then(Value::as_str).unwrap_or("");
+        let map = out.entry(parent).or_default();
+        for entry in text.split('/').filter(|e| !e.is_empty()) {
+            let mut f = entry.splitn(6, ' ');
+            let (Some(id), Some(mtime), Some(size), Some(kind), Some(etag), Some(name)) =
+                (f.next(), f.next(), f.next(), f.next(), f.next(), f.next())
+            else {
+                continue;
+            };
+            map.insert(
+                name.to_string(),
+                Cached {
+                    fileid: id.parse().unwrap_or(0),
+                    mtime: mtime.parse().unwrap_or(0),
+                    size: size.parse().unwrap_or(0),
+                    is_dir: kind == "d",
+                    etag: etag.to_string(),
+                },
+            );
+        }
     }
     Ok(out)
 }

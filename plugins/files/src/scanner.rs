@@ -13,7 +13,7 @@ use occ_plugin_api::wire::method;
 use occ_plugin_api::{Context, Error};
 use serde_json::json;
 
-use crate::cache::{self, Cached, Dialect, Mimetypes, NewRow};
+use crate::cache::{self, Children, Dialect, Mimetypes, NewRow};
 
 /// What a scan did.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -43,6 +43,9 @@ pub struct Options {
 
 /// Row writes between commits: bounds the write lock and the WAL on big first scans.
 const COMMIT_EVERY: u64 = 20_000;
+/// Sibling folders whose cached children are read in one statement (bounds the memory it
+/// holds; saves a round trip to the database per folder).
+const PREFETCH: usize = 64;
 
 struct Frame {
     fileid: i64,
@@ -78,6 +81,10 @@ pub struct Scanner<'a> {
     /// Totals.
     pub stats: Stats,
     reported: u64,
+    /// Cached children read ahead for folders about to be visited.
+    prefetched: HashMap<i64, Children>,
+    /// Folders created in this run: they have no cached children to read.
+    fresh: std::collections::HashSet<i64>,
 }
 
 fn readable(meta: &fs::Metadata, euid: u32, egid: u32, is_dir: bool) -> bool {
@@ -115,6 +122,8 @@ impl<'a> Scanner<'a> {
             egid: nix::unistd::getegid().as_raw(),
             stats: Stats::default(),
             reported: 0,
+            prefetched: HashMap::new(),
+            fresh: std::collections::HashSet::new(),
         })
     }
 
@@ -313,8 +322,13 @@ impl<'a> Scanner<'a> {
             .unwrap_or(cached_mtime);
         let entries = self.list(&fs_path)?;
         let db = self.ctx.db();
-        let mut cached: HashMap<String, Cached> =
-            cache::children(&db, self.dialect, fileid, self.dir_mime)?;
+        let mut cached: Children = match self.prefetched.remove(&fileid) {
+            Some(c) => c,
+            None if self.fresh.contains(&fileid) => HashMap::new(),
+            None => cache::children_of(&db, self.dialect, &[fileid], self.dir_mime)?
+                .remove(&fileid)
+                .unwrap_or_default(),
+        };
         let mut frame = Frame {
             fileid,
             fs: fs_path,
@@ -387,6 +401,7 @@ impl<'a> Scanner<'a> {
                 let ids = cache::child_dirs(&db, fileid, self.dir_mime)?;
                 for r in new_rows.into_iter().filter(|r| r.is_dir) {
                     if let Some(id) = ids.get(&r.name) {
+                        self.fresh.insert(*id);
                         frame.pending.push((r.name, *id, -1, r.mtime));
                     }
                 }
@@ -426,15 +441,39 @@ impl<'a> Scanner<'a> {
             let next = match stack.last_mut() {
                 None => break,
                 Some(_) if self.opts.shallow => None,
-                Some(top) => top.pending.pop().map(|(name, id, size, mtime)| {
-                    (
-                        top.fs.join(&name),
-                        format!("{}/{name}", top.path),
-                        id,
-                        size,
-                        mtime,
-                    )
-                }),
+                Some(top) => {
+                    // Read the cached children of the next siblings in one statement.
+                    if let Some(&(_, id, _, _)) = top.pending.last() {
+                        if !self.prefetched.contains_key(&id) && !self.fresh.contains(&id) {
+                            let ids: Vec<i64> = top
+                                .pending
+                                .iter()
+                                .rev()
+                                .map(|p| p.1)
+                                .filter(|i| {
+                                    !self.fresh.contains(i) && !self.prefetched.contains_key(i)
+                                })
+                                .take(PREFETCH)
+                                .collect();
+                            let got = cache::children_of(
+                                &self.ctx.db(),
+                                self.dialect,
+                                &ids,
+                                self.dir_mime,
+                            )?;
+                            self.prefetched.extend(got);
+                        }
+                    }
+                    top.pending.pop().map(|(name, id, size, mtime)| {
+                        (
+                            top.fs.join(&name),
+                            format!("{}/{name}", top.path),
+                            id,
+                            size,
+                            mtime,
+                        )
+                    })
+                }
             };
             if let Some((fs_path, path, id, size, mtime)) = next {
                 let child = self.open(id, fs_path, path, size, mtime)?;
