@@ -55,7 +55,7 @@ use std::path::{Path, PathBuf};
 
 use occ_plugin_api::{Db, Error, Manifest};
 use semver::{Comparator, Op, Version, VersionReq};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// The folder below the instance root that holds the apps.
 pub const APPS_DIR: &str = "apps";
@@ -389,15 +389,7 @@ pub fn states(db: &Db<'_>) -> Result<BTreeMap<String, AppState>, Error> {
 }
 
 fn set_value(db: &Db<'_>, app: &str, key: &str, value: &str) -> Result<(), Error> {
-    db.execute(
-        "DELETE FROM *PREFIX*appconfig WHERE appid = ? AND configkey = ?",
-        &[json!(app), json!(key)],
-    )?;
-    db.execute(
-        "INSERT INTO *PREFIX*appconfig (appid, configkey, configvalue) VALUES (?, ?, ?)",
-        &[json!(app), json!(key), json!(value)],
-    )?;
-    Ok(())
+    crate::config::app_put(db, app, key, value)
 }
 
 /// Enables apps in one transaction: `enabled=yes`, and `installed_version` the first time.

@@ -203,19 +203,22 @@ pub fn app_get(db: &Db<'_>, app: &str, key: &str) -> Result<Option<String>, Erro
         }))
 }
 
-/// Sets an app config value (replacing it).
+/// Replaces an app config value (call it inside a transaction).
+pub fn app_put(db: &Db<'_>, app: &str, key: &str, value: &str) -> Result<(), Error> {
+    db.execute(
+        "DELETE FROM *PREFIX*appconfig WHERE appid = ? AND configkey = ?",
+        &[json!(app), json!(key)],
+    )?;
+    db.execute(
+        "INSERT INTO *PREFIX*appconfig (appid, configkey, configvalue) VALUES (?, ?, ?)",
+        &[json!(app), json!(key), json!(value)],
+    )?;
+    Ok(())
+}
+
+/// Sets an app config value (replacing it) in its own transaction.
 pub fn app_set(db: &Db<'_>, app: &str, key: &str, value: &str) -> Result<(), Error> {
-    db.transaction(|db| {
-        db.execute(
-            "DELETE FROM *PREFIX*appconfig WHERE appid = ? AND configkey = ?",
-            &[json!(app), json!(key)],
-        )?;
-        db.execute(
-            "INSERT INTO *PREFIX*appconfig (appid, configkey, configvalue) VALUES (?, ?, ?)",
-            &[json!(app), json!(key), json!(value)],
-        )?;
-        Ok(())
-    })
+    db.transaction(|db| app_put(db, app, key, value))
 }
 
 /// All app config, `{app: {key: value}}`, optionally for one app.
@@ -259,14 +262,7 @@ pub type AppValues = Vec<(String, String, String)>;
 pub fn import(ctx: &Context, system: Map<String, Value>, apps: AppValues) -> Result<(), Error> {
     ctx.db().transaction(|db| {
         for (app, key, value) in &apps {
-            db.execute(
-                "DELETE FROM *PREFIX*appconfig WHERE appid = ? AND configkey = ?",
-                &[json!(app), json!(key)],
-            )?;
-            db.execute(
-                "INSERT INTO *PREFIX*appconfig (appid, configkey, configvalue) VALUES (?, ?, ?)",
-                &[json!(app), json!(key), json!(value)],
-            )?;
+            app_put(db, app, key, value)?;
         }
         if !system.is_empty() {
             ctx.update_system_config(system.clone(), &[])?;

@@ -47,14 +47,7 @@ pub fn require(db: &Db<'_>, gid: &str) -> Result<(), Error> {
 
 /// Groups whose id contains `pattern` (case-insensitive), sorted.
 pub fn list(db: &Db<'_>, pattern: &str) -> Result<Vec<String>, Error> {
-    let like = format!(
-        "%{}%",
-        pattern
-            .to_lowercase()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_")
-    );
+    let like = crate::users::like_pattern(pattern);
     Ok(db
         .query(
             "SELECT gid FROM *PREFIX*groups WHERE LOWER(gid) LIKE ? ESCAPE '\\' ORDER BY gid",

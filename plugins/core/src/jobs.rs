@@ -26,8 +26,8 @@ pub fn now() -> i64 {
 /// Sets an app config value in a transaction of its own. The host's set is a delete and an
 /// insert; concurrent crons writing `lastcron` or `lastjob` would otherwise collide on the key.
 pub fn set_app_value(ctx: &Context, app: &str, key: &str, value: &str) -> Result<(), Error> {
-    ctx.db()
-        .transaction(|_| ctx.set_app_config(app, key, Some(value)))
+    // The host replaces the value in one transaction, so concurrent crons queue.
+    ctx.set_app_config(app, key, Some(value))
 }
 
 /// One row of `oc_jobs`.
@@ -318,24 +318,8 @@ pub fn delete(ctx: &Context, id: i64) -> Result<bool, Error> {
 
 /// A unix time as PHP's `date('c')` prints it in UTC (`2024-05-01T12:00:00+00:00`).
 pub fn iso8601(ts: i64) -> String {
-    let days = ts.div_euclid(86_400);
-    let secs = ts.rem_euclid(86_400);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}+00:00",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
+    let (y, mo, d, h, mi, s) = crate::time::civil(ts);
+    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}+00:00")
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ pub mod jobs;
 pub mod migrations;
 pub mod ops;
 pub mod repair_steps;
+pub mod time;
 pub mod users;
 
 use occ_plugin_api::prelude::*;

@@ -55,18 +55,27 @@ pub fn path_hash(path: &str) -> String {
     s
 }
 
-/// A new etag (13 hex characters, like PHP's `uniqid`), unique within and across runs.
+/// A new etag (13 hex characters, like PHP's `uniqid`), unique within and across runs: a
+/// SplitMix64 sequence (a bijection of a counter) from a seed of the start time and pid.
 pub fn new_etag() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
-    let mut e = path_hash(&format!("{}-{t}-{n}", PID.get_or_init(std::process::id)));
-    e.truncate(13);
-    e
+    static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    let seed = *SEED.get_or_init(|| {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0);
+        t ^ (u64::from(std::process::id()) << 40)
+    });
+    let mut z = seed.wrapping_add(
+        COUNTER
+            .fetch_add(1, Ordering::Relaxed)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15),
+    );
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    format!("{:013x}", z & ((1 << 52) - 1))
 }
 
 /// A cached child of a folder.
@@ -231,8 +240,15 @@ pub struct NewRow {
     pub mtime: i64,
 }
 
-/// Inserts rows below one parent, in multi-row statements.
-pub fn insert(db: &Db<'_>, storage: i64, parent: i64, rows: &[NewRow]) -> Result<(), Error> {
+/// Inserts rows below one parent, in multi-row statements. (Tried: one JSON parameter
+/// expanded by SQLite's `json_each`; slower, since every column re-parses the row.)
+pub fn insert(
+    db: &Db<'_>,
+    _dialect: Dialect,
+    storage: i64,
+    parent: i64,
+    rows: &[NewRow],
+) -> Result<(), Error> {
     for chunk in rows.chunks(INSERT_CHUNK) {
         let mut sql = String::from(
             "INSERT INTO *PREFIX*filecache (storage, path, path_hash, parent, name, mimetype, mimepart, size, mtime, storage_mtime, etag, permissions) VALUES ",

@@ -182,7 +182,13 @@ impl<'a> Scanner<'a> {
             size: -1,
             mtime: meta.mtime(),
         };
-        cache::insert(&db, self.storage, parent, std::slice::from_ref(&row))?;
+        cache::insert(
+            &db,
+            self.dialect,
+            self.storage,
+            parent,
+            std::slice::from_ref(&row),
+        )?;
         self.stats.new += 1;
         self.wrote(1)?;
         cache::row_at(&db, self.storage, path)?
@@ -393,7 +399,7 @@ impl<'a> Scanner<'a> {
             self.wrote(gone)?;
         }
         if !new_rows.is_empty() {
-            cache::insert(&db, self.storage, fileid, &new_rows)?;
+            cache::insert(&db, self.dialect, self.storage, fileid, &new_rows)?;
             self.stats.new += new_rows.len() as u64;
             frame.changed = true;
             self.wrote(new_rows.len() as u64)?;
