@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use serde_json::{Map, Value};
-use sqlx::{Column, Connection, Row, TypeInfo, ValueRef};
 
 /// The target directory holding `occ` and the plugin libraries (`target/debug`).
 pub fn target_dir() -> PathBuf {
@@ -207,57 +206,42 @@ impl Instance {
     }
 }
 
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 /// Rows of a query on a SQLite file, as JSON objects.
 pub fn query_sqlite(path: &Path, sql: &str) -> Vec<Map<String, Value>> {
-    rt().block_on(async {
-        let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
-            .await
-            .unwrap();
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
-            .fetch_all(&mut c)
-            .await
-            .unwrap();
-        rows.iter()
-            .map(|r| {
-                let mut m = Map::new();
-                for (i, col) in r.columns().iter().enumerate() {
-                    let raw = r.try_get_raw(i).unwrap();
-                    let v = if raw.is_null() {
-                        Value::Null
-                    } else {
-                        match raw.type_info().name() {
-                            "INTEGER" => Value::from(r.get::<i64, _>(i)),
-                            "REAL" => Value::from(r.get::<f64, _>(i)),
-                            _ => Value::String(r.get::<String, _>(i)),
-                        }
-                    };
-                    m.insert(col.name().to_string(), v);
+    use rusqlite::types::ValueRef;
+    let c = rusqlite::Connection::open(path).unwrap();
+    c.busy_timeout(std::time::Duration::from_secs(30)).unwrap();
+    let mut stmt = c.prepare(sql).unwrap();
+    let names: Vec<String> = stmt
+        .column_names()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    let mut rows = stmt.query([]).unwrap();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().unwrap() {
+        let mut m = Map::new();
+        for (i, name) in names.iter().enumerate() {
+            let v = match row.get_ref(i).unwrap() {
+                ValueRef::Null => Value::Null,
+                ValueRef::Integer(n) => Value::from(n),
+                ValueRef::Real(f) => Value::from(f),
+                ValueRef::Text(t) | ValueRef::Blob(t) => {
+                    Value::String(String::from_utf8_lossy(t).into_owned())
                 }
-                m
-            })
-            .collect()
-    })
+            };
+            m.insert(name.clone(), v);
+        }
+        out.push(m);
+    }
+    out
 }
 
-/// Runs a statement on a SQLite file.
+/// Runs statements on a SQLite file (created when missing).
 pub fn exec_sqlite(path: &Path, sql: &str) {
-    rt().block_on(async {
-        let mut c =
-            sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=rwc", path.display()))
-                .await
-                .unwrap();
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
-            .execute(&mut c)
-            .await
-            .unwrap();
-    })
+    let c = rusqlite::Connection::open(path).unwrap();
+    c.busy_timeout(std::time::Duration::from_secs(30)).unwrap();
+    c.execute_batch(sql).unwrap();
 }
 
 /// Names of the tables in a SQLite file.
