@@ -20,10 +20,15 @@ struct Bridge {
     host: HostHandle,
     max: Level,
     next_id: AtomicU64,
+    /// The thread that received the request; events from any other thread are dropped.
+    owner: std::thread::ThreadId,
+    /// Cleared when the request ends; a dispatcher kept past it forwards nothing.
+    alive: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
-// SAFETY: the bridge only lives inside `with_bridge`, on the thread that received the request;
-// the host handle it carries is valid for the whole request.
+// SAFETY: the host handle is only used from `owner` while `alive` is set (checked in
+// `event`), that is on the request's own thread while the host state it points to exists;
+// a copy of the dispatcher carried elsewhere or kept longer never calls it.
 unsafe impl Send for Bridge {}
 unsafe impl Sync for Bridge {}
 
@@ -67,6 +72,9 @@ impl Subscriber for Bridge {
     fn record(&self, _span: &Id, _values: &Record<'_>) {}
     fn record_follows_from(&self, _span: &Id, _follows: &Id) {}
     fn event(&self, event: &Event<'_>) {
+        if std::thread::current().id() != self.owner || !self.alive.load(Ordering::Acquire) {
+            return;
+        }
         let mut v = MessageVisitor(String::new());
         event.record(&mut v);
         let body = json!({
@@ -97,10 +105,15 @@ fn parse_level(s: &str) -> Level {
 
 /// Runs `f` with the plugin's `tracing` events forwarded to the host.
 pub fn with_bridge<T>(host: HostHandle, max_level: &str, f: impl FnOnce() -> T) -> T {
+    let alive = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
     let bridge = Bridge {
         host,
         max: parse_level(max_level),
         next_id: AtomicU64::new(1),
+        owner: std::thread::current().id(),
+        alive: alive.clone(),
     };
-    tracing::subscriber::with_default(bridge, f)
+    let out = tracing::subscriber::with_default(bridge, f);
+    alive.store(false, Ordering::Release);
+    out
 }

@@ -310,3 +310,29 @@ fn config_import_is_all_or_nothing() {
     assert_eq!(o.code, 1);
     assert_eq!(i.dump(), before);
 }
+
+#[test]
+fn concurrent_config_writes_lose_nothing() {
+    let i = Instance::installed();
+    let children: Vec<_> = (0..8)
+        .map(|n| {
+            let mut c = i.command(&[
+                "config:system:set",
+                &format!("key{n}"),
+                &format!("--value={n}"),
+            ]);
+            c.stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped());
+            c.spawn().unwrap()
+        })
+        .collect();
+    for c in children {
+        let o = c.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let cfg = i.config();
+    for n in 0..8 {
+        assert_eq!(cfg[&format!("key{n}")], json!(n.to_string()), "key{n} lost");
+    }
+    assert_eq!(cfg["installed"], true);
+}

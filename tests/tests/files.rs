@@ -272,8 +272,12 @@ fn an_unreadable_file_is_counted_as_an_error() {
     add_user(&i, "carol");
     let files = i.root().join("data/carol/files");
     fs::create_dir_all(files.join("sub")).unwrap();
+    fs::write(files.join("sub/inner.txt"), "i").unwrap();
     fs::write(files.join("readable.txt"), "r").unwrap();
     fs::write(files.join("secret.txt"), "s").unwrap();
+    // A first scan while everything is readable.
+    assert_eq!(i.run(&["files:scan", "carol"]).code, 0);
+    let before = cache_rows(&i, "carol");
     let cache = tempfile::tempdir().unwrap();
     let st = std::process::Command::new("chown")
         .args(["-R", "nobody:nogroup"])
@@ -282,11 +286,13 @@ fn an_unreadable_file_is_counted_as_an_error() {
         .status()
         .unwrap();
     assert!(st.success());
-    fs::set_permissions(
-        files.join("secret.txt"),
-        std::os::unix::fs::PermissionsExt::from_mode(0o000),
-    )
-    .unwrap();
+    for p in ["secret.txt", "sub"] {
+        fs::set_permissions(
+            files.join(p),
+            std::os::unix::fs::PermissionsExt::from_mode(0o000),
+        )
+        .unwrap();
+    }
     let o = std::process::Command::new("/usr/bin/setpriv")
         .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
         .arg(occ_tests::occ_bin())
@@ -298,8 +304,13 @@ fn an_unreadable_file_is_counted_as_an_error() {
     let out = String::from_utf8_lossy(&o.stdout);
     let s: Summary = serde_json::from_str(out.trim())
         .unwrap_or_else(|e| panic!("{e}: {out} {}", String::from_utf8_lossy(&o.stderr)));
-    assert_eq!((s.files, s.errors), (1, 1));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("secret.txt: permission denied"));
+    assert_eq!((s.files, s.errors, s.removed), (1, 2, 0), "{s:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("secret.txt: permission denied"), "{err}");
+    assert!(err.contains("sub: permission denied"), "{err}");
+    // What could not be read keeps its rows, unchanged: an I/O or permission problem never
+    // deletes cache entries.
+    assert_eq!(cache_rows(&i, "carol"), before);
 }
 
 #[test]
@@ -417,4 +428,59 @@ fn cleanup_deleted_users_and_repair() {
     assert!(o.stdout.contains(" - Step: Detect file cache entries with path that does not match parent-child relationships\n     - INFO: Fixed 1 entries, removed 0 entries without a parent.\n"), "{}", o.stdout);
     i.run(&["maintenance:mode", "--off"]);
     assert_cache_matches_tree(&i, "alice");
+}
+
+#[test]
+fn deleting_a_folder_keeps_a_sibling_that_differs_only_in_case() {
+    let i = Instance::installed();
+    add_user(&i, "dave");
+    let files = i.root().join("data/dave/files");
+    fs::create_dir_all(files.join("Photos")).unwrap();
+    fs::create_dir_all(files.join("photos")).unwrap();
+    fs::write(files.join("Photos/a.jpg"), "a").unwrap();
+    fs::write(files.join("photos/b.jpg"), "b").unwrap();
+    assert_eq!(i.run(&["files:scan", "dave"]).code, 0);
+    let id = cache_rows(&i, "dave")["files/photos/b.jpg"]["fileid"].clone();
+    fs::remove_dir_all(files.join("Photos")).unwrap();
+    let (s, _) = scan_json(&i, &["dave"]);
+    assert_eq!((s.removed, s.new), (2, 0), "{s:?}");
+    assert_eq!(cache_rows(&i, "dave")["files/photos/b.jpg"]["fileid"], id);
+    assert_cache_matches_tree(&i, "dave");
+}
+
+#[test]
+fn a_change_below_path_gives_every_ancestor_a_new_etag() {
+    let i = Instance::installed();
+    add_user(&i, "erin");
+    let files = i.root().join("data/erin/files");
+    build_tree(&files);
+    assert_eq!(i.run(&["files:scan", "erin"]).code, 0);
+    let before = cache_rows(&i, "erin");
+    // Same size, new mtime.
+    let f = files.join("Docs/Deep/Deeper/c.jpg");
+    let t = fs::metadata(&f).unwrap().modified().unwrap() + std::time::Duration::from_secs(5);
+    fs::File::options()
+        .write(true)
+        .open(&f)
+        .unwrap()
+        .set_modified(t)
+        .unwrap();
+    let (s, _) = scan_json(&i, &["--path=/erin/files/Docs/Deep"]);
+    assert!(s.updated >= 1, "{s:?}");
+    let after = cache_rows(&i, "erin");
+    for p in [
+        "files/Docs/Deep/Deeper/c.jpg",
+        "files/Docs/Deep/Deeper",
+        "files/Docs/Deep",
+        "files/Docs",
+        "files",
+        "",
+    ] {
+        assert_ne!(after[p]["etag"], before[p]["etag"], "{p}");
+    }
+    assert_eq!(
+        after["files/Docs/a.txt"]["etag"],
+        before["files/Docs/a.txt"]["etag"]
+    );
+    assert_cache_matches_tree(&i, "erin");
 }

@@ -192,6 +192,26 @@ fn install_refuses_a_database_that_already_holds_tables() {
     );
     assert_eq!(fs::read(i.db_path()).unwrap(), before);
     assert!(!i.config_path().exists());
+    // Tables with another prefix count too: the file would be replaced.
+    let j = Instance::new();
+    fs::create_dir_all(j.root().join("data")).unwrap();
+    occ_tests::exec_sqlite(
+        &j.db_path(),
+        "CREATE TABLE legacy_users (uid TEXT); INSERT INTO legacy_users VALUES ('keep me')",
+    );
+    let before = fs::read(j.db_path()).unwrap();
+    let o = j.run(&[
+        "maintenance:install",
+        "--admin-pass=x",
+        "--database-table-prefix=new_",
+    ]);
+    assert_eq!(o.code, 1);
+    assert!(
+        o.stderr.contains("already holds tables (legacy_users)"),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(fs::read(j.db_path()).unwrap(), before);
 }
 
 #[test]

@@ -78,10 +78,32 @@ impl Config {
         }
     }
 
-    /// Applies changes and writes the file atomically; on failure the old file and the
-    /// in-memory values stay as they were.
+    /// Applies changes and writes the file atomically. Concurrent writers are serialised by
+    /// a lock on the config directory, and the changes are applied to the file as it is now
+    /// (not to the copy read at start-up), so no writer loses another's change. On failure
+    /// the old file and the in-memory values stay as they were.
     pub fn update(&mut self, set: Map<String, Value>, delete: &[String]) -> Result<(), String> {
-        let mut next = self.values.clone();
+        let dir = self
+            .path
+            .parent()
+            .ok_or_else(|| format!("{} has no parent directory", self.path.display()))?;
+        ensure_dir(dir)?;
+        let handle = File::open(dir).map_err(|e| format!("Cannot open {}: {e}", dir.display()))?;
+        let _lock = nix::fcntl::Flock::lock(handle, nix::fcntl::FlockArg::LockExclusive)
+            .map_err(|(_, e)| format!("Cannot lock {}: {e}", dir.display()))?;
+        let mut next = match fs::read(&self.path) {
+            Ok(bytes) => match serde_json::from_slice::<Value>(&bytes) {
+                Ok(Value::Object(m)) => m,
+                _ => {
+                    return Err(format!(
+                        "{} is not a valid JSON object; not changing it",
+                        self.path.display()
+                    ))
+                }
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Map::new(),
+            Err(e) => return Err(format!("Cannot read {}: {e}", self.path.display())),
+        };
         for (k, v) in set {
             next.insert(k, v);
         }
@@ -93,6 +115,17 @@ impl Config {
         self.exists = true;
         Ok(())
     }
+}
+
+fn ensure_dir(dir: &Path) -> Result<(), String> {
+    if !dir.exists() {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .create(dir)
+            .map_err(|e| format!("Cannot create {}: {e}", dir.display()))?;
+        let _ = fs::set_permissions(dir, fs::Permissions::from_mode(0o750));
+    }
+    Ok(())
 }
 
 /// Writes `values` as pretty JSON to `path` atomically with mode 0640.

@@ -141,10 +141,14 @@ impl Db {
                     .password(&p.password)
                     .database(&p.name)
                     .disable_statement_logging();
-                Conn::My(
-                    rt.block_on(opts.connect())
-                        .map_err(|e| connect_error(&p.dbtype, &host, port, &e))?,
-                )
+                let mut c = rt
+                    .block_on(opts.connect())
+                    .map_err(|e| connect_error(&p.dbtype, &host, port, &e))?;
+                // GROUP_CONCAT is cut at 1,024 bytes by default; the file cache reads whole
+                // folders with it.
+                rt.block_on(c.execute("SET SESSION group_concat_max_len = 4294967295"))
+                    .map_err(db_error)?;
+                Conn::My(c)
             }
             other => return Err(format!("Unsupported database type \"{other}\".")),
         };
@@ -300,11 +304,11 @@ impl Db {
 
     /// Names of the tables with the prefix that exist.
     pub fn prefixed_tables(&mut self) -> Result<Vec<String>, String> {
-        let like = format!("{}%", self.prefix.replace('_', "\\_"));
+        let like = format!("{}%", self.prefix.replace('!', "!!").replace('_', "!_"));
         let sql = match self.kind.as_str() {
-            "sqlite" => "SELECT name AS t FROM sqlite_master WHERE type = 'table' AND name LIKE ? ESCAPE '\\'",
-            "pgsql" => "SELECT table_name::text AS t FROM information_schema.tables WHERE table_schema = current_schema() AND table_name LIKE ? ESCAPE '\\'",
-            _ => "SELECT CAST(table_name AS CHAR) AS t FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name LIKE ? ESCAPE '\\\\'",
+            "sqlite" => "SELECT name AS t FROM sqlite_master WHERE type = 'table' AND name LIKE ? ESCAPE '!'",
+            "pgsql" => "SELECT table_name::text AS t FROM information_schema.tables WHERE table_schema = current_schema() AND table_name LIKE ? ESCAPE '!'",
+            _ => "SELECT CAST(table_name AS CHAR) AS t FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name LIKE ? ESCAPE '!'",
         };
         let rows = self.query(sql, &[Value::String(like)])?;
         Ok(rows

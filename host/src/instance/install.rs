@@ -10,7 +10,6 @@ use occ_plugin_api::wire::{kind, InstallRequest};
 use occ_plugin_api::Migration;
 use serde_json::{json, Map, Value};
 
-use super::config::write_atomic;
 use super::db::{Db, DbParams};
 use super::{version4, PRODUCT};
 use crate::services::Host;
@@ -134,8 +133,13 @@ pub fn begin(host: &Host, req: &InstallRequest) -> Result<(), String> {
         "sqlite" => {
             let final_file = datadir.join(format!("{}.db", req.dbname));
             if final_file.exists() {
+                // Any table at all, whatever its prefix: the file is replaced at the end.
                 let mut existing = Db::open_sqlite(&final_file, &req.dbtableprefix, false, false)?;
-                let tables = existing.prefixed_tables()?;
+                let tables = existing
+                    .query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite!_%' ESCAPE '!' ORDER BY name", &[])?
+                    .iter()
+                    .filter_map(|r| r.get("name").and_then(Value::as_str).map(str::to_string))
+                    .collect::<Vec<_>>();
                 let _ = existing.close();
                 if !tables.is_empty() {
                     return Err(format!(
@@ -214,14 +218,19 @@ pub fn finish(host: &Host) -> Result<(), String> {
         *host.db.borrow_mut() = Some(db);
     }
     let mut set = Map::new();
-    let mut values = host.instance.borrow().config.values.clone();
+    let has_domains = host
+        .instance
+        .borrow()
+        .config
+        .values
+        .contains_key("trusted_domains");
     set.insert(
         "instanceid".into(),
         json!(format!("oc{}", random_string(10)?.to_lowercase())),
     );
     set.insert("passwordsalt".into(), json!(random_string(30)?));
     set.insert("secret".into(), json!(random_string(48)?));
-    if !values.contains_key("trusted_domains") {
+    if !has_domains {
         set.insert("trusted_domains".into(), json!(["localhost"]));
     }
     set.insert("datadirectory".into(), json!(req.datadir));
@@ -235,11 +244,8 @@ pub fn finish(host: &Host) -> Result<(), String> {
     }
     set.insert("dbtableprefix".into(), json!(req.dbtableprefix));
     set.insert("installed".into(), json!(true));
-    for (k, v) in set {
-        values.insert(k, v);
-    }
-    let path = host.instance.borrow().config.path.clone();
-    if let Err(e) = write_atomic(&path, &values) {
+    let written = host.instance.borrow_mut().config.update(set, &[]);
+    if let Err(e) = written {
         // Keep database and config consistent: without a config the schema must go too.
         match &pending.sqlite_files {
             Some((_, final_file)) => remove_sqlite_files(final_file),
@@ -247,9 +253,6 @@ pub fn finish(host: &Host) -> Result<(), String> {
         }
         return Err(e);
     }
-    let mut inst = host.instance.borrow_mut();
-    inst.config.values = values;
-    inst.config.exists = true;
     Ok(())
 }
 

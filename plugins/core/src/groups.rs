@@ -50,7 +50,7 @@ pub fn list(db: &Db<'_>, pattern: &str) -> Result<Vec<String>, Error> {
     let like = crate::users::like_pattern(pattern);
     Ok(db
         .query(
-            "SELECT gid FROM *PREFIX*groups WHERE LOWER(gid) LIKE ? ESCAPE '\\' ORDER BY gid",
+            "SELECT gid FROM *PREFIX*groups WHERE LOWER(gid) LIKE ? ESCAPE '!' ORDER BY gid",
             &[json!(like)],
         )?
         .iter()

@@ -81,13 +81,14 @@ pub fn require(db: &Db<'_>, uid: &str) -> Result<User, Error> {
     get(db, uid)?.ok_or_else(|| Error::new("User does not exist"))
 }
 
-/// `%pattern%`, lower-cased, with LIKE's wildcards escaped (use with `ESCAPE '\\'`).
+/// `%pattern%`, lower-cased, with LIKE's wildcards escaped by `!` (use with `ESCAPE '!'`;
+/// a backslash is no escape character on MySQL).
 pub fn like_pattern(pattern: &str) -> String {
     let escaped = pattern
         .to_lowercase()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
+        .replace('!', "!!")
+        .replace('%', "!%")
+        .replace('_', "!_");
     format!("%{escaped}%")
 }
 
@@ -99,7 +100,7 @@ pub fn like_pattern(pattern: &str) -> String {
 pub fn list(db: &Db<'_>, pattern: &str, limit: i64, offset: i64) -> Result<Vec<User>, Error> {
     let like = like_pattern(pattern);
     let filter = format!(
-        "{SELECT_USER} WHERE LOWER(u.uid) LIKE ? ESCAPE '\\' OR LOWER(COALESCE(u.displayname, '')) LIKE ? ESCAPE '\\' ORDER BY u.uid LIMIT ? OFFSET ?"
+        "{SELECT_USER} WHERE LOWER(u.uid) LIKE ? ESCAPE '!' OR LOWER(COALESCE(u.displayname, '')) LIKE ? ESCAPE '!' ORDER BY u.uid LIMIT ? OFFSET ?"
     );
     let params = [json!(like), json!(like), json!(limit), json!(offset)];
     let sqlite = db.info()?.get("type").and_then(Value::as_str) == Some("sqlite");

@@ -305,17 +305,21 @@ pub fn update(db: &Db<'_>, fileid: i64, size: i64, mtime: i64) -> Result<(), Err
     Ok(())
 }
 
+/// Escapes LIKE's wildcards with `!` (a backslash is no escape character on MySQL without
+/// NO_BACKSLASH_ESCAPES).
 fn like_escape(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
+    s.replace('!', "!!").replace('%', "!%").replace('_', "!_")
 }
 
 /// Deletes a row and, for a folder, everything below it; returns how many rows went.
+///
+/// LIKE narrows the rows, but SQLite's LIKE ignores ASCII case: the exact prefix check keeps a
+/// sibling such as `photos` when `Photos` goes.
 pub fn delete_subtree(db: &Db<'_>, storage: i64, fileid: i64, path: &str) -> Result<u64, Error> {
+    let prefix = format!("{path}/");
     let below = db.execute(
-        "DELETE FROM *PREFIX*filecache WHERE storage = ? AND path LIKE ? ESCAPE '\\'",
-        &[json!(storage), json!(format!("{}/%", like_escape(path)))],
+        "DELETE FROM *PREFIX*filecache WHERE storage = ? AND path LIKE ? ESCAPE '!' AND substr(path, 1, ?) = ?",
+        &[json!(storage), json!(format!("{}%", like_escape(&prefix))), json!(prefix.chars().count()), json!(prefix)],
     )?;
     let itself = db.execute(
         "DELETE FROM *PREFIX*filecache WHERE fileid = ?",

@@ -4,7 +4,7 @@
 //! query, and only differences are written. Folder sizes and etags are settled when a folder
 //! closes (post-order), so changes propagate to the root. Writes are committed in chunks.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -59,6 +59,9 @@ struct Frame {
     cached_mtime: i64,
     mtime: i64,
 }
+
+/// A folder's readable entries, and the names of those that exist but could not be read.
+type Listing = (Vec<Entry>, HashSet<String>);
 
 struct Entry {
     name: String,
@@ -195,6 +198,35 @@ impl<'a> Scanner<'a> {
             .ok_or_else(|| Error::new(format!("the cache row for {path} could not be created")))
     }
 
+    /// Settles the folders above `path` (a scanned folder), deepest first: each gets the sum
+    /// of its children and, when anything below changed, a new etag.
+    fn settle_ancestors(
+        &mut self,
+        home: &Path,
+        path: &str,
+        mut changed: bool,
+    ) -> Result<(), Error> {
+        let mut p = path.to_string();
+        while !p.is_empty() {
+            p = p
+                .rsplit_once('/')
+                .map(|(parent, _)| parent.to_string())
+                .unwrap_or_default();
+            let Some((id, cur)) = cache::row_at(&self.ctx.db(), self.storage, &p)? else {
+                break;
+            };
+            let size = cache::children_size(&self.ctx.db(), id)?;
+            if !changed && size == cur {
+                break;
+            }
+            let mtime = fs::metadata(home.join(&p)).map(|m| m.mtime()).unwrap_or(0);
+            cache::update(&self.ctx.db(), id, size, mtime)?;
+            self.wrote(1)?;
+            changed = true;
+        }
+        Ok(())
+    }
+
     /// Scans a user's home below `files`, or below `sub` (a path inside `files`).
     pub fn scan_user(&mut self, uid: &str, datadir: &Path, sub: Option<&str>) -> Result<(), Error> {
         let home = datadir.join(uid);
@@ -203,14 +235,12 @@ impl<'a> Scanner<'a> {
         let (root_id, _) = self.ensure_dir_row("", -1, &home)?;
         let (files_id, files_size) = self.ensure_dir_row("files", root_id, &home.join("files"))?;
         // Walk down to the start folder, making rows for folders on the way.
-        let mut chain = vec![(root_id, String::new()), (files_id, "files".to_string())];
         let (mut start_id, mut start_size, mut path) = (files_id, files_size, "files".to_string());
         if let Some(sub) = sub {
             for part in sub.split('/').filter(|p| !p.is_empty()) {
                 let parent = start_id;
                 path = format!("{path}/{part}");
                 let (id, size) = self.ensure_dir_row(&path, parent, &home.join(&path))?;
-                chain.push((id, path.clone()));
                 start_id = id;
                 start_size = size;
             }
@@ -218,8 +248,8 @@ impl<'a> Scanner<'a> {
         if self.opts.unscanned && start_size >= 0 {
             // Only folders that were never fully scanned.
             let rows = db.query(
-                "SELECT fileid, path, size FROM *PREFIX*filecache WHERE storage = ? AND mimetype = ? AND size < 0 AND path LIKE ? ORDER BY path",
-                &[json!(self.storage), json!(self.dir_mime), json!(format!("{path}/%"))],
+                "SELECT fileid, path, size FROM *PREFIX*filecache WHERE storage = ? AND mimetype = ? AND size < 0 AND substr(path, 1, ?) = ? ORDER BY path",
+                &[json!(self.storage), json!(self.dir_mime), json!(path.chars().count() + 1), json!(format!("{path}/"))],
             )?;
             for r in rows {
                 let (Some(id), Some(p)) = (
@@ -228,44 +258,39 @@ impl<'a> Scanner<'a> {
                 ) else {
                     continue;
                 };
-                self.scan_tree(id, home.join(p), p.to_string(), -1, 0)?;
+                let changed = self.scan_tree(id, home.join(p), p.to_string(), -1, 0)?;
+                self.settle_ancestors(&home, p, changed)?;
             }
         } else {
             let mtime = fs::metadata(home.join(&path))
                 .map(|m| m.mtime())
                 .unwrap_or(0);
-            self.scan_tree(start_id, home.join(&path), path.clone(), start_size, mtime)?;
-        }
-        // Settle the folders above the start folder, deepest first.
-        for (id, p) in chain.iter().rev().skip(1) {
-            let size = cache::children_size(&self.ctx.db(), *id)?;
-            let cur = cache::row_at(&self.ctx.db(), self.storage, p)?
-                .map(|r| r.1)
-                .unwrap_or(-1);
-            if cur != size {
-                let mtime = fs::metadata(home.join(p)).map(|m| m.mtime()).unwrap_or(0);
-                cache::update(&self.ctx.db(), *id, size, mtime)?;
-                self.wrote(1)?;
-            }
+            let changed =
+                self.scan_tree(start_id, home.join(&path), path.clone(), start_size, mtime)?;
+            self.settle_ancestors(&home, &path, changed)?;
         }
         Ok(())
     }
 
-    fn list(&mut self, dir: &Path) -> Result<Vec<Entry>, Error> {
+    /// The folder's entries, and the names of entries that exist but could not be read (their
+    /// cached rows must stay). `None` when the folder itself cannot be listed.
+    fn list(&mut self, dir: &Path) -> Result<Option<Listing>, Error> {
         let rd = match fs::read_dir(dir) {
             Ok(rd) => rd,
             Err(e) => {
                 self.error(format!("Cannot read the folder {}: {e}", dir.display()))?;
-                return Ok(Vec::new());
+                return Ok(None);
             }
         };
         let mut out = Vec::new();
+        let mut unreadable = HashSet::new();
         for de in rd {
             let de = match de {
                 Ok(de) => de,
                 Err(e) => {
+                    // The listing broke off: what was not seen must not count as deleted.
                     self.error(format!("Cannot read an entry of {}: {e}", dir.display()))?;
-                    continue;
+                    return Ok(None);
                 }
             };
             let Ok(name) = de.file_name().into_string() else {
@@ -280,6 +305,7 @@ impl<'a> Scanner<'a> {
                 Ok(m) => m,
                 Err(e) => {
                     self.error(format!("Cannot read {}: {e}", de.path().display()))?;
+                    unreadable.insert(name);
                     continue;
                 }
             };
@@ -302,6 +328,7 @@ impl<'a> Scanner<'a> {
                     "Cannot read {}: permission denied",
                     de.path().display()
                 ))?;
+                unreadable.insert(name);
                 continue;
             }
             out.push(Entry {
@@ -311,7 +338,7 @@ impl<'a> Scanner<'a> {
                 mtime: meta.mtime(),
             });
         }
-        Ok(out)
+        Ok(Some((out, unreadable)))
     }
 
     /// Lists one folder, writes what differs, and returns its frame with the subfolders to visit.
@@ -326,7 +353,7 @@ impl<'a> Scanner<'a> {
         let mtime = fs::metadata(&fs_path)
             .map(|m| m.mtime())
             .unwrap_or(cached_mtime);
-        let entries = self.list(&fs_path)?;
+        let listing = self.list(&fs_path)?;
         let db = self.ctx.db();
         let mut cached: Children = match self.prefetched.remove(&fileid) {
             Some(c) => c,
@@ -348,6 +375,19 @@ impl<'a> Scanner<'a> {
         };
         let mut new_rows = Vec::new();
         self.stats.folders += 1;
+        let Some((entries, unreadable)) = listing else {
+            // The folder could not be listed: its cache stays exactly as it is.
+            frame.size = cached_size.max(0);
+            frame.mtime = cached_mtime;
+            return Ok(frame);
+        };
+        // Entries that exist but could not be read keep their rows (and count with their
+        // cached size), so an I/O or permission problem never deletes cache entries.
+        for name in &unreadable {
+            if let Some(c) = cached.remove(name) {
+                frame.size += c.size.max(0);
+            }
+        }
         for e in entries {
             let child_path = format!("{}/{}", frame.path, e.name);
             match cached.remove(&e.name) {
@@ -440,7 +480,7 @@ impl<'a> Scanner<'a> {
         path: String,
         cached_size: i64,
         cached_mtime: i64,
-    ) -> Result<(), Error> {
+    ) -> Result<bool, Error> {
         let root = self.open(fileid, fs_path, path, cached_size, cached_mtime)?;
         let mut stack = vec![root];
         loop {
@@ -492,11 +532,14 @@ impl<'a> Scanner<'a> {
                 done.size += size.max(0);
             }
             let changed = self.close(&done)?;
-            if let Some(parent) = stack.last_mut() {
-                parent.size += done.size;
-                parent.changed |= changed;
+            match stack.last_mut() {
+                Some(parent) => {
+                    parent.size += done.size;
+                    parent.changed |= changed;
+                }
+                None => return Ok(changed),
             }
         }
-        Ok(())
+        Ok(false)
     }
 }
