@@ -14,7 +14,7 @@ use crate::context::Context;
 use crate::input::Input;
 use crate::spec::{CommandSpec, Manifest, Migration, RepairSpec};
 use crate::wire::{
-    kind, EventRequest, JobRequest, RepairRequest, Reply, RunRequest, ServiceRequest,
+    kind, Env, EventRequest, JobRequest, RepairRequest, Reply, RunRequest, ServiceRequest,
 };
 
 /// A handled failure: a one-line message and an exit code.
@@ -183,6 +183,44 @@ fn result_reply(r: Result<Value, Error>) -> Reply {
     }
 }
 
+/// A request that carries the invocation facts.
+trait WithEnv: serde::de::DeserializeOwned {
+    fn env(&self) -> &Env;
+}
+
+macro_rules! with_env {
+    ($($t:ty),*) => {
+        $(impl WithEnv for $t {
+            fn env(&self) -> &Env {
+                &self.env
+            }
+        })*
+    };
+}
+with_env!(
+    RunRequest,
+    RepairRequest,
+    EventRequest,
+    ServiceRequest,
+    JobRequest
+);
+
+/// Parses a request and runs `f` with a context and the plugin's logs bridged to the host.
+fn serve<R: WithEnv>(
+    payload: &str,
+    host: HostHandle,
+    f: impl FnOnce(&R, &mut Context) -> Result<Value, Error>,
+) -> Reply {
+    let req: R = match serde_json::from_str(payload) {
+        Ok(r) => r,
+        Err(e) => return result_reply(Err(e.into())),
+    };
+    let mut ctx = Context::new(host, req.env().clone());
+    crate::logbridge::with_bridge(host, &req.env().log_level, || {
+        result_reply(f(&req, &mut ctx))
+    })
+}
+
 fn dispatch<P: Plugin + ?Sized>(
     plugin: &P,
     kind_name: &str,
@@ -196,74 +234,35 @@ fn dispatch<P: Plugin + ?Sized>(
         kind::MIGRATIONS => {
             result_reply(serde_json::to_value(plugin.migrations()).map_err(Error::from))
         }
-        kind::RUN => {
-            let req: RunRequest = match serde_json::from_str(payload) {
-                Ok(r) => r,
-                Err(e) => return result_reply(Err(e.into())),
-            };
-            let Some(cmd) = plugin
+        kind::RUN => serve(payload, host, |req: &RunRequest, ctx| {
+            let cmd = plugin
                 .commands()
                 .iter()
                 .find(|c| c.spec().name == req.command)
-            else {
-                return result_reply(Err(Error::new(format!("unknown command {}", req.command))));
-            };
-            let mut ctx = Context::new(host, req.env.clone());
-            crate::logbridge::with_bridge(host, &req.env.log_level, || {
-                result_reply(cmd.run(&req.input, &mut ctx).map(|code| json!(code)))
-            })
-        }
-        kind::REPAIR => {
-            let req: RepairRequest = match serde_json::from_str(payload) {
-                Ok(r) => r,
-                Err(e) => return result_reply(Err(e.into())),
-            };
-            let Some(step) = plugin.repair_steps().iter().find(|s| s.spec().id == req.id) else {
-                return result_reply(Err(Error::new(format!("unknown repair step {}", req.id))));
-            };
-            let mut ctx = Context::new(host, req.env.clone());
-            crate::logbridge::with_bridge(host, &req.env.log_level, || {
-                result_reply(step.run(&mut ctx).map(|_| Value::Null))
-            })
-        }
-        kind::EVENT => {
-            let req: EventRequest = match serde_json::from_str(payload) {
-                Ok(r) => r,
-                Err(e) => return result_reply(Err(e.into())),
-            };
-            let mut ctx = Context::new(host, req.env.clone());
-            crate::logbridge::with_bridge(host, &req.env.log_level, || {
-                result_reply(
-                    plugin
-                        .on_event(&req.name, &req.payload, &mut ctx)
-                        .map(|_| Value::Null),
-                )
-            })
-        }
-        kind::SERVICE => {
-            let req: ServiceRequest = match serde_json::from_str(payload) {
-                Ok(r) => r,
-                Err(e) => return result_reply(Err(e.into())),
-            };
-            let mut ctx = Context::new(host, req.env.clone());
-            crate::logbridge::with_bridge(host, &req.env.log_level, || {
-                result_reply(plugin.service(&req.name, &req.payload, &mut ctx))
-            })
-        }
-        kind::JOB => {
-            let req: JobRequest = match serde_json::from_str(payload) {
-                Ok(r) => r,
-                Err(e) => return result_reply(Err(e.into())),
-            };
-            let mut ctx = Context::new(host, req.env.clone());
-            crate::logbridge::with_bridge(host, &req.env.log_level, || {
-                result_reply(
-                    plugin
-                        .run_job(&req.name, &req.argument, &mut ctx)
-                        .map(|_| Value::Null),
-                )
-            })
-        }
+                .ok_or_else(|| Error::new(format!("unknown command {}", req.command)))?;
+            cmd.run(&req.input, ctx).map(|code| json!(code))
+        }),
+        kind::REPAIR => serve(payload, host, |req: &RepairRequest, ctx| {
+            let step = plugin
+                .repair_steps()
+                .iter()
+                .find(|s| s.spec().id == req.id)
+                .ok_or_else(|| Error::new(format!("unknown repair step {}", req.id)))?;
+            step.run(ctx).map(|_| Value::Null)
+        }),
+        kind::EVENT => serve(payload, host, |req: &EventRequest, ctx| {
+            plugin
+                .on_event(&req.name, &req.payload, ctx)
+                .map(|_| Value::Null)
+        }),
+        kind::SERVICE => serve(payload, host, |req: &ServiceRequest, ctx| {
+            plugin.service(&req.name, &req.payload, ctx)
+        }),
+        kind::JOB => serve(payload, host, |req: &JobRequest, ctx| {
+            plugin
+                .run_job(&req.name, &req.argument, ctx)
+                .map(|_| Value::Null)
+        }),
         other => result_reply(Err(Error::new(format!("unsupported request kind {other}")))),
     }
 }
