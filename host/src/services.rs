@@ -436,7 +436,7 @@ impl Host {
                 if !file.exists() {
                     return Err(format!("The database {} does not exist", file.display()));
                 }
-                Db::open_sqlite(&file, &p.prefix, false, true)?
+                Db::open_sqlite(&file, &p.prefix, false, None)?
             } else {
                 Db::open_server(&p)?
             };

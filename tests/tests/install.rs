@@ -65,6 +65,11 @@ fn install_on_sqlite_creates_config_database_and_admin() {
         .collect();
     assert!(!data.iter().any(|n| n.contains("installing")), "{data:?}");
 
+    assert_eq!(
+        i.query("PRAGMA journal_mode")[0]["journal_mode"],
+        "wal",
+        "WAL is set once, at install"
+    );
     let t = tables(&i.db_path());
     for want in [
         "oc_accounts",

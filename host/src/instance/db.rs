@@ -83,35 +83,64 @@ fn split_host(host: &str, default_port: u16) -> (String, u16) {
 }
 
 impl Db {
-    /// Opens a SQLite file (WAL unless `wal` is false, a busy timeout so concurrent writers
-    /// wait, a 16 MiB page cache, statement journals in memory).
-    pub fn open_sqlite(file: &Path, prefix: &str, create: bool, wal: bool) -> Result<Self, String> {
+    /// Opens a SQLite file: a busy timeout so concurrent writers wait, a 16 MiB page cache,
+    /// statement journals in memory. `journal` sets the journal mode (install sets WAL once;
+    /// it persists in the file), `None` leaves it: an ordinary open issues no statement that
+    /// needs a lock, and one that meets another process's WAL recovery retries instead of
+    /// failing with "database is locked".
+    pub fn open_sqlite(
+        file: &Path,
+        prefix: &str,
+        create: bool,
+        journal: Option<&str>,
+    ) -> Result<Self, String> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            match Self::try_open_sqlite(file, create, journal) {
+                Ok(conn) => {
+                    return Ok(Self {
+                        rt: None,
+                        conn: Conn::Sqlite(conn),
+                        prefix: prefix.into(),
+                        kind: "sqlite".into(),
+                        depth: 0,
+                    })
+                }
+                Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(5))
+                }
+                Err(e) => {
+                    return Err(format!(
+                        "Cannot open the SQLite database {}: {e}",
+                        file.display()
+                    ))
+                }
+            }
+        }
+    }
+
+    fn try_open_sqlite(
+        file: &Path,
+        create: bool,
+        journal: Option<&str>,
+    ) -> Result<rusqlite::Connection, rusqlite::Error> {
         use rusqlite::OpenFlags;
         let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         if create {
             flags |= OpenFlags::SQLITE_OPEN_CREATE;
         }
-        let fail =
-            |e: rusqlite::Error| format!("Cannot open the SQLite database {}: {e}", file.display());
-        let conn = rusqlite::Connection::open_with_flags(file, flags).map_err(fail)?;
-        conn.busy_timeout(Duration::from_secs(60)).map_err(fail)?;
-        let mode = if wal { "WAL" } else { "DELETE" };
-        conn.query_row(&format!("PRAGMA journal_mode = {mode}"), [], |_| Ok(()))
-            .map_err(fail)?;
+        let conn = rusqlite::Connection::open_with_flags(file, flags)?;
+        conn.busy_timeout(Duration::from_secs(60))?;
+        if let Some(mode) = journal {
+            conn.query_row(&format!("PRAGMA journal_mode = {mode}"), [], |_| Ok(()))?;
+        }
         // 16 MiB of page cache (allocated only as used): a big scan's index pages stay in
         // memory. Statement journals (kept so one multi-row INSERT can be undone on its own
         // inside a transaction) in memory, not in a temporary file: measured 127k writes per
         // 50k scanned files.
-        conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF; PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;")
-            .map_err(fail)?;
+        conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF; PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;")?;
         conn.set_prepared_statement_cache_capacity(64);
-        Ok(Self {
-            rt: None,
-            conn: Conn::Sqlite(conn),
-            prefix: prefix.into(),
-            kind: "sqlite".into(),
-            depth: 0,
-        })
+        Ok(conn)
     }
 
     /// Opens a PostgreSQL or MySQL/MariaDB server connection.
@@ -384,6 +413,15 @@ fn num_f64(f: f64) -> Value {
         .unwrap_or(Value::Null)
 }
 
+/// Whether SQLite said the database is busy or locked (worth a retry).
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e,
+        rusqlite::Error::SqliteFailure(f, _)
+            if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
 /// A JSON parameter as a SQLite value (booleans as 0/1, lists and objects as JSON text).
 fn sqlite_param(v: &Value) -> rusqlite::types::Value {
     use rusqlite::types::Value as V;
@@ -518,7 +556,7 @@ mod tests {
     fn sqlite_connections_get_the_pragmas() {
         let dir = std::env::temp_dir().join(format!("occ-db-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let mut db = Db::open_sqlite(&dir.join("t.db"), "oc_", true, true).unwrap();
+        let mut db = Db::open_sqlite(&dir.join("t.db"), "oc_", true, Some("WAL")).unwrap();
         let r = db.query("PRAGMA cache_size", &[]).unwrap();
         assert_eq!(r[0]["cache_size"], -16384, "{r:?}");
         let r = db.query("PRAGMA journal_mode", &[]).unwrap();

@@ -134,7 +134,7 @@ pub fn begin(host: &Host, req: &InstallRequest) -> Result<(), String> {
             let final_file = datadir.join(format!("{}.db", req.dbname));
             if final_file.exists() {
                 // Any table at all, whatever its prefix: the file is replaced at the end.
-                let mut existing = Db::open_sqlite(&final_file, &req.dbtableprefix, false, false)?;
+                let mut existing = Db::open_sqlite(&final_file, &req.dbtableprefix, false, None)?;
                 let tables = existing
                     .query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite!_%' ESCAPE '!' ORDER BY name", &[])?
                     .iter()
@@ -152,7 +152,7 @@ pub fn begin(host: &Host, req: &InstallRequest) -> Result<(), String> {
             let tmp = datadir.join(format!(".{}.db.installing", req.dbname));
             remove_sqlite_files(&tmp);
             host.shell.borrow_mut().err_line("creating sqlite db");
-            let db = Db::open_sqlite(&tmp, &req.dbtableprefix, true, false)?;
+            let db = Db::open_sqlite(&tmp, &req.dbtableprefix, true, Some("DELETE"))?;
             sqlite_files = Some((tmp, final_file));
             db
         }
@@ -211,6 +211,8 @@ pub fn finish(host: &Host) -> Result<(), String> {
         remove_sqlite_files(final_file);
         fs::rename(tmp, final_file)
             .map_err(|e| format!("Cannot move the database into place: {e}"))?;
+        // WAL from now on (it persists in the file; ordinary opens leave the mode alone).
+        Db::open_sqlite(final_file, &req.dbtableprefix, false, Some("WAL"))?.close()?;
         if let Some(dir) = final_file.parent() {
             let _ = File::open(dir).and_then(|f| f.sync_all());
         }
