@@ -3,14 +3,6 @@
 
 use occ_plugin_api::{Arg, CommandSpec, Opt, State};
 
-/// States every builtin runs in.
-pub const ALL_STATES: &[State] = &[
-    State::NotInstalled,
-    State::Installed,
-    State::Maintenance,
-    State::UpgradePending,
-];
-
 /// The builtin command specs.
 pub fn specs() -> Vec<CommandSpec> {
     vec![
@@ -19,18 +11,18 @@ pub fn specs() -> Vec<CommandSpec> {
             .arg(Arg::optional("command_name", "The command name").default_value("help"))
             .opt(Opt::value("format", "The output format (txt or json)").default_value("txt"))
             .opt(Opt::flag("raw", "To output raw command help"))
-            .states(ALL_STATES),
+            .states(State::ALL),
         CommandSpec::new("list", "List commands")
             .help("The list command lists all commands:\n\n  occ list\n\nYou can also display the commands for a specific namespace:\n\n  occ list test\n\nYou can also output the information in other formats by using the --format option:\n\n  occ list --format=json\n\nIt's also possible to get raw list of commands (useful for embedding command runner):\n\n  occ list --raw")
             .arg(Arg::optional("namespace", "The namespace name"))
             .opt(Opt::flag("raw", "To output raw command list"))
             .opt(Opt::value("format", "The output format (txt or json)").default_value("txt"))
             .opt(Opt::flag("short", "To skip describing commands' arguments"))
-            .states(ALL_STATES),
+            .states(State::ALL),
         CommandSpec::new("completion", "Dump the shell completion script")
             .help("The completion command dumps the shell completion script required\nto use shell autocompletion (currently, bash, zsh and fish completion is supported).\n\n  Static installation\n  -------------------\n\nDump the script to a global completion file and restart your shell:\n\n    occ completion bash | sudo tee /etc/bash_completion.d/occ\n\n  Dynamic installation\n  --------------------\n\nAdd this to the end of your shell configuration file (e.g. \"~/.bashrc\"):\n\n    eval \"$(occ completion bash)\"")
             .arg(Arg::optional("shell", "The shell type (e.g. \"bash\"), the value of the \"$SHELL\" env var will be used if this is not given"))
-            .states(ALL_STATES),
+            .states(State::ALL),
     ]
 }
 

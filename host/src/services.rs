@@ -75,6 +75,15 @@ impl Host {
         }
     }
 
+    /// The index of a loaded plugin by id.
+    fn plugin_index(&self, id: &str) -> Result<usize, String> {
+        self.registry
+            .plugins
+            .iter()
+            .position(|x| x.manifest.id == id)
+            .ok_or_else(|| format!("no plugin \"{id}\" is loaded"))
+    }
+
     /// Calls a plugin, remembering who is running for log records.
     pub fn call_plugin(
         &self,
@@ -317,12 +326,7 @@ impl Host {
             }
             method::REPAIR_RUN => {
                 let id = s(&p, "plugin");
-                let i = self
-                    .registry
-                    .plugins
-                    .iter()
-                    .position(|x| x.manifest.id == id)
-                    .ok_or_else(|| format!("no plugin \"{id}\""))?;
+                let i = self.plugin_index(&id)?;
                 let req = json!({"id": s(&p, "id"), "env": self.env});
                 self.call_plugin(i, kind::REPAIR, &req).map_err(|(m, _)| m)
             }
@@ -349,12 +353,7 @@ impl Host {
             }
             method::JOB_RUN => {
                 let id = s(&p, "plugin");
-                let i = self
-                    .registry
-                    .plugins
-                    .iter()
-                    .position(|x| x.manifest.id == id)
-                    .ok_or_else(|| format!("no plugin \"{id}\" is loaded to run the job"))?;
+                let i = self.plugin_index(&id)?;
                 let req = json!({"name": s(&p, "name"), "argument": p.get("argument").cloned().unwrap_or(Value::Null), "env": self.env});
                 self.call_plugin(i, kind::JOB, &req).map_err(|(m, _)| m)
             }

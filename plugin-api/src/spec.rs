@@ -58,6 +58,16 @@ pub enum State {
     Unknown,
 }
 
+impl State {
+    /// Every state: for commands that run whatever the instance's state (`status`, `check`).
+    pub const ALL: &'static [State] = &[
+        State::NotInstalled,
+        State::Installed,
+        State::Maintenance,
+        State::UpgradePending,
+    ];
+}
+
 /// How an option takes a value.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]

@@ -133,13 +133,7 @@ pub fn write_atomic(path: &Path, values: &Map<String, Value>) -> Result<(), Stri
     let dir = path
         .parent()
         .ok_or_else(|| format!("{} has no parent directory", path.display()))?;
-    if !dir.exists() {
-        fs::DirBuilder::new()
-            .recursive(true)
-            .create(dir)
-            .map_err(|e| format!("Cannot create {}: {e}", dir.display()))?;
-        let _ = fs::set_permissions(dir, fs::Permissions::from_mode(0o750));
-    }
+    ensure_dir(dir)?;
     let mut text = serde_json::to_string_pretty(values).map_err(|e| e.to_string())?;
     text.push('\n');
     let tmp = dir.join(format!(".config.json.tmp-{}", std::process::id()));

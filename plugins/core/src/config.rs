@@ -227,23 +227,26 @@ pub fn app_all(db: &Db<'_>, only: Option<&str>) -> Result<Map<String, Value>, Er
         "SELECT appid, configkey, configvalue FROM *PREFIX*appconfig WHERE (? = '' OR appid = ?) ORDER BY appid, configkey",
         &[json!(only.unwrap_or("")), json!(only.unwrap_or(""))],
     )?;
+    Ok(group_by_app(rows))
+}
+
+/// Rows of `appid, configkey, configvalue` (app config or a user's preferences) as
+/// `{app: {key: value}}`, in row order.
+pub fn group_by_app(rows: Vec<Map<String, Value>>) -> Map<String, Value> {
     let mut out = Map::new();
     for r in rows {
-        let app = r
-            .get("appid")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
-        let key = r
-            .get("configkey")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
+        let text = |k: &str| {
+            r.get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        let (app, key) = (text("appid"), text("configkey"));
         if let Value::Object(m) = out.entry(app).or_insert_with(|| Value::Object(Map::new())) {
             m.insert(key, r.get("configvalue").cloned().unwrap_or(Value::Null));
         }
     }
-    Ok(out)
+    out
 }
 
 /// A value as text for app config (strings as they are, others as JSON).

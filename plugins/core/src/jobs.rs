@@ -6,7 +6,7 @@
 //! *valid* when a loaded plugin declares it; only valid jobs run.
 
 use std::collections::BTreeMap;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use occ_plugin_api::wire::method;
 use occ_plugin_api::{Context, Db, Error};
@@ -15,20 +15,7 @@ use serde_json::{json, Map, Value};
 /// A reservation older than this (seconds) belongs to a cron that died: the job is free again.
 pub const RESERVATION_TIMEOUT: i64 = 12 * 3600;
 
-/// The current unix time in seconds.
-pub fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
-/// Sets an app config value in a transaction of its own. The host's set is a delete and an
-/// insert; concurrent crons writing `lastcron` or `lastjob` would otherwise collide on the key.
-pub fn set_app_value(ctx: &Context, app: &str, key: &str, value: &str) -> Result<(), Error> {
-    // The host replaces the value in one transaction, so concurrent crons queue.
-    ctx.set_app_config(app, key, Some(value))
-}
+use crate::time::now;
 
 /// One row of `oc_jobs`.
 #[derive(Debug, Clone, PartialEq)]
@@ -296,7 +283,7 @@ pub fn execute(ctx: &Context, job: &QueuedJob) -> Result<i64, Error> {
         )
     };
     ctx.db().execute(sql, &params)?;
-    set_app_value(ctx, "backgroundjob", "lastjob", &job.id.to_string())?;
+    ctx.set_app_config("backgroundjob", "lastjob", Some(&job.id.to_string()))?;
     match r {
         Ok(_) => Ok(secs),
         Err(e) => {

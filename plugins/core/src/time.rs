@@ -1,4 +1,13 @@
-//! Dates as occ prints them, in UTC, without a date library: unix seconds to the civil date.
+//! Time for core: the current unix time, and dates as occ prints them, in UTC, without a date
+//! library (unix seconds to the civil date).
+
+/// Seconds since the epoch.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
 
 /// (year, month, day, hour, minute, second) in UTC for a unix time (Howard Hinnant's
 /// `civil_from_days`).

@@ -2,8 +2,6 @@
 //! `oc_group_user`): the operations behind the `user:*` commands and core's user services.
 //! Every change happens in one transaction; slow work (password hashing) happens before it.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use occ_plugin_api::{Context, Db, Error};
 use serde_json::{json, Map, Value};
 
@@ -12,13 +10,7 @@ use crate::ops;
 /// The backend name ownCloud reports for database users.
 pub const DATABASE_BACKEND: &str = "OC\\User\\Database";
 
-/// Seconds since the epoch.
-pub fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
+use crate::time::now;
 
 /// One user as the commands show it.
 #[derive(Debug, Clone, PartialEq)]

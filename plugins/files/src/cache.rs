@@ -242,13 +242,7 @@ pub struct NewRow {
 
 /// Inserts rows below one parent, in multi-row statements. (Tried: one JSON parameter
 /// expanded by SQLite's `json_each`; slower, since every column re-parses the row.)
-pub fn insert(
-    db: &Db<'_>,
-    _dialect: Dialect,
-    storage: i64,
-    parent: i64,
-    rows: &[NewRow],
-) -> Result<(), Error> {
+pub fn insert(db: &Db<'_>, storage: i64, parent: i64, rows: &[NewRow]) -> Result<(), Error> {
     for chunk in rows.chunks(INSERT_CHUNK) {
         let mut sql = String::from(
             "INSERT INTO *PREFIX*filecache (storage, path, path_hash, parent, name, mimetype, mimepart, size, mtime, storage_mtime, etag, permissions) VALUES ",
@@ -328,15 +322,26 @@ pub fn delete_subtree(db: &Db<'_>, storage: i64, fileid: i64, path: &str) -> Res
     Ok(below + itself)
 }
 
-/// The row at a cache path: (fileid, size).
-pub fn row_at(db: &Db<'_>, storage: i64, path: &str) -> Result<Option<(i64, i64)>, Error> {
+/// What the cache holds for one path.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Row {
+    /// Row id.
+    pub fileid: i64,
+    /// size (-1: folder not fully scanned).
+    pub size: i64,
+    /// storage_mtime.
+    pub mtime: i64,
+}
+
+/// The row at a cache path.
+pub fn row_at(db: &Db<'_>, storage: i64, path: &str) -> Result<Option<Row>, Error> {
     Ok(db
         .query(
-            "SELECT fileid, size FROM *PREFIX*filecache WHERE storage = ? AND path_hash = ?",
+            "SELECT fileid, size, storage_mtime FROM *PREFIX*filecache WHERE storage = ? AND path_hash = ?",
             &[json!(storage), json!(path_hash(path))],
         )?
         .first()
-        .map(|r| (int(r.get("fileid")), int(r.get("size")))))
+        .map(|r| Row { fileid: int(r.get("fileid")), size: int(r.get("size")), mtime: int(r.get("storage_mtime")) }))
 }
 
 /// Sum of the sizes of a folder's children.

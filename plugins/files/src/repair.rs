@@ -86,10 +86,10 @@ impl RepairStep for RepairParents {
                 let path = r.get("path").and_then(Value::as_str).unwrap_or_default();
                 let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
                 match cache::row_at(db, storage, dir)? {
-                    Some((parent, _)) => {
+                    Some(parent) => {
                         db.execute(
                             "UPDATE *PREFIX*filecache SET parent = ?, name = ? WHERE fileid = ?",
-                            &[json!(parent), json!(name), id],
+                            &[json!(parent.fileid), json!(name), id],
                         )?;
                         moved += 1;
                     }

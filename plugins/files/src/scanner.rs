@@ -47,12 +47,23 @@ const COMMIT_EVERY: u64 = 20_000;
 /// holds; saves a round trip to the database per folder).
 const PREFETCH: usize = 64;
 
+/// A folder to visit: what the cache says of it and what the disk said when its parent was
+/// listed (so it is not stat'ed twice).
+#[derive(Debug, Clone)]
+struct Sub {
+    name: String,
+    fileid: i64,
+    cached_size: i64,
+    cached_mtime: i64,
+    mtime: i64,
+}
+
 struct Frame {
     fileid: i64,
     fs: PathBuf,
     path: String,
     /// Subfolders still to visit: (name, fileid, cached size, cached mtime).
-    pending: Vec<(String, i64, i64, i64)>,
+    pending: Vec<Sub>,
     size: i64,
     changed: bool,
     cached_size: i64,
@@ -88,6 +99,11 @@ pub struct Scanner<'a> {
     prefetched: HashMap<i64, Children>,
     /// Folders created in this run: they have no cached children to read.
     fresh: std::collections::HashSet<i64>,
+}
+
+/// A path's mtime (0 when it cannot be read).
+fn mtime_of(path: &Path) -> i64 {
+    fs::metadata(path).map(|m| m.mtime()).unwrap_or(0)
 }
 
 fn readable(meta: &fs::Metadata, euid: u32, egid: u32, is_dir: bool) -> bool {
@@ -169,7 +185,7 @@ impl<'a> Scanner<'a> {
         path: &str,
         parent: i64,
         fs_path: &Path,
-    ) -> Result<(i64, i64), Error> {
+    ) -> Result<cache::Row, Error> {
         let db = self.ctx.db();
         if let Some(found) = cache::row_at(&db, self.storage, path)? {
             return Ok(found);
@@ -185,13 +201,7 @@ impl<'a> Scanner<'a> {
             size: -1,
             mtime: meta.mtime(),
         };
-        cache::insert(
-            &db,
-            self.dialect,
-            self.storage,
-            parent,
-            std::slice::from_ref(&row),
-        )?;
+        cache::insert(&db, self.storage, parent, std::slice::from_ref(&row))?;
         self.stats.new += 1;
         self.wrote(1)?;
         cache::row_at(&db, self.storage, path)?
@@ -212,14 +222,19 @@ impl<'a> Scanner<'a> {
                 .rsplit_once('/')
                 .map(|(parent, _)| parent.to_string())
                 .unwrap_or_default();
-            let Some((id, cur)) = cache::row_at(&self.ctx.db(), self.storage, &p)? else {
+            let Some(cache::Row {
+                fileid: id,
+                size: cur,
+                ..
+            }) = cache::row_at(&self.ctx.db(), self.storage, &p)?
+            else {
                 break;
             };
             let size = cache::children_size(&self.ctx.db(), id)?;
             if !changed && size == cur {
                 break;
             }
-            let mtime = fs::metadata(home.join(&p)).map(|m| m.mtime()).unwrap_or(0);
+            let mtime = mtime_of(&home.join(&p));
             cache::update(&self.ctx.db(), id, size, mtime)?;
             self.wrote(1)?;
             changed = true;
@@ -232,20 +247,17 @@ impl<'a> Scanner<'a> {
         let home = datadir.join(uid);
         let db = self.ctx.db();
         self.storage = cache::ensure_storage(&db, &format!("home::{uid}"))?;
-        let (root_id, _) = self.ensure_dir_row("", -1, &home)?;
-        let (files_id, files_size) = self.ensure_dir_row("files", root_id, &home.join("files"))?;
+        let root = self.ensure_dir_row("", -1, &home)?;
         // Walk down to the start folder, making rows for folders on the way.
-        let (mut start_id, mut start_size, mut path) = (files_id, files_size, "files".to_string());
+        let mut start = self.ensure_dir_row("files", root.fileid, &home.join("files"))?;
+        let mut path = "files".to_string();
         if let Some(sub) = sub {
             for part in sub.split('/').filter(|p| !p.is_empty()) {
-                let parent = start_id;
                 path = format!("{path}/{part}");
-                let (id, size) = self.ensure_dir_row(&path, parent, &home.join(&path))?;
-                start_id = id;
-                start_size = size;
+                start = self.ensure_dir_row(&path, start.fileid, &home.join(&path))?;
             }
         }
-        if self.opts.unscanned && start_size >= 0 {
+        if self.opts.unscanned && start.size >= 0 {
             // Only folders that were never fully scanned.
             let rows = db.query(
                 "SELECT fileid, path, size FROM *PREFIX*filecache WHERE storage = ? AND mimetype = ? AND size < 0 AND substr(path, 1, ?) = ? ORDER BY path",
@@ -258,15 +270,25 @@ impl<'a> Scanner<'a> {
                 ) else {
                     continue;
                 };
-                let changed = self.scan_tree(id, home.join(p), p.to_string(), -1, 0)?;
+                let sub = Sub {
+                    name: String::new(),
+                    fileid: id,
+                    cached_size: -1,
+                    cached_mtime: 0,
+                    mtime: mtime_of(&home.join(p)),
+                };
+                let changed = self.scan_tree(sub, home.join(p), p.to_string())?;
                 self.settle_ancestors(&home, p, changed)?;
             }
         } else {
-            let mtime = fs::metadata(home.join(&path))
-                .map(|m| m.mtime())
-                .unwrap_or(0);
-            let changed =
-                self.scan_tree(start_id, home.join(&path), path.clone(), start_size, mtime)?;
+            let sub = Sub {
+                name: String::new(),
+                fileid: start.fileid,
+                cached_size: start.size,
+                cached_mtime: start.mtime,
+                mtime: mtime_of(&home.join(&path)),
+            };
+            let changed = self.scan_tree(sub, home.join(&path), path.clone())?;
             self.settle_ancestors(&home, &path, changed)?;
         }
         Ok(())
@@ -342,17 +364,9 @@ impl<'a> Scanner<'a> {
     }
 
     /// Lists one folder, writes what differs, and returns its frame with the subfolders to visit.
-    fn open(
-        &mut self,
-        fileid: i64,
-        fs_path: PathBuf,
-        path: String,
-        cached_size: i64,
-        cached_mtime: i64,
-    ) -> Result<Frame, Error> {
-        let mtime = fs::metadata(&fs_path)
-            .map(|m| m.mtime())
-            .unwrap_or(cached_mtime);
+    fn open(&mut self, sub: &Sub, fs_path: PathBuf, path: String) -> Result<Frame, Error> {
+        let (fileid, cached_size, cached_mtime, mtime) =
+            (sub.fileid, sub.cached_size, sub.cached_mtime, sub.mtime);
         let listing = self.list(&fs_path)?;
         let db = self.ctx.db();
         let mut cached: Children = match self.prefetched.remove(&fileid) {
@@ -393,7 +407,13 @@ impl<'a> Scanner<'a> {
             match cached.remove(&e.name) {
                 Some(c) if c.is_dir == e.is_dir => {
                     if e.is_dir {
-                        frame.pending.push((e.name, c.fileid, c.size, c.mtime));
+                        frame.pending.push(Sub {
+                            name: e.name,
+                            fileid: c.fileid,
+                            cached_size: c.size,
+                            cached_mtime: c.mtime,
+                            mtime: e.mtime,
+                        });
                     } else {
                         self.stats.files += 1;
                         frame.size += e.size;
@@ -439,7 +459,7 @@ impl<'a> Scanner<'a> {
             self.wrote(gone)?;
         }
         if !new_rows.is_empty() {
-            cache::insert(&db, self.dialect, self.storage, fileid, &new_rows)?;
+            cache::insert(&db, self.storage, fileid, &new_rows)?;
             self.stats.new += new_rows.len() as u64;
             frame.changed = true;
             self.wrote(new_rows.len() as u64)?;
@@ -448,13 +468,19 @@ impl<'a> Scanner<'a> {
                 for r in new_rows.into_iter().filter(|r| r.is_dir) {
                     if let Some(id) = ids.get(&r.name) {
                         self.fresh.insert(*id);
-                        frame.pending.push((r.name, *id, -1, r.mtime));
+                        frame.pending.push(Sub {
+                            name: r.name,
+                            fileid: *id,
+                            cached_size: -1,
+                            cached_mtime: r.mtime,
+                            mtime: r.mtime,
+                        });
                     }
                 }
             }
         }
         // Visit subfolders in name order (pending is popped from the end).
-        frame.pending.sort_by(|a, b| b.0.cmp(&a.0));
+        frame.pending.sort_by(|a, b| b.name.cmp(&a.name));
         self.progress()?;
         Ok(frame)
     }
@@ -473,15 +499,8 @@ impl<'a> Scanner<'a> {
         Ok(false)
     }
 
-    fn scan_tree(
-        &mut self,
-        fileid: i64,
-        fs_path: PathBuf,
-        path: String,
-        cached_size: i64,
-        cached_mtime: i64,
-    ) -> Result<bool, Error> {
-        let root = self.open(fileid, fs_path, path, cached_size, cached_mtime)?;
+    fn scan_tree(&mut self, start: Sub, fs_path: PathBuf, path: String) -> Result<bool, Error> {
+        let root = self.open(&start, fs_path, path)?;
         let mut stack = vec![root];
         loop {
             let next = match stack.last_mut() {
@@ -489,13 +508,13 @@ impl<'a> Scanner<'a> {
                 Some(_) if self.opts.shallow => None,
                 Some(top) => {
                     // Read the cached children of the next siblings in one statement.
-                    if let Some(&(_, id, _, _)) = top.pending.last() {
+                    if let Some(id) = top.pending.last().map(|p| p.fileid) {
                         if !self.prefetched.contains_key(&id) && !self.fresh.contains(&id) {
                             let ids: Vec<i64> = top
                                 .pending
                                 .iter()
                                 .rev()
-                                .map(|p| p.1)
+                                .map(|p| p.fileid)
                                 .filter(|i| {
                                     !self.fresh.contains(i) && !self.prefetched.contains_key(i)
                                 })
@@ -510,26 +529,24 @@ impl<'a> Scanner<'a> {
                             self.prefetched.extend(got);
                         }
                     }
-                    top.pending.pop().map(|(name, id, size, mtime)| {
+                    top.pending.pop().map(|sub| {
                         (
-                            top.fs.join(&name),
-                            format!("{}/{name}", top.path),
-                            id,
-                            size,
-                            mtime,
+                            top.fs.join(&sub.name),
+                            format!("{}/{}", top.path, sub.name),
+                            sub,
                         )
                     })
                 }
             };
-            if let Some((fs_path, path, id, size, mtime)) = next {
-                let child = self.open(id, fs_path, path, size, mtime)?;
+            if let Some((fs_path, path, sub)) = next {
+                let child = self.open(&sub, fs_path, path)?;
                 stack.push(child);
                 continue;
             }
             let Some(mut done) = stack.pop() else { break };
             // Shallow: subfolders are not visited and keep their cached size.
-            for (_, _, size, _) in done.pending.drain(..) {
-                done.size += size.max(0);
+            for sub in done.pending.drain(..) {
+                done.size += sub.cached_size.max(0);
             }
             let changed = self.close(&done)?;
             match stack.last_mut() {

@@ -18,12 +18,7 @@ impl Command for AppCheckCode {
         CommandSpec::new("app:check-code", "Check code compliance.")
             .arg(Arg::required("app-id", "Check the specified app."))
             .opt(Opt::output_format())
-            .states(&[
-                State::NotInstalled,
-                State::Installed,
-                State::Maintenance,
-                State::UpgradePending,
-            ])
+            .states(State::ALL)
     }
 
     fn run(&self, input: &Input, ctx: &mut Context) -> CmdResult {

@@ -66,7 +66,7 @@ impl Command for QueueExecute {
         if force {
             ctx.styled(Style::Info, "Forcing run, resetting last run value to 0")?;
         }
-        let job = match jobs::reserve(ctx, id, interval, jobs::now(), force)? {
+        let job = match jobs::reserve(ctx, id, interval, crate::time::now(), force)? {
             Reservation::Reserved(j) => j,
             Reservation::Gone => return Err(Error::new("Job not found")),
             Reservation::Busy(j) => {

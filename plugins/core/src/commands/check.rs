@@ -21,12 +21,7 @@ impl Command for Check {
     fn spec(&self) -> CommandSpec {
         CommandSpec::new("check", "Check the server environment's dependencies.")
             .opt(Opt::output_format())
-            .states(&[
-                State::NotInstalled,
-                State::Installed,
-                State::Maintenance,
-                State::UpgradePending,
-            ])
+            .states(State::ALL)
     }
 
     fn run(&self, _input: &Input, ctx: &mut Context) -> CmdResult {

@@ -14,7 +14,7 @@ impl Command for Status {
                 "Exit with 0 if running in normal mode, 1 when in maintenance mode, 2 when `occ upgrade` is needed. Does not write any output.",
             )
             .short("e"))
-            .states(&[State::NotInstalled, State::Installed, State::Maintenance, State::UpgradePending])
+            .states(State::ALL)
     }
 
     fn run(&self, input: &Input, ctx: &mut Context) -> CmdResult {

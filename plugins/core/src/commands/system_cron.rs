@@ -43,14 +43,14 @@ impl Command for SystemCron {
             return Err(Error::new("Background Jobs are disabled!"));
         }
         if mode != "cron" {
-            jobs::set_app_value(ctx, "core", "backgroundjobs_mode", "cron")?;
+            ctx.set_app_config("core", "backgroundjobs_mode", Some("cron"))?;
         }
 
         let declared = jobs::declared(ctx)?;
         for class in jobs::ensure_queued(ctx, &declared)? {
             ctx.verbose(1, &format!("Queued {class}"))?;
         }
-        let now = jobs::now();
+        let now = crate::time::now();
         let mut queue = jobs::list(ctx)?;
         queue.sort_by_key(|j| (j.last_checked, j.id));
         let mut failed = 0;
@@ -84,7 +84,7 @@ impl Command for SystemCron {
             .map(|v| is_true(Some(v)))
             .unwrap_or(true)
         {
-            jobs::set_app_value(ctx, "core", "lastcron", &jobs::now().to_string())?;
+            ctx.set_app_config("core", "lastcron", Some(&crate::time::now().to_string()))?;
         }
         Ok(if failed > 0 { 1 } else { 0 })
     }

@@ -2,7 +2,6 @@
 //! (`oc_preferences`), as Nextcloud's command does.
 
 use occ_plugin_api::prelude::*;
-use serde_json::Map;
 
 use crate::{ops, users};
 
@@ -85,24 +84,7 @@ impl Command for UserSetting {
                 "SELECT appid, configkey, configvalue FROM *PREFIX*preferences WHERE userid = ? AND (? = '' OR appid = ?) ORDER BY appid, configkey",
                 &[json!(uid), json!(app), json!(app)],
             )?;
-            let mut out: Map<String, Value> = Map::new();
-            for r in rows {
-                let a = r
-                    .get("appid")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string();
-                let k = r
-                    .get("configkey")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string();
-                let v = r.get("configvalue").cloned().unwrap_or(Value::Null);
-                if let Value::Object(m) = out.entry(a).or_insert_with(|| Value::Object(Map::new()))
-                {
-                    m.insert(k, v);
-                }
-            }
+            let out = crate::config::group_by_app(rows);
             ctx.data(Value::Object(out))?;
             return Ok(0);
         }

@@ -78,7 +78,7 @@ impl Command for CreateJs {
             .arg(Arg::required("app", "The name of the app."))
             .arg(Arg::optional("lang", "The name of the language.").multiple())
             .opt(Opt::flag("force", "Overwrite existing .js and .json files.").short("f"))
-            .states(&[State::NotInstalled, State::Installed, State::Maintenance, State::UpgradePending])
+            .states(State::ALL)
     }
 
     fn run(&self, input: &Input, ctx: &mut Context) -> CmdResult {
