@@ -40,10 +40,20 @@ extern "C" fn host_call(ctx: HostCtx, m: RStr<'_>, payload: RStr<'_>) -> RResult
     // because plugins only run inside `Host::call_plugin`, which borrows the host.
     let host = unsafe { &*(ctx as *const Host) };
     let r = panic::catch_unwind(AssertUnwindSafe(|| {
+        if m.as_str() == method::DB_QUERY {
+            // Rows go straight from the database into the reply text: no value tree per row.
+            return host.db_query_text(payload.as_str());
+        }
+        if m.as_str() == method::OUTPUT_DATA {
+            return host
+                .output_data(payload.as_str())
+                .map(|()| "null".to_string());
+        }
         host.dispatch(m.as_str(), payload.as_str())
+            .map(|v| v.to_string())
     }));
     match r {
-        Ok(Ok(v)) => RResult::ROk(RString::from(v.to_string())),
+        Ok(Ok(v)) => RResult::ROk(RString::from(v)),
         Ok(Err(e)) => RResult::RErr(RString::from(e)),
         Err(_) => RResult::RErr(RString::from(format!(
             "internal error in host service {}",
@@ -99,6 +109,45 @@ impl Host {
         r
     }
 
+    /// `db.query`: the rows as the JSON text of an array of column -> value objects.
+    fn db_query_text(&self, payload: &str) -> Result<String, String> {
+        #[derive(serde::Deserialize)]
+        struct Request {
+            sql: String,
+            #[serde(default)]
+            params: Vec<Value>,
+        }
+        let r: Request = serde_json::from_str(payload)
+            .map_err(|e| format!("bad request to {}: {e}", method::DB_QUERY))?;
+        self.with_db(|db| db.query_json(&r.sql, &r.params))
+    }
+
+    /// `output.data`: JSON formats are re-encoded from the payload's text as it streams by
+    /// (10,000 users are no value tree on this side); plain output needs the tree.
+    fn output_data(&self, payload: &str) -> Result<(), String> {
+        #[derive(serde::Deserialize)]
+        struct Request<'a> {
+            #[serde(borrow)]
+            value: Option<&'a serde_json::value::RawValue>,
+        }
+        let r: Request = serde_json::from_str(payload)
+            .map_err(|e| format!("bad request to {}: {e}", method::OUTPUT_DATA))?;
+        let text = r.value.map_or("null", serde_json::value::RawValue::get);
+        let fmt = self.output_format.borrow().clone();
+        let mut sh = self.shell.borrow_mut();
+        match fmt.as_str() {
+            "json" | "json_pretty" => {
+                let out = crate::console::json::reencode(text, fmt == "json_pretty")?;
+                sh.out_line(&out);
+            }
+            _ => {
+                let v: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+                sh.data(&fmt, &v);
+            }
+        }
+        Ok(())
+    }
+
     fn dispatch(&self, m: &str, payload: &str) -> Result<Value, String> {
         let p: Value =
             serde_json::from_str(payload).map_err(|e| format!("bad request to {m}: {e}"))?;
@@ -131,13 +180,6 @@ impl Host {
                 } else {
                     sh.progress(&s(&p, "message"));
                 }
-                Ok(Value::Null)
-            }
-            method::OUTPUT_DATA => {
-                let fmt = self.output_format.borrow().clone();
-                self.shell
-                    .borrow_mut()
-                    .data(&fmt, p.get("value").unwrap_or(&Value::Null));
                 Ok(Value::Null)
             }
             method::OUTPUT_TABLE => {
@@ -236,12 +278,6 @@ impl Host {
                 })?;
                 Ok(Value::Null)
             }
-            method::DB_QUERY => Ok(Value::Array(
-                self.with_db(|db| db.query(&s(&p, "sql"), &params(&p)))?
-                    .into_iter()
-                    .map(Value::Object)
-                    .collect(),
-            )),
             method::DB_EXECUTE => Ok(json!(
                 self.with_db(|db| db.execute(&s(&p, "sql"), &params(&p)))?
             )),

@@ -3,6 +3,7 @@
 
 use abi_stable::std_types::{RResult, RStr};
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use crate::abi::HostHandle;
@@ -52,16 +53,22 @@ impl Context {
 
     /// Calls a host method with a JSON payload and returns its JSON answer.
     pub fn call(&self, method: &str, payload: Value) -> Result<Value, Error> {
-        let body = payload.to_string();
-        let reply = (self.host.call)(self.host.ctx, RStr::from_str(method), RStr::from_str(&body));
+        self.call_as(method, payload)
+    }
+
+    /// Calls a host method and decodes its answer straight into `T` (no intermediate
+    /// [`Value`] tree: for large answers such as query results this is most of the cost).
+    pub fn call_as<T: DeserializeOwned>(&self, method: &str, payload: Value) -> Result<T, Error> {
+        self.call_text(method, &payload.to_string())
+    }
+
+    /// Calls a host method with a payload already serialized as JSON text.
+    fn call_text<T: DeserializeOwned>(&self, method: &str, body: &str) -> Result<T, Error> {
+        let reply = (self.host.call)(self.host.ctx, RStr::from_str(method), RStr::from_str(body));
         match reply {
             RResult::ROk(s) => serde_json::from_str(s.as_str()).map_err(Error::from),
             RResult::RErr(e) => Err(Error::new(e.as_str())),
         }
-    }
-
-    fn call_as<T: DeserializeOwned>(&self, method: &str, payload: Value) -> Result<T, Error> {
-        serde_json::from_value(self.call(method, payload)?).map_err(Error::from)
     }
 
     fn write(&self, stream: &str, text: &str, style: Style, verbosity: i32) -> Result<(), Error> {
@@ -95,6 +102,18 @@ impl Context {
     /// Reports data; the host renders it per `--output` (plain list, json, json_pretty).
     pub fn data(&self, value: Value) -> Result<(), Error> {
         self.call(method::OUTPUT_DATA, json!({ "value": value }))
+            .map(|_| ())
+    }
+
+    /// Like [`Context::data`], for any serializable value: it is written straight into the
+    /// request, without a [`Value`] tree (for large reports). Since plugin-api 1.2.
+    pub fn data_of<T: Serialize + ?Sized>(&self, value: &T) -> Result<(), Error> {
+        #[derive(Serialize)]
+        struct Payload<'a, T: ?Sized> {
+            value: &'a T,
+        }
+        let body = serde_json::to_string(&Payload { value })?;
+        self.call_text::<Value>(method::OUTPUT_DATA, &body)
             .map(|_| ())
     }
 
@@ -216,6 +235,25 @@ pub struct Db<'a> {
 impl Db<'_> {
     /// Runs a query and returns its rows as column -> value maps.
     pub fn query(&self, sql: &str, params: &[Value]) -> Result<Vec<Map<String, Value>>, Error> {
+        self.ctx
+            .call_as(method::DB_QUERY, json!({"sql": sql, "params": params}))
+    }
+
+    /// Runs a query and decodes each row straight into `T`, a struct (or map) whose field
+    /// names are the query's column names; missing columns need `Option` or `#[serde(default)]`.
+    /// Much cheaper than [`Db::query`] for many rows: no map per row. Since plugin-api 1.2;
+    /// it uses the same host method as `query`, so it works with every 1.y host.
+    ///
+    /// ```ignore
+    /// #[derive(serde::Deserialize)]
+    /// struct Name { uid: String, displayname: Option<String> }
+    /// let rows: Vec<Name> = ctx.db().query_as("SELECT uid, displayname FROM *PREFIX*users", &[])?;
+    /// ```
+    pub fn query_as<T: DeserializeOwned>(
+        &self,
+        sql: &str,
+        params: &[Value],
+    ) -> Result<Vec<T>, Error> {
         self.ctx
             .call_as(method::DB_QUERY, json!({"sql": sql, "params": params}))
     }

@@ -273,6 +273,26 @@ fn lastseen_report_list_info_enable() {
         i.run(&["user:list", "-l", "1", "-o", "1"]).stdout,
         "  - layla: Layla Smith\n"
     );
+    // JSON is re-encoded as PHP's json_encode writes it: "/" escaped, non-ASCII as \uXXXX.
+    assert_eq!(add(&i, &["--display-name=Zoë R/D", "zoe"]).code, 0);
+    assert_eq!(
+        i.run(&["user:list", "--output=json", "-o", "2"]).stdout,
+        "{\"zoe\":{\"displayName\":\"Zo\\u00eb R\\/D\"}}\n"
+    );
+    assert_eq!(
+        i.run(&["user:list", "--output=json_pretty", "zo"]).stdout,
+        "{\n    \"zoe\": {\n        \"displayName\": \"Zo\\u00eb R\\/D\"\n    }\n}\n"
+    );
+    assert_eq!(
+        i.run(&["user:list", "-o", "2"]).stdout,
+        "  - zoe: Zoë R/D\n"
+    );
+    assert_eq!(i.run(&["user:list", "nobody-matches"]).stdout, "");
+    assert_eq!(
+        i.run(&["user:list", "nobody-matches", "--output=json"])
+            .stdout,
+        "[]\n"
+    );
     let o = i.run(&["user:list", "--limit=many"]);
     assert_eq!(
         (o.stderr.as_str(), o.code),

@@ -95,6 +95,26 @@ pub fn pretty(v: &Value) -> String {
     encode(v, PrettyFormatter::with_indent(b"    "))
 }
 
+/// JSON text re-encoded as PHP would (`pretty`: with `JSON_PRETTY_PRINT`), streamed from the
+/// text without building a value tree; an error names what is malformed.
+pub fn reencode(text: &str, pretty: bool) -> Result<String, String> {
+    let mut out = Vec::with_capacity(text.len() + text.len() / 8);
+    let mut de = serde_json::Deserializer::from_str(text);
+    let r = if pretty {
+        let mut ser = serde_json::Serializer::with_formatter(
+            &mut out,
+            Php(PrettyFormatter::with_indent(b"    ")),
+        );
+        serde_transcode::transcode(&mut de, &mut ser)
+    } else {
+        let mut ser = serde_json::Serializer::with_formatter(&mut out, Php(CompactFormatter));
+        serde_transcode::transcode(&mut de, &mut ser)
+    };
+    r.map_err(|e| format!("malformed JSON data: {e}"))?;
+    de.end().map_err(|e| format!("malformed JSON data: {e}"))?;
+    String::from_utf8(out).map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,5 +125,15 @@ mod tests {
         assert_eq!(compact(&json!({"a": "x/y é"})), r#"{"a":"x\/y \u00e9"}"#);
         assert_eq!(compact(&json!("😀")), r#""\ud83d\ude00""#);
         assert_eq!(pretty(&json!({"a": 1})), "{\n    \"a\": 1\n}");
+        for v in [
+            json!({"a": [1, 2.5, "x/é", null, {}, []], "b": {"c": true}}),
+            json!([]),
+            json!("😀"),
+        ] {
+            let text = v.to_string();
+            assert_eq!(reencode(&text, false).unwrap(), compact(&v));
+            assert_eq!(reencode(&text, true).unwrap(), pretty(&v));
+        }
+        assert!(reencode("{\"a\":", false).is_err());
     }
 }

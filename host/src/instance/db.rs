@@ -246,6 +246,18 @@ impl Db {
         }
     }
 
+    /// Runs a query returning rows, as the JSON text of an array of column -> value objects
+    /// (what [`Db::query`] returns, serialized). On SQLite the text is written row by row from
+    /// the statement, without building a map per row.
+    pub fn query_json(&mut self, sql: &str, params: &[Value]) -> Result<String, String> {
+        if let Conn::Sqlite(c) = &self.conn {
+            let sql = self.prepare_sql(sql);
+            return sqlite_query_json(c, &sql, params).map_err(db_error);
+        }
+        let rows = self.query(sql, params)?;
+        serde_json::to_string(&rows).map_err(db_error)
+    }
+
     /// Runs a statement; returns rows affected.
     pub fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, String> {
         let sql = self.prepare_sql(sql);
@@ -435,6 +447,57 @@ fn sqlite_param(v: &Value) -> rusqlite::types::Value {
         Value::String(s) => V::Text(s.clone()),
         other => V::Text(other.to_string()),
     }
+}
+
+/// Runs a SQLite query through the statement cache; the rows as JSON text, written as they
+/// are stepped.
+fn sqlite_query_json(
+    c: &rusqlite::Connection,
+    sql: &str,
+    params: &[Value],
+) -> Result<String, rusqlite::Error> {
+    use rusqlite::types::ValueRef;
+    use std::io::Write;
+    let mut stmt = c.prepare_cached(sql)?;
+    // Each column's `"name":`, escaped once.
+    let keys: Vec<String> = stmt
+        .column_names()
+        .into_iter()
+        .map(|n| format!("{}:", Value::from(n)))
+        .collect();
+    let mut rows = stmt.query(rusqlite::params_from_iter(params.iter().map(sqlite_param)))?;
+    // Writes into a Vec cannot fail; serde_json only emits valid UTF-8.
+    let mut out: Vec<u8> = b"[".to_vec();
+    let mut first = true;
+    while let Some(row) = rows.next()? {
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        out.push(b'{');
+        for (i, key) in keys.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(key.as_bytes());
+            match row.get_ref(i)? {
+                ValueRef::Null => out.extend_from_slice(b"null"),
+                ValueRef::Integer(n) => {
+                    let _ = write!(out, "{n}");
+                }
+                ValueRef::Real(f) => {
+                    let _ = serde_json::to_writer(&mut out, &num_f64(f));
+                }
+                ValueRef::Text(t) | ValueRef::Blob(t) => {
+                    let _ = serde_json::to_writer(&mut out, &String::from_utf8_lossy(t));
+                }
+            }
+        }
+        out.push(b'}');
+    }
+    out.push(b']');
+    Ok(String::from_utf8(out)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
 }
 
 /// Runs a SQLite query through the statement cache; rows as column -> JSON value.

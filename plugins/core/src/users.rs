@@ -84,37 +84,60 @@ pub fn like_pattern(pattern: &str) -> String {
     format!("%{escaped}%")
 }
 
-/// Users whose uid or display name contains `pattern` (case-insensitive), by uid.
-///
-/// On SQLite the database returns the whole page as one JSON value (`json_group_array`):
-/// sqlx hands rows over from its worker thread one at a time, which made 10,000 users cost
-/// ~200 ms; one row costs next to nothing.
-pub fn list(db: &Db<'_>, pattern: &str, limit: i64, offset: i64) -> Result<Vec<User>, Error> {
-    let like = like_pattern(pattern);
-    let filter = format!(
-        "{SELECT_USER} WHERE LOWER(u.uid) LIKE ? ESCAPE '!' OR LOWER(COALESCE(u.displayname, '')) LIKE ? ESCAPE '!' ORDER BY u.uid LIMIT ? OFFSET ?"
-    );
-    let params = [json!(like), json!(like), json!(limit), json!(offset)];
-    let sqlite = db.info()?.get("type").and_then(Value::as_str) == Some("sqlite");
-    if !sqlite {
-        return Ok(db.query(&filter, &params)?.iter().map(from_row).collect());
+/// `WHERE` clause and parameters matching users whose uid or display name contains `pattern`
+/// (case-insensitive); nothing for an empty pattern.
+fn pattern_filter(pattern: &str) -> (&'static str, Vec<Value>) {
+    if pattern.is_empty() {
+        return ("", Vec::new());
     }
-    let sql = format!(
-        "SELECT json_group_array(json_object('uid', uid, 'displayname', displayname, 'email', email, 'state', state, 'last_login', last_login, 'home', home, 'backend', backend)) AS j FROM ({filter})"
-    );
-    let rows = db.query(&sql, &params)?;
-    let text = rows
-        .first()
-        .and_then(|r| r.get("j"))
-        .and_then(Value::as_str)
-        .unwrap_or("[]");
-    // Straight into typed rows: no ordered maps (and their hashing) for 10,000 users.
-    let list: Vec<JsonUser> =
-        serde_json::from_str(text).map_err(|e| Error::new(format!("unreadable user list: {e}")))?;
-    Ok(list.into_iter().map(JsonUser::into_user).collect())
+    let like = like_pattern(pattern);
+    (
+        " WHERE LOWER(u.uid) LIKE ? ESCAPE '!' OR LOWER(COALESCE(u.displayname, '')) LIKE ? ESCAPE '!'",
+        vec![json!(like), json!(like)],
+    )
 }
 
-/// A user as SQLite's `json_object` writes it.
+/// Users whose uid or display name contains `pattern` (case-insensitive), by uid.
+pub fn list(db: &Db<'_>, pattern: &str, limit: i64, offset: i64) -> Result<Vec<User>, Error> {
+    let (filter, mut params) = pattern_filter(pattern);
+    params.extend([json!(limit), json!(offset)]);
+    let rows: Vec<JsonUser> = db.query_as(
+        &format!("{SELECT_USER}{filter} ORDER BY u.uid LIMIT ? OFFSET ?"),
+        &params,
+    )?;
+    Ok(rows.into_iter().map(JsonUser::into_user).collect())
+}
+
+/// Uid and display name (the uid when it has none) of the users `list` would return; what
+/// `user:list` prints, read without the accounts table.
+pub fn names(
+    db: &Db<'_>,
+    pattern: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<(String, String)>, Error> {
+    #[derive(serde::Deserialize)]
+    struct Name {
+        uid: String,
+        displayname: Option<String>,
+    }
+    let (filter, mut params) = pattern_filter(pattern);
+    params.extend([json!(limit), json!(offset)]);
+    let rows: Vec<Name> = db.query_as(
+        &format!("SELECT u.uid, u.displayname FROM *PREFIX*users u{filter} ORDER BY u.uid LIMIT ? OFFSET ?"),
+        &params,
+    )?;
+    Ok(rows
+        .into_iter()
+        .map(|n| {
+            let display = n.displayname.filter(|d| !d.is_empty());
+            let display = display.unwrap_or_else(|| n.uid.clone());
+            (n.uid, display)
+        })
+        .collect())
+}
+
+/// A user row as the query returns it.
 #[derive(serde::Deserialize)]
 struct JsonUser {
     uid: String,
@@ -187,11 +210,27 @@ pub struct Created {
 }
 
 /// Creates a user, its account and memberships in one transaction.
+/// Whether a user with this uid exists in any letter case (account or database user). Reads
+/// every database user (uids are compared case-sensitively by their index), so `user:add`
+/// runs it before its transaction, while the password hash is computed.
+pub fn taken(db: &Db<'_>, uid: &str) -> Result<bool, Error> {
+    let lower = uid.to_lowercase();
+    Ok(!db
+        .query(
+            "SELECT user_id FROM *PREFIX*accounts WHERE lower_user_id = ? UNION SELECT uid FROM *PREFIX*users WHERE LOWER(uid) = ?",
+            &[json!(lower), json!(lower)],
+        )?
+        .is_empty())
+}
+
+/// Creates a user whose uid [`taken`] found free. Inside the transaction only the indexed
+/// checks run again (exact uid, lower-cased account id; the accounts index is unique too), so
+/// a concurrent `user:add` of the same name still fails cleanly.
 pub fn create(db: &Db<'_>, u: &NewUser<'_>) -> Result<Created, Error> {
     db.transaction(|db| {
         let taken = db.query(
-            "SELECT user_id FROM *PREFIX*accounts WHERE lower_user_id = ? UNION SELECT uid FROM *PREFIX*users WHERE LOWER(uid) = ?",
-            &[json!(u.uid.to_lowercase()), json!(u.uid.to_lowercase())],
+            "SELECT user_id FROM *PREFIX*accounts WHERE lower_user_id = ? UNION SELECT uid FROM *PREFIX*users WHERE uid = ?",
+            &[json!(u.uid.to_lowercase()), json!(u.uid)],
         )?;
         if !taken.is_empty() {
             return Err(Error::new(format!("The user \"{}\" already exists.", u.uid)));

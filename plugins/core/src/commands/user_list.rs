@@ -1,7 +1,24 @@
 //! `user:list [pattern] [-l|--limit] [-o|--offset]`: users and their display names.
 
 use occ_plugin_api::prelude::*;
-use serde_json::Map;
+
+/// `{"uid": {"displayName": ...}, ...}` as ownCloud's json output, serialized from the list.
+struct ByUid<'a>(&'a [(String, String)]);
+
+impl serde::Serialize for ByUid<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(serde::Serialize)]
+        struct Entry<'a> {
+            #[serde(rename = "displayName")]
+            display_name: &'a str,
+        }
+        s.collect_map(
+            self.0
+                .iter()
+                .map(|(uid, d)| (uid, Entry { display_name: d })),
+        )
+    }
+}
 
 use crate::users;
 
@@ -33,7 +50,7 @@ impl Command for UserList {
         let limit = number(input, "limit", 500)?;
         let offset = number(input, "offset", 0)?;
         let pattern = input.arg_str("search-pattern").unwrap_or_default();
-        let list = users::list(&ctx.db(), &pattern, limit, offset)?;
+        let list = users::names(&ctx.db(), &pattern, limit, offset)?;
         let plain = !matches!(
             input.opt_str("output").as_deref(),
             Some("json" | "json_pretty")
@@ -42,8 +59,12 @@ impl Command for UserList {
             // ownCloud's plain layout ("  - uid: display name"), built here as one block:
             // 10,000 users are one write instead of a map the host must take apart again.
             let mut text = String::with_capacity(list.len() * 32);
-            for u in &list {
-                text.push_str(&format!("  - {}: {}\n", u.uid, u.display_name));
+            for (uid, display_name) in &list {
+                text.push_str("  - ");
+                text.push_str(uid);
+                text.push_str(": ");
+                text.push_str(display_name);
+                text.push('\n');
             }
             if !text.is_empty() {
                 text.pop();
@@ -51,11 +72,12 @@ impl Command for UserList {
             }
             return Ok(0);
         }
-        let mut out = Map::new();
-        for u in list {
-            out.insert(u.uid, json!({ "displayName": u.display_name }));
+        if list.is_empty() {
+            // PHP's json_encode of an empty array.
+            ctx.data(json!([]))?;
+        } else {
+            ctx.data_of(&ByUid(&list))?;
         }
-        ctx.data(Value::Object(out))?;
         Ok(0)
     }
 }
