@@ -44,6 +44,11 @@ extern "C" fn host_call(ctx: HostCtx, m: RStr<'_>, payload: RStr<'_>) -> RResult
             // Rows go straight from the database into the reply text: no value tree per row.
             return host.db_query_text(payload.as_str());
         }
+        if m.as_str() == method::DB_EXECUTE_MANY {
+            return host
+                .db_execute_many(payload.as_str())
+                .map(|n| n.to_string());
+        }
         if m.as_str() == method::OUTPUT_DATA {
             return host
                 .output_data(payload.as_str())
@@ -120,6 +125,20 @@ impl Host {
         let r: Request = serde_json::from_str(payload)
             .map_err(|e| format!("bad request to {}: {e}", method::DB_QUERY))?;
         self.with_db(|db| db.query_json(&r.sql, &r.params))
+    }
+
+    /// `db.execute_many`: parameters decoded straight from the request (no value tree).
+    fn db_execute_many(&self, payload: &str) -> Result<u64, String> {
+        #[derive(serde::Deserialize)]
+        struct Request<'a> {
+            #[serde(borrow)]
+            sql: std::borrow::Cow<'a, str>,
+            #[serde(default, borrow)]
+            rows: Vec<Vec<crate::instance::db::Param<'a>>>,
+        }
+        let r: Request = serde_json::from_str(payload)
+            .map_err(|e| format!("bad request to {}: {e}", method::DB_EXECUTE_MANY))?;
+        self.with_db(|db| db.execute_many(&r.sql, &r.rows))
     }
 
     /// `output.data`: JSON formats are re-encoded from the payload's text as it streams by
@@ -281,19 +300,6 @@ impl Host {
             method::DB_EXECUTE => Ok(json!(
                 self.with_db(|db| db.execute(&s(&p, "sql"), &params(&p)))?
             )),
-            method::DB_EXECUTE_MANY => {
-                let sql = s(&p, "sql");
-                let rows: Vec<Vec<Value>> =
-                    serde_json::from_value(p.get("rows").cloned().unwrap_or(json!([])))
-                        .map_err(|e| e.to_string())?;
-                Ok(json!(self.with_db(|db| {
-                    let mut n = 0;
-                    for r in &rows {
-                        n += db.execute(&sql, r)?;
-                    }
-                    Ok(n)
-                })?))
-            }
             method::DB_BEGIN => self.with_db(|db| db.begin()).map(|_| Value::Null),
             method::DB_COMMIT => self.with_db(|db| db.commit()).map(|_| Value::Null),
             method::DB_ROLLBACK => self.with_db(|db| db.rollback()).map(|_| Value::Null),

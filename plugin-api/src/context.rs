@@ -264,10 +264,30 @@ impl Db<'_> {
             .call_as(method::DB_EXECUTE, json!({"sql": sql, "params": params}))
     }
 
-    /// Runs one statement for each parameter row in a single host call.
+    /// Runs one statement for each parameter row in a single host call. Outside a
+    /// transaction a 1.2 host runs them all or none; inside one, a failure leaves the rows
+    /// before it to the transaction (roll it back, as [`Db::transaction`] does on `Err`).
     pub fn execute_many(&self, sql: &str, rows: &[Vec<Value>]) -> Result<u64, Error> {
-        self.ctx
-            .call_as(method::DB_EXECUTE_MANY, json!({"sql": sql, "rows": rows}))
+        self.execute_many_of(sql, rows)
+    }
+
+    /// Like [`Db::execute_many`] for rows of any type that serializes as a sequence of
+    /// parameters (tuples, arrays, `Vec`s): they are written straight into the request, with
+    /// no [`Value`] per parameter. For bulk inserts: one prepared statement, one host call.
+    /// Since plugin-api 1.2.
+    ///
+    /// ```ignore
+    /// let rows = vec![(1, "a.txt"), (2, "b.txt")];
+    /// ctx.db().execute_many_of("INSERT INTO *PREFIX*t (id, name) VALUES (?, ?)", &rows)?;
+    /// ```
+    pub fn execute_many_of<R: Serialize>(&self, sql: &str, rows: &[R]) -> Result<u64, Error> {
+        #[derive(Serialize)]
+        struct Payload<'a, R> {
+            sql: &'a str,
+            rows: &'a [R],
+        }
+        let body = serde_json::to_string(&Payload { sql, rows })?;
+        self.ctx.call_text(method::DB_EXECUTE_MANY, &body)
     }
 
     /// `sqlite`, `pgsql` or `mysql`, and the table prefix.

@@ -3,14 +3,16 @@
 # 100k (1,000 x 100) and 1M (10,000 x 100) small files, a first scan and an unchanged rescan:
 # wall time, files per second and peak RSS, beside two floors measured in the same run:
 #   walk:   find <tree> -printf '%s %T@\n' >/dev/null
-#   SQLite: the same rows into the same schema and indexes through one prepared statement in
-#           one transaction (Python's sqlite3, executemany).
+#   SQLite: the same rows into the same table and its 6 indexes through one prepared statement
+#           in one transaction, with the SQLite occ links (host/examples/sqlite_floor.rs).
 #
 # Usage: tests/bench/files.sh [SIZES...]     (default: 10000 100000; add 1000000 for the 1M row)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 cargo build --release --workspace --quiet
+cargo build --release --quiet -p occ --example sqlite_floor
 OCC=$PWD/target/release/occ
+FLOOR=$PWD/target/release/examples/sqlite_floor
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 . tests/bench/lib.sh
@@ -45,28 +47,7 @@ PY
   find "$tree" -printf '%s %T@\n' >/dev/null
   walk=$(wall_rss find "$tree" -printf '%s %T@\n' | cut -d' ' -f1)
   # Floor 2: SQLite itself, same schema and indexes, one prepared statement, one transaction.
-  sqlite_floor=$(python3 - "$inst/data/owncloud.db" "$work/floor$n.db" "$folders" <<'PY'
-import sqlite3, sys, time, hashlib
-src, dst, folders = sys.argv[1], sys.argv[2], int(sys.argv[3])
-schema = [r[0] for r in sqlite3.connect(src).execute("SELECT sql FROM sqlite_master WHERE sql NOT NULL AND name LIKE '%filecache%'")]
-db = sqlite3.connect(dst)
-db.execute("PRAGMA journal_mode=WAL"); db.execute("PRAGMA synchronous=NORMAL")
-for s in schema: db.execute(s)
-rows = []
-fid = 0
-for d in range(folders):
-    dp = "files/d%05d" % d
-    rows.append((1, dp, hashlib.md5(dp.encode()).hexdigest(), 1, "d%05d" % d, 2, 1, 0, 0, 0, "etag", 31))
-    for f in range(100):
-        p = "%s/f%03d.txt" % (dp, f)
-        rows.append((1, p, hashlib.md5(p.encode()).hexdigest(), d + 2, "f%03d.txt" % f, 3, 4, f % 7, 0, 0, "etag", 27))
-t = time.time()
-db.execute("BEGIN")
-db.executemany("INSERT INTO oc_filecache (storage, path, path_hash, parent, name, mimetype, mimepart, size, mtime, storage_mtime, etag, permissions) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
-db.execute("COMMIT")
-print("%.2f" % (time.time() - t))
-PY
-)
+  sqlite_floor=$("$FLOOR" "$inst/data/owncloud.db" "$work/floor$n.db" "$folders")
   cd "$inst"
   read -r first_s first_k <<<"$(wall_rss "$OCC" files:scan bench)"
   read -r re_s re_k <<<"$(wall_rss "$OCC" files:scan bench)"

@@ -360,6 +360,9 @@ impl<'a> Scanner<'a> {
                 mtime: meta.mtime(),
             });
         }
+        // Name order: new folders get ascending ids in the order they are visited, so their
+        // children's rows append to the parent indexes instead of landing all over them.
+        out.sort_unstable_by(|a, b| a.name.cmp(&b.name));
         Ok(Some((out, unreadable)))
     }
 
