@@ -99,6 +99,162 @@ pub struct Scanner<'a> {
     prefetched: HashMap<i64, Children>,
     /// Folders created in this run: they have no cached children to read.
     fresh: std::collections::HashSet<i64>,
+    /// The walk of the tree being scanned.
+    walker: Option<Walker>,
+}
+
+/// Something listing a folder has to say: a problem (counted under Errors) or a notice.
+enum Note {
+    Error(String),
+    Notice(String),
+}
+
+/// One folder as listed: its entries (`None` when it could not be listed) and what to say.
+struct Listed {
+    dir: PathBuf,
+    listing: Option<Listing>,
+    notes: Vec<Note>,
+}
+
+/// Lists a folder: each entry stat'ed (symlinks not followed), sorted by name, with the names
+/// of entries that exist but could not be read (their cached rows must stay).
+fn list_dir(dir: &Path, euid: u32, egid: u32) -> Listed {
+    let mut notes = Vec::new();
+    let listing = list_into(dir, euid, egid, &mut notes);
+    Listed {
+        dir: dir.to_path_buf(),
+        listing,
+        notes,
+    }
+}
+
+fn list_into(dir: &Path, euid: u32, egid: u32, notes: &mut Vec<Note>) -> Option<Listing> {
+    let rd = match fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) => {
+            notes.push(Note::Error(format!(
+                "Cannot read the folder {}: {e}",
+                dir.display()
+            )));
+            return None;
+        }
+    };
+    let mut out = Vec::new();
+    let mut unreadable = HashSet::new();
+    for de in rd {
+        let de = match de {
+            Ok(de) => de,
+            Err(e) => {
+                // The listing broke off: what was not seen must not count as deleted.
+                notes.push(Note::Error(format!(
+                    "Cannot read an entry of {}: {e}",
+                    dir.display()
+                )));
+                return None;
+            }
+        };
+        let Ok(name) = de.file_name().into_string() else {
+            notes.push(Note::Error(format!(
+                "Skipped an entry of {} whose name is not valid UTF-8: {:?}",
+                dir.display(),
+                de.file_name()
+            )));
+            continue;
+        };
+        let meta = match de.metadata() {
+            Ok(m) => m,
+            Err(e) => {
+                notes.push(Note::Error(format!(
+                    "Cannot read {}: {e}",
+                    de.path().display()
+                )));
+                unreadable.insert(name);
+                continue;
+            }
+        };
+        let ft = meta.file_type();
+        if ft.is_symlink() {
+            // Never followed: it could lead anywhere, including out of the data directory.
+            notes.push(Note::Notice(format!(
+                "Symlink not followed: {}",
+                de.path().display()
+            )));
+            continue;
+        }
+        if !ft.is_dir() && !ft.is_file() {
+            notes.push(Note::Error(format!(
+                "Skipped {}: not a regular file or folder",
+                de.path().display()
+            )));
+            continue;
+        }
+        if !readable(&meta, euid, egid, ft.is_dir()) {
+            notes.push(Note::Error(format!(
+                "Cannot read {}: permission denied",
+                de.path().display()
+            )));
+            unreadable.insert(name);
+            continue;
+        }
+        out.push(Entry {
+            name,
+            is_dir: ft.is_dir(),
+            size: if ft.is_dir() { 0 } else { meta.size() as i64 },
+            mtime: meta.mtime(),
+        });
+    }
+    // Name order: new folders get ascending ids in the order they are visited, so their
+    // children's rows append to the parent indexes instead of landing all over them.
+    out.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+    Some((out, unreadable))
+}
+
+/// Folders listed ahead of the scanner (bounds what the walk holds in memory).
+const WALK_AHEAD: usize = 64;
+
+/// Lists folders on a second thread, in the order the scanner visits them (depth first, by
+/// name), so the disk walk overlaps the database work.
+struct Walker {
+    rx: std::sync::mpsc::Receiver<Listed>,
+}
+
+impl Walker {
+    /// Starts walking `root` (only `root` itself when `shallow`). The thread ends when the
+    /// walk does or when the walker is dropped (its next send fails).
+    fn start(root: PathBuf, shallow: bool, euid: u32, egid: u32) -> Self {
+        let (tx, rx) = std::sync::mpsc::sync_channel(WALK_AHEAD);
+        std::thread::spawn(move || {
+            let mut stack = vec![root];
+            while let Some(dir) = stack.pop() {
+                let listed = list_dir(&dir, euid, egid);
+                let subdirs: Vec<PathBuf> = match (&listed.listing, shallow) {
+                    (Some((entries, _)), false) => entries
+                        .iter()
+                        .filter(|e| e.is_dir)
+                        .map(|e| dir.join(&e.name))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                if tx.send(listed).is_err() {
+                    return;
+                }
+                stack.extend(subdirs.into_iter().rev());
+            }
+        });
+        Self { rx }
+    }
+
+    /// The listing of `dir`, skipping folders the scanner did not visit; `None` when the walk
+    /// has nothing more (the caller lists the folder itself).
+    fn take(&self, dir: &Path) -> Option<Listed> {
+        loop {
+            match self.rx.recv() {
+                Ok(l) if l.dir == dir => return Some(l),
+                Ok(_) => continue,
+                Err(_) => return None,
+            }
+        }
+    }
 }
 
 /// A path's mtime (0 when it cannot be read).
@@ -143,6 +299,7 @@ impl<'a> Scanner<'a> {
             reported: 0,
             prefetched: HashMap::new(),
             fresh: std::collections::HashSet::new(),
+            walker: None,
         })
     }
 
@@ -294,83 +451,24 @@ impl<'a> Scanner<'a> {
         Ok(())
     }
 
-    /// The folder's entries, and the names of entries that exist but could not be read (their
-    /// cached rows must stay). `None` when the folder itself cannot be listed.
-    fn list(&mut self, dir: &Path) -> Result<Option<Listing>, Error> {
-        let rd = match fs::read_dir(dir) {
-            Ok(rd) => rd,
-            Err(e) => {
-                self.error(format!("Cannot read the folder {}: {e}", dir.display()))?;
-                return Ok(None);
-            }
-        };
-        let mut out = Vec::new();
-        let mut unreadable = HashSet::new();
-        for de in rd {
-            let de = match de {
-                Ok(de) => de,
-                Err(e) => {
-                    // The listing broke off: what was not seen must not count as deleted.
-                    self.error(format!("Cannot read an entry of {}: {e}", dir.display()))?;
-                    return Ok(None);
-                }
-            };
-            let Ok(name) = de.file_name().into_string() else {
-                self.error(format!(
-                    "Skipped an entry of {} whose name is not valid UTF-8: {:?}",
-                    dir.display(),
-                    de.file_name()
-                ))?;
-                continue;
-            };
-            let meta = match de.metadata() {
-                Ok(m) => m,
-                Err(e) => {
-                    self.error(format!("Cannot read {}: {e}", de.path().display()))?;
-                    unreadable.insert(name);
-                    continue;
-                }
-            };
-            let ft = meta.file_type();
-            if ft.is_symlink() {
-                // Never followed: it could lead anywhere, including out of the data directory.
-                self.ctx
-                    .message(&format!("Symlink not followed: {}", de.path().display()))?;
-                continue;
-            }
-            if !ft.is_dir() && !ft.is_file() {
-                self.error(format!(
-                    "Skipped {}: not a regular file or folder",
-                    de.path().display()
-                ))?;
-                continue;
-            }
-            if !readable(&meta, self.euid, self.egid, ft.is_dir()) {
-                self.error(format!(
-                    "Cannot read {}: permission denied",
-                    de.path().display()
-                ))?;
-                unreadable.insert(name);
-                continue;
-            }
-            out.push(Entry {
-                name,
-                is_dir: ft.is_dir(),
-                size: if ft.is_dir() { 0 } else { meta.size() as i64 },
-                mtime: meta.mtime(),
-            });
-        }
-        // Name order: new folders get ascending ids in the order they are visited, so their
-        // children's rows append to the parent indexes instead of landing all over them.
-        out.sort_unstable_by(|a, b| a.name.cmp(&b.name));
-        Ok(Some((out, unreadable)))
-    }
-
     /// Lists one folder, writes what differs, and returns its frame with the subfolders to visit.
     fn open(&mut self, sub: &Sub, fs_path: PathBuf, path: String) -> Result<Frame, Error> {
         let (fileid, cached_size, cached_mtime, mtime) =
             (sub.fileid, sub.cached_size, sub.cached_mtime, sub.mtime);
-        let listing = self.list(&fs_path)?;
+        let listed = match self.walker.as_ref().and_then(|w| w.take(&fs_path)) {
+            Some(l) => l,
+            None => {
+                self.walker = None;
+                list_dir(&fs_path, self.euid, self.egid)
+            }
+        };
+        for note in listed.notes {
+            match note {
+                Note::Error(m) => self.error(m)?,
+                Note::Notice(m) => self.ctx.message(&m)?,
+            }
+        }
+        let listing = listed.listing;
         let db = self.ctx.db();
         let mut cached: Children = match self.prefetched.remove(&fileid) {
             Some(c) => c,
@@ -503,6 +601,18 @@ impl<'a> Scanner<'a> {
     }
 
     fn scan_tree(&mut self, start: Sub, fs_path: PathBuf, path: String) -> Result<bool, Error> {
+        self.walker = Some(Walker::start(
+            fs_path.clone(),
+            self.opts.shallow,
+            self.euid,
+            self.egid,
+        ));
+        let r = self.scan_walked(start, fs_path, path);
+        self.walker = None;
+        r
+    }
+
+    fn scan_walked(&mut self, start: Sub, fs_path: PathBuf, path: String) -> Result<bool, Error> {
         let root = self.open(&start, fs_path, path)?;
         let mut stack = vec![root];
         loop {
