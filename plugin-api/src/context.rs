@@ -241,8 +241,8 @@ impl Db<'_> {
 
     /// Runs a query and decodes each row straight into `T`, a struct (or map) whose field
     /// names are the query's column names; missing columns need `Option` or `#[serde(default)]`.
-    /// Much cheaper than [`Db::query`] for many rows: no map per row. Since plugin-api 1.2;
-    /// it uses the same host method as `query`, so it works with every 1.y host.
+    /// Much cheaper than [`Db::query`] for many rows: no map per row. Since plugin-api 1.2
+    /// (the same host method as `query`).
     ///
     /// ```ignore
     /// #[derive(serde::Deserialize)]
