@@ -40,22 +40,7 @@ extern "C" fn host_call(ctx: HostCtx, m: RStr<'_>, payload: RStr<'_>) -> RResult
     // because plugins only run inside `Host::call_plugin`, which borrows the host.
     let host = unsafe { &*(ctx as *const Host) };
     let r = panic::catch_unwind(AssertUnwindSafe(|| {
-        if m.as_str() == method::DB_QUERY {
-            // Rows go straight from the database into the reply text: no value tree per row.
-            return host.db_query_text(payload.as_str());
-        }
-        if m.as_str() == method::DB_EXECUTE_MANY {
-            return host
-                .db_execute_many(payload.as_str())
-                .map(|n| n.to_string());
-        }
-        if m.as_str() == method::OUTPUT_DATA {
-            return host
-                .output_data(payload.as_str())
-                .map(|()| "null".to_string());
-        }
-        host.dispatch(m.as_str(), payload.as_str())
-            .map(|v| v.to_string())
+        host.answer(m.as_str(), payload.as_str())
     }));
     match r {
         Ok(Ok(v)) => RResult::ROk(RString::from(v)),
@@ -112,6 +97,18 @@ impl Host {
         let r = self.registry.call(idx, kind_name, payload, self.handle());
         self.current_plugin.borrow_mut().pop();
         r
+    }
+
+    /// Answers a host call with its reply text. Bulk methods (query rows, bulk statements,
+    /// reports) go between the request text, the database and the reply text without a value
+    /// tree; the rest are answered as values.
+    fn answer(&self, m: &str, payload: &str) -> Result<String, String> {
+        match m {
+            method::DB_QUERY => self.db_query_text(payload),
+            method::DB_EXECUTE_MANY => self.db_execute_many(payload).map(|n| n.to_string()),
+            method::OUTPUT_DATA => self.output_data(payload).map(|()| "null".to_string()),
+            _ => self.dispatch(m, payload).map(|v| v.to_string()),
+        }
     }
 
     /// `db.query`: the rows as the JSON text of an array of column -> value objects.

@@ -296,6 +296,11 @@ pub fn set_enabled(db: &Db<'_>, uid: &str, enabled: bool) -> Result<(), Error> {
     Ok(())
 }
 
+/// The password in `OC_PASS`, when set and not empty.
+pub fn env_password() -> Option<String> {
+    std::env::var("OC_PASS").ok().filter(|p| !p.is_empty())
+}
+
 /// Asks for a password twice (hidden), or takes it from `OC_PASS` with `--password-from-env`.
 pub fn password_from(
     ctx: &Context,
@@ -304,12 +309,8 @@ pub fn password_from(
     second: &str,
 ) -> Result<String, Error> {
     if from_env {
-        return match std::env::var("OC_PASS") {
-            Ok(p) if !p.is_empty() => Ok(p),
-            _ => Err(Error::new(
-                "--password-from-env given, but OC_PASS is empty!",
-            )),
-        };
+        return env_password()
+            .ok_or_else(|| Error::new("--password-from-env given, but OC_PASS is empty!"));
     }
     if !ctx.env().interactive {
         return Err(Error::new(

@@ -62,13 +62,9 @@ impl Command for UserAdd {
         let from_env = input.flag("password-from-env");
         // The hash is nearly all of this command's time: with the password in the environment
         // it starts now, on another core, while the database is read.
-        let early = if from_env {
-            users::password_from(ctx, true, "", "")
-                .ok()
-                .map(|p| std::thread::spawn(move || ops::hash_password(&p)))
-        } else {
-            None
-        };
+        let early = users::env_password()
+            .filter(|_| from_env)
+            .map(|p| std::thread::spawn(move || ops::hash_password(&p)));
         if users::taken(&ctx.db(), &uid)? {
             return Err(Error::new(format!("The user \"{uid}\" already exists.")));
         }
