@@ -484,3 +484,78 @@ fn a_change_below_path_gives_every_ancestor_a_new_etag() {
     );
     assert_cache_matches_tree(&i, "erin");
 }
+
+#[test]
+fn a_wide_and_deep_tree_is_listed_ahead_in_the_order_it_is_scanned() {
+    // More folders than the listing threads run ahead (64), nested three deep.
+    let i = Instance::installed();
+    add_user(&i, "fay");
+    let files = i.root().join("data/fay/files");
+    for a in 0..3 {
+        for b in 0..40 {
+            for c in 0..2 {
+                let d = files.join(format!("a{a}/b{b:02}/c{c}"));
+                fs::create_dir_all(&d).unwrap();
+                fs::write(d.join("f.txt"), format!("{a}{b}{c}")).unwrap();
+            }
+        }
+    }
+    let (s, o) = scan_json(&i, &["fay"]);
+    assert_eq!(o.code, 0, "{o:?}");
+    assert_eq!(
+        (s.folders, s.files, s.new, s.errors),
+        (364, 240, 605, 0),
+        "{s:?}"
+    );
+    assert_cache_matches_tree(&i, "fay");
+    // Folders were created in the order they were visited: depth first, by name.
+    let ids: Vec<(String, i64)> = i
+        .query("SELECT path, fileid FROM oc_filecache WHERE path LIKE 'files/a%/b%/c%' AND name LIKE 'c%' ORDER BY path")
+        .iter()
+        .map(|r| (r["path"].as_str().unwrap().to_string(), r["fileid"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(ids.len(), 240);
+    assert!(ids.windows(2).all(|w| w[0].1 < w[1].1), "{ids:?}");
+
+    // Changes spread over the tree, then an unchanged rescan writes nothing.
+    fs::remove_dir_all(files.join("a1/b20")).unwrap();
+    fs::write(files.join("a2/b39/c1/g.txt"), "new").unwrap();
+    fs::write(files.join("a0/b00/c0/f.txt"), "changed").unwrap();
+    let (s, _) = scan_json(&i, &["fay"]);
+    assert_eq!((s.new, s.removed, s.errors), (1, 5, 0), "{s:?}");
+    assert_cache_matches_tree(&i, "fay");
+    let before = cache_rows(&i, "fay");
+    let (s, _) = scan_json(&i, &["fay"]);
+    assert_eq!((s.new, s.updated, s.removed), (0, 0, 0), "{s:?}");
+    assert_eq!(cache_rows(&i, "fay"), before);
+}
+
+#[test]
+fn a_second_cache_row_of_the_same_name_goes_alone() {
+    // A damaged cache: two rows named Deep below Docs (their paths differ). The rescan deletes
+    // the extra row only; the real folder keeps its row and everything below it.
+    let i = Instance::installed();
+    add_user(&i, "gus");
+    build_tree(&i.root().join("data/gus/files"));
+    assert_eq!(i.run(&["files:scan", "gus"]).code, 0);
+    let before = cache_rows(&i, "gus");
+    let docs = before["files/Docs"]["fileid"].as_i64().unwrap();
+    let deep = &before["files/Docs/Deep"];
+    i.exec(&format!(
+        "INSERT INTO oc_filecache (storage, path, path_hash, parent, name, mimetype, mimepart, size, mtime, storage_mtime, etag, permissions) \
+         SELECT storage, 'files/Docs/Deep-copy', '{}', {docs}, 'Deep', mimetype, mimepart, 0, 0, 0, 'x', 31 FROM oc_filecache WHERE fileid = {}",
+        md5_hex("files/Docs/Deep-copy"),
+        deep["fileid"]
+    ));
+    let (s, _) = scan_json(&i, &["gus"]);
+    assert_eq!((s.new, s.removed, s.errors), (0, 1, 0), "{s:?}");
+    let after = cache_rows(&i, "gus");
+    for p in [
+        "files/Docs/Deep",
+        "files/Docs/Deep/b.pdf",
+        "files/Docs/Deep/Deeper/c.jpg",
+    ] {
+        assert_eq!(after[p]["fileid"], before[p]["fileid"], "{p}");
+    }
+    assert_cache_matches_tree(&i, "gus");
+}

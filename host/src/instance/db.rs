@@ -593,7 +593,6 @@ fn sqlite_query_json(
     params: &[Value],
 ) -> Result<String, rusqlite::Error> {
     use rusqlite::types::ValueRef;
-    use std::io::Write;
     let mut stmt = c.prepare_cached(sql)?;
     // Each column's `"name":`, escaped once.
     let keys: Vec<String> = stmt
@@ -605,6 +604,7 @@ fn sqlite_query_json(
     // Writes into a Vec cannot fail; serde_json only emits valid UTF-8.
     let mut out: Vec<u8> = b"[".to_vec();
     let mut first = true;
+    let mut ints = itoa::Buffer::new();
     while let Some(row) = rows.next()? {
         if !first {
             out.push(b',');
@@ -618,9 +618,7 @@ fn sqlite_query_json(
             out.extend_from_slice(key.as_bytes());
             match row.get_ref(i)? {
                 ValueRef::Null => out.extend_from_slice(b"null"),
-                ValueRef::Integer(n) => {
-                    let _ = write!(out, "{n}");
-                }
+                ValueRef::Integer(n) => out.extend_from_slice(ints.format(n).as_bytes()),
                 ValueRef::Real(f) => {
                     let _ = serde_json::to_writer(&mut out, &num_f64(f));
                 }

@@ -1,9 +1,9 @@
-//! The file cache tables as the scanner needs them: storages, mimetype ids, one aggregated
-//! read of a folder's cached children, multi-row inserts, updates and subtree deletes.
+//! The file cache tables as the scanner needs them: storages, mimetype ids, the cached
+//! children of several folders in one read, bulk inserts, updates and subtree deletes.
 //!
-//! Reads are coarse on purpose: sqlx pays ~25 us per statement and decodes rows ~10x slower
-//! than SQLite itself, so a folder's children come back as one text value built by the
-//! database (`group_concat`), and new rows go in as one multi-row INSERT per chunk.
+//! Statements are coarse on purpose: every one is a call through the host (and on PostgreSQL
+//! and MariaDB a round trip to the server), so children are read for up to 64 folders at
+//! once as typed rows, and new rows go in through one prepared statement per folder.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,28 +18,6 @@ pub const PERMISSIONS_DIR: i64 = 31;
 pub const PERMISSIONS_FILE: i64 = 27;
 /// The mimetype of folders.
 pub const DIR_MIME: &str = "httpd/unix-directory";
-
-/// Which SQL dialect the host's database speaks.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Dialect {
-    /// SQLite.
-    Sqlite,
-    /// PostgreSQL.
-    Pgsql,
-    /// MySQL/MariaDB.
-    Mysql,
-}
-
-impl Dialect {
-    /// From the host's `db.info`.
-    pub fn of(db: &Db<'_>) -> Result<Self, Error> {
-        Ok(match db.info()?.get("type").and_then(Value::as_str) {
-            Some("pgsql") => Dialect::Pgsql,
-            Some("mysql") => Dialect::Mysql,
-            _ => Dialect::Sqlite,
-        })
-    }
-}
 
 /// md5 of a cache path, as ownCloud's `path_hash`.
 pub fn path_hash(path: &str) -> String {
@@ -76,19 +54,34 @@ pub fn new_etag() -> String {
     format!("{:013x}", z & ((1 << 52) - 1))
 }
 
-/// A cached child of a folder.
-#[derive(Debug, Clone, PartialEq)]
+/// A cached child of a folder, as the scanner compares it with the disk.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 pub struct Cached {
+    /// Parent folder's row id.
+    #[serde(rename = "p")]
+    pub parent: i64,
+    /// Name.
+    #[serde(rename = "n")]
+    pub name: String,
     /// Row id.
+    #[serde(rename = "i")]
     pub fileid: i64,
     /// storage_mtime.
+    #[serde(rename = "m")]
     pub mtime: i64,
     /// size (-1: folder not fully scanned).
+    #[serde(rename = "s")]
     pub size: i64,
+    /// 1 for a folder.
+    #[serde(rename = "d")]
+    pub dir: i64,
+}
+
+impl Cached {
     /// Whether it is a folder.
-    pub is_dir: bool,
-    /// etag.
-    pub etag: String,
+    pub fn is_dir(&self) -> bool {
+        self.dir != 0
+    }
 }
 
 fn int(v: Option<&Value>) -> i64 {
@@ -172,52 +165,30 @@ pub fn mime_of(name: &str) -> String {
         .to_string()
 }
 
-/// Cached children by name.
-pub type Children = HashMap<String, Cached>;
+/// A folder's cached children, sorted by name (byte order, as the scanner's listings).
+pub type Children = Vec<Cached>;
 
-/// The cached children of several folders, by parent then name: one row per folder, each
-/// built by the database as one text value, in one statement.
+/// The cached children of several folders, by parent, in one statement: typed rows with
+/// one-letter column names (the host writes SQLite rows straight into the reply).
 pub fn children_of(
     db: &Db<'_>,
-    dialect: Dialect,
     parents: &[i64],
     dir_mime: i64,
 ) -> Result<HashMap<i64, Children>, Error> {
-    let mut out: HashMap<i64, Children> = parents.iter().map(|p| (*p, HashMap::new())).collect();
+    let mut out: HashMap<i64, Children> = parents.iter().map(|p| (*p, Vec::new())).collect();
     if parents.is_empty() {
         return Ok(out);
     }
     let marks = vec!["?"; parents.len()].join(",");
-    // Entries are "fileid mtime size d|f etag name", joined by '/', which no name contains.
-    let sql = match dialect {
-        Dialect::Sqlite => format!("SELECT parent, group_concat(fileid || ' ' || storage_mtime || ' ' || size || ' ' || CASE WHEN mimetype = ? THEN 'd' ELSE 'f' END || ' ' || COALESCE(etag, '-') || ' ' || name, '/') AS c FROM *PREFIX*filecache WHERE parent IN ({marks}) GROUP BY parent"),
-        Dialect::Pgsql => format!("SELECT parent, string_agg(fileid::text || ' ' || storage_mtime::text || ' ' || size::text || ' ' || CASE WHEN mimetype = ? THEN 'd' ELSE 'f' END || ' ' || COALESCE(etag, '-') || ' ' || name, '/') AS c FROM *PREFIX*filecache WHERE parent IN ({marks}) GROUP BY parent"),
-        Dialect::Mysql => format!("SELECT parent, GROUP_CONCAT(CONCAT_WS(' ', fileid, storage_mtime, size, IF(mimetype = ?, 'd', 'f'), COALESCE(etag, '-'), name) SEPARATOR '/') AS c FROM *PREFIX*filecache WHERE parent IN ({marks}) GROUP BY parent"),
-    };
+    let sql = format!("SELECT parent AS p, name AS n, fileid AS i, storage_mtime AS m, size AS s, CASE WHEN mimetype = ? THEN 1 ELSE 0 END AS d FROM *PREFIX*filecache WHERE parent IN ({marks}) ORDER BY parent, name");
     let mut params = vec![json!(dir_mime)];
     params.extend(parents.iter().map(|p| json!(p)));
-    for row in db.query(&sql, &params)? {
-        let parent = int(row.get("parent"));
-        let text = row.get("c").and_then(Value::as_str).unwrap_or("");
-        let map = out.entry(parent).or_default();
-        for entry in text.split('/').filter(|e| !e.is_empty()) {
-            let mut f = entry.splitn(6, ' ');
-            let (Some(id), Some(mtime), Some(size), Some(kind), Some(etag), Some(name)) =
-                (f.next(), f.next(), f.next(), f.next(), f.next(), f.next())
-            else {
-                continue;
-            };
-            map.insert(
-                name.to_string(),
-                Cached {
-                    fileid: id.parse().unwrap_or(0),
-                    mtime: mtime.parse().unwrap_or(0),
-                    size: size.parse().unwrap_or(0),
-                    is_dir: kind == "d",
-                    etag: etag.to_string(),
-                },
-            );
-        }
+    for row in db.query_as::<Cached>(&sql, &params)? {
+        out.entry(row.parent).or_default().push(row);
+    }
+    // Byte order whatever the database's collation: the scanner merges by it.
+    for children in out.values_mut() {
+        children.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
     }
     Ok(out)
 }
@@ -324,11 +295,15 @@ pub fn delete_subtree(db: &Db<'_>, storage: i64, fileid: i64, path: &str) -> Res
         "DELETE FROM *PREFIX*filecache WHERE storage = ? AND path LIKE ? ESCAPE '!' AND substr(path, 1, ?) = ?",
         &[json!(storage), json!(format!("{}%", like_escape(&prefix))), json!(prefix.chars().count()), json!(prefix)],
     )?;
-    let itself = db.execute(
+    Ok(below + delete_row(db, fileid)?)
+}
+
+/// Deletes one row (and nothing below it); returns how many rows went.
+pub fn delete_row(db: &Db<'_>, fileid: i64) -> Result<u64, Error> {
+    db.execute(
         "DELETE FROM *PREFIX*filecache WHERE fileid = ?",
         &[json!(fileid)],
-    )?;
-    Ok(below + itself)
+    )
 }
 
 /// What the cache holds for one path.

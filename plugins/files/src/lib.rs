@@ -4,6 +4,7 @@
 
 pub mod cache;
 pub mod commands;
+pub mod lister;
 pub mod migrations;
 pub mod repair;
 pub mod scanner;

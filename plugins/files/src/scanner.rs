@@ -13,7 +13,8 @@ use occ_plugin_api::wire::method;
 use occ_plugin_api::{Context, Error};
 use serde_json::json;
 
-use crate::cache::{self, Children, Dialect, Mimetypes, NewRow};
+use crate::cache::{self, Children, Mimetypes, NewRow};
+use crate::lister::{list_dir, Lister, Note};
 
 /// What a scan did.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -42,7 +43,7 @@ pub struct Options {
 }
 
 /// Row writes between commits: bounds the write lock and the WAL on big first scans.
-const COMMIT_EVERY: u64 = 20_000;
+const COMMIT_EVERY: u64 = 250_000;
 /// Sibling folders whose cached children are read in one statement (bounds the memory it
 /// holds; saves a round trip to the database per folder).
 const PREFETCH: usize = 64;
@@ -62,8 +63,10 @@ struct Frame {
     fileid: i64,
     fs: PathBuf,
     path: String,
-    /// Subfolders still to visit: (name, fileid, cached size, cached mtime).
+    /// Subfolders still to visit, the next one last.
     pending: Vec<Sub>,
+    /// How many of the last `pending` were asked of the lister.
+    asked: usize,
     size: i64,
     changed: bool,
     cached_size: i64,
@@ -71,20 +74,9 @@ struct Frame {
     mtime: i64,
 }
 
-/// A folder's readable entries, and the names of those that exist but could not be read.
-type Listing = (Vec<Entry>, HashSet<String>);
-
-struct Entry {
-    name: String,
-    is_dir: bool,
-    size: i64,
-    mtime: i64,
-}
-
 /// One scan run over one or more users.
 pub struct Scanner<'a> {
     ctx: &'a Context,
-    dialect: Dialect,
     mimes: Mimetypes,
     dir_mime: i64,
     storage: i64,
@@ -99,162 +91,8 @@ pub struct Scanner<'a> {
     prefetched: HashMap<i64, Children>,
     /// Folders created in this run: they have no cached children to read.
     fresh: std::collections::HashSet<i64>,
-    /// The walk of the tree being scanned.
-    walker: Option<Walker>,
-}
-
-/// Something listing a folder has to say: a problem (counted under Errors) or a notice.
-enum Note {
-    Error(String),
-    Notice(String),
-}
-
-/// One folder as listed: its entries (`None` when it could not be listed) and what to say.
-struct Listed {
-    dir: PathBuf,
-    listing: Option<Listing>,
-    notes: Vec<Note>,
-}
-
-/// Lists a folder: each entry stat'ed (symlinks not followed), sorted by name, with the names
-/// of entries that exist but could not be read (their cached rows must stay).
-fn list_dir(dir: &Path, euid: u32, egid: u32) -> Listed {
-    let mut notes = Vec::new();
-    let listing = list_into(dir, euid, egid, &mut notes);
-    Listed {
-        dir: dir.to_path_buf(),
-        listing,
-        notes,
-    }
-}
-
-fn list_into(dir: &Path, euid: u32, egid: u32, notes: &mut Vec<Note>) -> Option<Listing> {
-    let rd = match fs::read_dir(dir) {
-        Ok(rd) => rd,
-        Err(e) => {
-            notes.push(Note::Error(format!(
-                "Cannot read the folder {}: {e}",
-                dir.display()
-            )));
-            return None;
-        }
-    };
-    let mut out = Vec::new();
-    let mut unreadable = HashSet::new();
-    for de in rd {
-        let de = match de {
-            Ok(de) => de,
-            Err(e) => {
-                // The listing broke off: what was not seen must not count as deleted.
-                notes.push(Note::Error(format!(
-                    "Cannot read an entry of {}: {e}",
-                    dir.display()
-                )));
-                return None;
-            }
-        };
-        let Ok(name) = de.file_name().into_string() else {
-            notes.push(Note::Error(format!(
-                "Skipped an entry of {} whose name is not valid UTF-8: {:?}",
-                dir.display(),
-                de.file_name()
-            )));
-            continue;
-        };
-        let meta = match de.metadata() {
-            Ok(m) => m,
-            Err(e) => {
-                notes.push(Note::Error(format!(
-                    "Cannot read {}: {e}",
-                    de.path().display()
-                )));
-                unreadable.insert(name);
-                continue;
-            }
-        };
-        let ft = meta.file_type();
-        if ft.is_symlink() {
-            // Never followed: it could lead anywhere, including out of the data directory.
-            notes.push(Note::Notice(format!(
-                "Symlink not followed: {}",
-                de.path().display()
-            )));
-            continue;
-        }
-        if !ft.is_dir() && !ft.is_file() {
-            notes.push(Note::Error(format!(
-                "Skipped {}: not a regular file or folder",
-                de.path().display()
-            )));
-            continue;
-        }
-        if !readable(&meta, euid, egid, ft.is_dir()) {
-            notes.push(Note::Error(format!(
-                "Cannot read {}: permission denied",
-                de.path().display()
-            )));
-            unreadable.insert(name);
-            continue;
-        }
-        out.push(Entry {
-            name,
-            is_dir: ft.is_dir(),
-            size: if ft.is_dir() { 0 } else { meta.size() as i64 },
-            mtime: meta.mtime(),
-        });
-    }
-    // Name order: new folders get ascending ids in the order they are visited, so their
-    // children's rows append to the parent indexes instead of landing all over them.
-    out.sort_unstable_by(|a, b| a.name.cmp(&b.name));
-    Some((out, unreadable))
-}
-
-/// Folders listed ahead of the scanner (bounds what the walk holds in memory).
-const WALK_AHEAD: usize = 64;
-
-/// Lists folders on a second thread, in the order the scanner visits them (depth first, by
-/// name), so the disk walk overlaps the database work.
-struct Walker {
-    rx: std::sync::mpsc::Receiver<Listed>,
-}
-
-impl Walker {
-    /// Starts walking `root` (only `root` itself when `shallow`). The thread ends when the
-    /// walk does or when the walker is dropped (its next send fails).
-    fn start(root: PathBuf, shallow: bool, euid: u32, egid: u32) -> Self {
-        let (tx, rx) = std::sync::mpsc::sync_channel(WALK_AHEAD);
-        std::thread::spawn(move || {
-            let mut stack = vec![root];
-            while let Some(dir) = stack.pop() {
-                let listed = list_dir(&dir, euid, egid);
-                let subdirs: Vec<PathBuf> = match (&listed.listing, shallow) {
-                    (Some((entries, _)), false) => entries
-                        .iter()
-                        .filter(|e| e.is_dir)
-                        .map(|e| dir.join(&e.name))
-                        .collect(),
-                    _ => Vec::new(),
-                };
-                if tx.send(listed).is_err() {
-                    return;
-                }
-                stack.extend(subdirs.into_iter().rev());
-            }
-        });
-        Self { rx }
-    }
-
-    /// The listing of `dir`, skipping folders the scanner did not visit; `None` when the walk
-    /// has nothing more (the caller lists the folder itself).
-    fn take(&self, dir: &Path) -> Option<Listed> {
-        loop {
-            match self.rx.recv() {
-                Ok(l) if l.dir == dir => return Some(l),
-                Ok(_) => continue,
-                Err(_) => return None,
-            }
-        }
-    }
+    /// Lists the folders the scan will visit next.
+    lister: Option<Lister>,
 }
 
 /// A path's mtime (0 when it cannot be read).
@@ -262,32 +100,15 @@ fn mtime_of(path: &Path) -> i64 {
     fs::metadata(path).map(|m| m.mtime()).unwrap_or(0)
 }
 
-fn readable(meta: &fs::Metadata, euid: u32, egid: u32, is_dir: bool) -> bool {
-    if euid == 0 {
-        return true;
-    }
-    let mode = meta.mode();
-    let (r, x) = if meta.uid() == euid {
-        (0o400, 0o100)
-    } else if meta.gid() == egid {
-        (0o040, 0o010)
-    } else {
-        (0o004, 0o001)
-    };
-    mode & r != 0 && (!is_dir || mode & x != 0)
-}
-
 impl<'a> Scanner<'a> {
     /// Prepares a scanner (mimetypes loaded, transaction opened).
     pub fn new(ctx: &'a Context, opts: Options) -> Result<Self, Error> {
         let db = ctx.db();
-        let dialect = Dialect::of(&db)?;
         let mut mimes = Mimetypes::load(&db)?;
         let dir_mime = mimes.id(&db, cache::DIR_MIME)?;
         ctx.call(method::DB_BEGIN, json!({}))?;
         Ok(Self {
             ctx,
-            dialect,
             mimes,
             dir_mime,
             storage: 0,
@@ -299,7 +120,7 @@ impl<'a> Scanner<'a> {
             reported: 0,
             prefetched: HashMap::new(),
             fresh: std::collections::HashSet::new(),
-            walker: None,
+            lister: None,
         })
     }
 
@@ -455,12 +276,9 @@ impl<'a> Scanner<'a> {
     fn open(&mut self, sub: &Sub, fs_path: PathBuf, path: String) -> Result<Frame, Error> {
         let (fileid, cached_size, cached_mtime, mtime) =
             (sub.fileid, sub.cached_size, sub.cached_mtime, sub.mtime);
-        let listed = match self.walker.as_ref().and_then(|w| w.take(&fs_path)) {
-            Some(l) => l,
-            None => {
-                self.walker = None;
-                list_dir(&fs_path, self.euid, self.egid)
-            }
+        let listed = match self.lister.as_mut() {
+            Some(l) => l.take(&fs_path),
+            None => list_dir(&fs_path, self.euid, self.egid),
         };
         for note in listed.notes {
             match note {
@@ -470,10 +288,10 @@ impl<'a> Scanner<'a> {
         }
         let listing = listed.listing;
         let db = self.ctx.db();
-        let mut cached: Children = match self.prefetched.remove(&fileid) {
+        let cached: Children = match self.prefetched.remove(&fileid) {
             Some(c) => c,
-            None if self.fresh.contains(&fileid) => HashMap::new(),
-            None => cache::children_of(&db, self.dialect, &[fileid], self.dir_mime)?
+            None if self.fresh.contains(&fileid) => Vec::new(),
+            None => cache::children_of(&db, &[fileid], self.dir_mime)?
                 .remove(&fileid)
                 .unwrap_or_default(),
         };
@@ -482,6 +300,7 @@ impl<'a> Scanner<'a> {
             fs: fs_path,
             path,
             pending: Vec::new(),
+            asked: 0,
             size: 0,
             changed: false,
             cached_size,
@@ -496,17 +315,22 @@ impl<'a> Scanner<'a> {
             frame.mtime = cached_mtime;
             return Ok(frame);
         };
-        // Entries that exist but could not be read keep their rows (and count with their
-        // cached size), so an I/O or permission problem never deletes cache entries.
-        for name in &unreadable {
-            if let Some(c) = cached.remove(name) {
-                frame.size += c.size.max(0);
-            }
-        }
+        // Both sides are sorted by name: one merge pass, no map.
+        let mut cached = cached.into_iter().peekable();
         for e in entries {
-            let child_path = format!("{}/{}", frame.path, e.name);
-            match cached.remove(&e.name) {
-                Some(c) if c.is_dir == e.is_dir => {
+            while let Some(c) = cached.next_if(|c| c.name < e.name) {
+                self.vanished(&mut frame, c, &unreadable)?;
+            }
+            let found = cached.next_if(|c| c.name == e.name);
+            // A second row of the same name (a damaged cache) goes alone: its path is the
+            // found row's, whose subtree must stay.
+            while let Some(dup) = cached.next_if(|c| found.is_some() && c.name == e.name) {
+                let gone = cache::delete_row(&db, dup.fileid)?;
+                self.stats.removed += gone;
+                self.wrote(gone)?;
+            }
+            match found {
+                Some(c) if c.is_dir() == e.is_dir => {
                     if e.is_dir {
                         frame.pending.push(Sub {
                             name: e.name,
@@ -527,10 +351,12 @@ impl<'a> Scanner<'a> {
                     }
                 }
                 other => {
+                    let child_path = format!("{}/{}", frame.path, e.name);
                     if let Some(c) = other {
                         // A file became a folder or the other way round.
-                        self.stats.removed +=
-                            cache::delete_subtree(&db, self.storage, c.fileid, &child_path)?;
+                        let gone = cache::delete_subtree(&db, self.storage, c.fileid, &child_path)?;
+                        self.stats.removed += gone;
+                        self.wrote(gone)?;
                     }
                     if !e.is_dir {
                         self.stats.files += 1;
@@ -548,16 +374,8 @@ impl<'a> Scanner<'a> {
                 }
             }
         }
-        for (name, c) in cached {
-            let gone = cache::delete_subtree(
-                &db,
-                self.storage,
-                c.fileid,
-                &format!("{}/{name}", frame.path),
-            )?;
-            self.stats.removed += gone;
-            frame.changed = true;
-            self.wrote(gone)?;
+        for c in cached {
+            self.vanished(&mut frame, c, &unreadable)?;
         }
         if !new_rows.is_empty() {
             cache::insert(&db, self.storage, fileid, &new_rows)?;
@@ -586,6 +404,27 @@ impl<'a> Scanner<'a> {
         Ok(frame)
     }
 
+    /// A cached child the listing did not show: kept (with its cached size) when it exists
+    /// but could not be read, so an I/O or permission problem never deletes cache entries;
+    /// otherwise deleted with everything below it.
+    fn vanished(
+        &mut self,
+        frame: &mut Frame,
+        c: cache::Cached,
+        unreadable: &HashSet<String>,
+    ) -> Result<(), Error> {
+        if unreadable.contains(&c.name) {
+            frame.size += c.size.max(0);
+            return Ok(());
+        }
+        let db = self.ctx.db();
+        let path = format!("{}/{}", frame.path, c.name);
+        let gone = cache::delete_subtree(&db, self.storage, c.fileid, &path)?;
+        self.stats.removed += gone;
+        frame.changed = true;
+        self.wrote(gone)
+    }
+
     /// Settles a closed folder: its size, mtime and etag; true when it changed.
     fn close(&mut self, f: &Frame) -> Result<bool, Error> {
         if f.changed || f.size != f.cached_size || f.mtime != f.cached_mtime {
@@ -601,14 +440,12 @@ impl<'a> Scanner<'a> {
     }
 
     fn scan_tree(&mut self, start: Sub, fs_path: PathBuf, path: String) -> Result<bool, Error> {
-        self.walker = Some(Walker::start(
-            fs_path.clone(),
-            self.opts.shallow,
-            self.euid,
-            self.egid,
-        ));
+        if !self.opts.shallow {
+            let threads = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
+            self.lister = Some(Lister::start(threads, self.euid, self.egid));
+        }
         let r = self.scan_walked(start, fs_path, path);
-        self.walker = None;
+        self.lister = None;
         r
     }
 
@@ -616,6 +453,9 @@ impl<'a> Scanner<'a> {
         let root = self.open(&start, fs_path, path)?;
         let mut stack = vec![root];
         loop {
+            if let Some(lister) = self.lister.as_mut() {
+                ask_ahead(lister, &mut stack);
+            }
             let next = match stack.last_mut() {
                 None => break,
                 Some(_) if self.opts.shallow => None,
@@ -633,15 +473,11 @@ impl<'a> Scanner<'a> {
                                 })
                                 .take(PREFETCH)
                                 .collect();
-                            let got = cache::children_of(
-                                &self.ctx.db(),
-                                self.dialect,
-                                &ids,
-                                self.dir_mime,
-                            )?;
+                            let got = cache::children_of(&self.ctx.db(), &ids, self.dir_mime)?;
                             self.prefetched.extend(got);
                         }
                     }
+                    top.asked = top.asked.saturating_sub(1);
                     top.pending.pop().map(|sub| {
                         (
                             top.fs.join(&sub.name),
@@ -671,5 +507,20 @@ impl<'a> Scanner<'a> {
             }
         }
         Ok(false)
+    }
+}
+
+/// Asks the lister for the next folders the scan will visit, in that order (the top frame's
+/// pending subfolders, then those of the frames below), as far as it has room.
+fn ask_ahead(lister: &mut Lister, stack: &mut [Frame]) {
+    for f in stack.iter_mut().rev() {
+        while f.asked < f.pending.len() {
+            if !lister.has_room() {
+                return;
+            }
+            let sub = &f.pending[f.pending.len() - 1 - f.asked];
+            lister.ask(f.fs.join(&sub.name));
+            f.asked += 1;
+        }
     }
 }
