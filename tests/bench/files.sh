@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark of files:scan (release build, SQLite): for trees of 10k (100 folders of 100 files),
 # 100k (1,000 x 100) and 1M (10,000 x 100) small files, a first scan and an unchanged rescan:
-# wall time, files per second and peak RSS, beside two floors measured in the same run:
+# wall time (median of 3 first scans, each from the same empty cache, and of 5 rescans), files
+# per second and peak RSS (the largest), beside two floors measured in the same run:
 #   walk:   find <tree> -printf '%s %T@\n' >/dev/null
 #   SQLite: the same rows into the same table and its 6 indexes through one prepared statement
 #           in one transaction, with the SQLite occ links (host/examples/sqlite_floor.rs).
@@ -19,6 +20,8 @@ trap 'rm -rf "$work"' EXIT
 export OCC_CACHE_DIR="$work/cache"
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(10000 100000)
+
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 wall_rss() { # command... -> "seconds KiB"
   /usr/bin/time -f "%e %M" "$@" 2>&1 >/dev/null | tail -n1
@@ -48,10 +51,25 @@ PY
   walk=$(wall_rss find "$tree" -printf '%s %T@\n' | cut -d' ' -f1)
   # Floor 2: SQLite itself, same schema and indexes, one prepared statement, one transaction.
   sqlite_floor=$("$FLOOR" "$inst/data/owncloud.db" "$work/floor$n.db" "$folders")
+  # First scans: 3 runs, each on the database as it was before any scan; then unchanged
+  # rescans: 5 runs. Medians of the wall time, the largest peak RSS.
+  cp "$inst/data/owncloud.db" "$work/before.db"
   cd "$inst"
-  read -r first_s first_k <<<"$(wall_rss "$OCC" files:scan bench)"
-  read -r re_s re_k <<<"$(wall_rss "$OCC" files:scan bench)"
+  firsts=() ; first_k=0
+  for _ in 1 2 3; do
+    rm -f data/owncloud.db-wal data/owncloud.db-shm
+    cp "$work/before.db" data/owncloud.db
+    read -r s k <<<"$(wall_rss "$OCC" files:scan bench)"
+    firsts+=("$s"); [ "$k" -gt "$first_k" ] && first_k=$k
+  done
+  res=() ; re_k=0
+  for _ in 1 2 3 4 5; do
+    read -r s k <<<"$(wall_rss "$OCC" files:scan bench)"
+    res+=("$s"); [ "$k" -gt "$re_k" ] && re_k=$k
+  done
   cd - >/dev/null
+  first_s=$(median "${firsts[@]}")
+  re_s=$(median "${res[@]}")
   rate() { python3 -c "print('%d' % ($n / max(float('$1'), 0.001)))"; }
   printf '| %s files | first scan | %ss | %s | %.1f MiB |\n' "$n" "$first_s" "$(rate "$first_s")" "$(echo "$first_k / 1024" | bc -l)"
   printf '| %s files | unchanged rescan | %ss | %s | %.1f MiB |\n' "$n" "$re_s" "$(rate "$re_s")" "$(echo "$re_k / 1024" | bc -l)"
