@@ -21,15 +21,16 @@ use crate::plugins::registry::Registry;
 use crate::services::Host;
 
 /// Where a command comes from.
-#[derive(Clone)]
+#[derive(Clone, Copy)]
 enum Source {
     Builtin,
     Plugin(usize),
 }
 
-#[derive(Clone)]
-struct Cmd {
-    spec: CommandSpec,
+/// A command as dispatch sees it: its spec, borrowed from the builtins or the registry.
+#[derive(Clone, Copy)]
+struct Cmd<'a> {
+    spec: &'a CommandSpec,
     source: Source,
 }
 
@@ -40,7 +41,7 @@ fn info(c: &Cmd) -> CmdInfo {
         help: c.spec.help.clone(),
         aliases: c.spec.aliases.clone(),
         hidden: c.spec.hidden,
-        def: Definition::from_spec(&c.spec),
+        def: Definition::from_spec(c.spec),
     }
 }
 
@@ -209,21 +210,22 @@ pub fn run(args: Vec<String>) -> i32 {
 }
 
 fn dispatch(host: &Host, args: &[String], state: State) -> i32 {
-    let mut all: Vec<Cmd> = builtins::specs()
-        .into_iter()
+    let builtin_specs = builtins::specs();
+    let mut all: Vec<Cmd> = builtin_specs
+        .iter()
         .map(|spec| Cmd {
             spec,
             source: Source::Builtin,
         })
         .collect();
     all.extend(host.registry.commands.iter().map(|r| Cmd {
-        spec: r.spec.clone(),
+        spec: &r.spec,
         source: Source::Plugin(r.plugin),
     }));
     let available: Vec<Cmd> = all
         .iter()
         .filter(|c| c.spec.effective_states().contains(&state))
-        .cloned()
+        .copied()
         .collect();
 
     let help_flag = input::has_flag(args, "help", Some('h'));
@@ -266,7 +268,7 @@ fn dispatch(host: &Host, args: &[String], state: State) -> i32 {
         return help(host, &available, &cmd.spec.name, "txt");
     }
 
-    let mut def = Definition::from_spec(&cmd.spec);
+    let mut def = Definition::from_spec(cmd.spec);
     def.args.insert(
         0,
         ArgDef {
@@ -288,12 +290,12 @@ fn dispatch(host: &Host, args: &[String], state: State) -> i32 {
     let parsed = match input::parse(&parse_args, &full) {
         Ok(p) => p,
         Err(msg) => {
-            let syn = describe::synopsis(&cmd.spec.name, &Definition::from_spec(&cmd.spec), true);
+            let syn = describe::synopsis(&cmd.spec.name, &Definition::from_spec(cmd.spec), true);
             host.shell.borrow_mut().error_block(&msg, Some(&syn));
             return 2;
         }
     };
-    let own = Definition::from_spec(&cmd.spec);
+    let own = Definition::from_spec(cmd.spec);
     let (arguments, options) = input::complete(&parsed, &own);
     let input = Input { arguments, options };
 

@@ -121,6 +121,51 @@ fn plugins_are_found_next_to_the_binary_without_configuration() {
 }
 
 #[test]
+fn a_file_rewritten_in_place_with_the_same_size_and_mtime_is_checked_again() {
+    // The index lets a known file load without abi_stable's layout check; a file rewritten in
+    // place must lose that, even when its size and mtime look the same (only ctime changes).
+    let mut i = Instance::installed();
+    let dir = tempfile::tempdir().unwrap();
+    let (good, bad) = (
+        fs::read(lib("occ_fixture_exampleapp")).unwrap(),
+        fs::read(lib("occ_fixture_abi_mismatch")).unwrap(),
+    );
+    // Zero padding after the last section changes nothing for the loader.
+    let len = good.len().max(bad.len());
+    let pad = |mut b: Vec<u8>| {
+        b.resize(len, 0);
+        b
+    };
+    let file = dir.path().join("libthing.so");
+    fs::write(&file, pad(good)).unwrap();
+    let mtime = fs::metadata(&file).unwrap().modified().unwrap();
+    i.set_env("OCC_PLUGIN_PATH", dir.path());
+    assert_eq!(i.run(&["exampleapp:hello"]).code, 0);
+    let o = i.run(&["list", "--raw"]);
+    assert!(o.stdout.contains("exampleapp:hello"), "{o:?}");
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    fs::write(&file, pad(bad)).unwrap();
+    fs::File::options()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    assert_eq!(fs::metadata(&file).unwrap().len(), len as u64);
+    let o = i.run(&["list", "--raw"]);
+    assert!(!o.stdout.contains("exampleapp:hello"), "{o:?}");
+    assert_eq!(
+        o.stderr,
+        format!(
+            "occ: ignoring plugin {}: incompatible plugin ABI (abi_stable layout check failed)\n",
+            file.display()
+        )
+    );
+    let o = i.run(&["exampleapp:hello"]);
+    assert_eq!(o.code, 1, "{o:?}");
+}
+
+#[test]
 fn the_index_notices_a_replaced_plugin_file() {
     let mut i = Instance::installed();
     let dir = tempfile::tempdir().unwrap();

@@ -1,5 +1,6 @@
 //! The index of plugin files: each file's manifest (or why it is unusable), keyed by path and
-//! validated by size and mtime, so an invocation only loads the plugin that runs its command.
+//! validated by size, mtime, ctime and inode, so an invocation only loads the plugin that runs
+//! its command, and loads it without repeating the ABI layout check the index entry records.
 //! Stored as one JSON file in the user's cache directory; any problem with it just means the
 //! files are read again.
 
@@ -11,13 +12,32 @@ use std::path::{Path, PathBuf};
 use occ_plugin_api::Manifest;
 use serde::{Deserialize, Serialize};
 
-/// What a file holds, as last seen.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Entry {
+/// Which version of a file: any write, rename over or replacement changes it (ctime and inode
+/// cannot be set back by a user, unlike mtime).
+///
+/// The index as a whole belongs to one host binary (its version and its own stamp), so the
+/// layout checks it records hold for the host that reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct Stamp {
     /// File size.
     pub size: u64,
     /// Modification time in nanoseconds.
     pub mtime_ns: i128,
+    /// Status change time in nanoseconds.
+    pub ctime_ns: i128,
+    /// Device.
+    pub dev: u64,
+    /// Inode number.
+    pub ino: u64,
+}
+
+/// What a file holds, as last seen. An entry with a manifest was read by a full load, whose
+/// abi_stable layout check passed (in this host version: the index is per host version).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Entry {
+    /// The file version it describes.
+    #[serde(default)]
+    pub stamp: Stamp,
     /// The manifest, when the file is a usable plugin.
     pub manifest: Option<Manifest>,
     /// Why it is not, otherwise.
@@ -49,23 +69,35 @@ fn cache_dir() -> Option<PathBuf> {
         .map(|h| PathBuf::from(h).join(".cache").join("occ"))
 }
 
-/// (size, mtime) of a file.
-pub fn stamp(path: &Path) -> Option<(u64, i128)> {
+/// The version of a file (following symlinks, as dlopen does).
+pub fn stamp(path: &Path) -> Option<Stamp> {
     let m = fs::metadata(path).ok()?;
-    Some((
-        m.size(),
-        m.mtime() as i128 * 1_000_000_000 + m.mtime_nsec() as i128,
-    ))
+    Some(Stamp {
+        size: m.size(),
+        mtime_ns: i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
+        ctime_ns: i128::from(m.ctime()) * 1_000_000_000 + i128::from(m.ctime_nsec()),
+        dev: m.dev(),
+        ino: m.ino(),
+    })
 }
 
 impl Index {
     /// Loads the index (an unreadable or foreign one counts as empty).
     pub fn load() -> Self {
-        let path = cache_dir().map(|d| d.join("plugin-index-v1.json"));
+        let path = cache_dir().map(|d| d.join("plugin-index-v2.json"));
+        // This very host binary: a rebuild (whose plugin ABI may differ) starts a new index.
+        let exe = std::env::current_exe()
+            .ok()
+            .and_then(|e| stamp(&e))
+            .unwrap_or_default();
         let host = format!(
-            "{}+{}",
+            "{}+{}+{}.{}.{}.{}",
             env!("CARGO_PKG_VERSION"),
-            occ_plugin_api::API_VERSION
+            occ_plugin_api::API_VERSION,
+            exe.size,
+            exe.mtime_ns,
+            exe.dev,
+            exe.ino
         );
         let data = path
             .as_ref()
@@ -84,11 +116,8 @@ impl Index {
     }
 
     /// The entry for `path` if it is still current.
-    pub fn get(&self, path: &Path, stamp: (u64, i128)) -> Option<&Entry> {
-        self.data
-            .entries
-            .get(path)
-            .filter(|e| e.size == stamp.0 && e.mtime_ns == stamp.1)
+    pub fn get(&self, path: &Path, stamp: Stamp) -> Option<&Entry> {
+        self.data.entries.get(path).filter(|e| e.stamp == stamp)
     }
 
     /// Records what a file holds.

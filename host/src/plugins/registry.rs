@@ -22,6 +22,8 @@ pub struct Plugin {
     pub file: PathBuf,
     /// What it declared.
     pub manifest: Manifest,
+    /// Its layout check passed in an earlier run, on this very file (the index says so).
+    checked: bool,
     module: OnceCell<Result<PluginMod_Ref, String>>,
 }
 
@@ -109,6 +111,20 @@ pub fn load_module(path: &Path) -> Result<PluginMod_Ref, String> {
         .map_err(|e| short_error(&e))
 }
 
+/// dlopens a file whose layout check passed before: the plugin index holds its manifest,
+/// recorded after a full [`load_module`] by this host version, and the file's size, times and
+/// inode are unchanged since. The abi_stable version is still checked; the type-layout walk
+/// (a tenth of a short command's start-up) is not repeated, as abi_stable documents for a
+/// cache of checked libraries.
+fn load_checked_module(path: &Path) -> Result<PluginMod_Ref, String> {
+    let header = lib_header_from_path(path).map_err(|e| short_error(&e))?;
+    // SAFETY: the layout of this exact file was checked against this host's `PluginMod_Ref`
+    // when its index entry was written (see above); an index of another host version is
+    // discarded, and any change to the file changes its stamp and forces a checked load.
+    unsafe { header.init_root_module_with_unchecked_layout::<PluginMod_Ref>() }
+        .map_err(|e| short_error(&e))
+}
+
 /// Sends one request to a loaded module and decodes the reply.
 pub fn request(
     module: PluginMod_Ref,
@@ -181,32 +197,32 @@ impl Registry {
             let Some(stamp) = index::stamp(&c.path) else {
                 continue;
             };
-            let entry = match index.get(&c.path, stamp) {
-                Some(e) => e.clone(),
+            let (entry, checked) = match index.get(&c.path, stamp) {
+                Some(e) => (e.clone(), true),
                 None => {
                     let (manifest, error) = match describe(&c.path) {
                         Ok(m) => (Some(m), None),
                         Err(e) => (None, Some(e)),
                     };
                     let e = index::Entry {
-                        size: stamp.0,
-                        mtime_ns: stamp.1,
+                        stamp,
                         manifest,
                         error,
                     };
                     index.put(&c.path, e.clone());
-                    e
+                    // Loaded again by this run with the check (the module was not kept).
+                    (e, false)
                 }
             };
             match (entry.manifest, entry.error) {
-                (Some(m), _) => self.register(c, m),
+                (Some(m), _) => self.register(c, m, checked),
                 (None, Some(err)) => self.problems.push((c.path, err)),
                 (None, None) => self.problems.push((c.path, "unusable".into())),
             }
         }
     }
 
-    fn register(&mut self, c: Candidate, m: Manifest) {
+    fn register(&mut self, c: Candidate, mut m: Manifest, checked: bool) {
         if let Err(e) = check_api(&m) {
             self.problems.push((c.path, e));
             return;
@@ -245,7 +261,8 @@ impl Registry {
                 }
             }
         }
-        for spec in &m.commands {
+        // The specs move into the command table; the plugin keeps the rest of its manifest.
+        for spec in std::mem::take(&mut m.commands) {
             let ns = namespace_of(&spec.name);
             if !within(ns, &m.namespaces) {
                 let msg = format!(
@@ -278,14 +295,12 @@ impl Registry {
                 self.problems.push((c.path.clone(), msg));
                 continue;
             }
-            self.commands.push(Registered {
-                spec: spec.clone(),
-                plugin: idx,
-            });
+            self.commands.push(Registered { spec, plugin: idx });
         }
         self.plugins.push(Plugin {
             file: c.path,
             manifest: m,
+            checked,
             module: OnceCell::new(),
         });
     }
@@ -293,7 +308,15 @@ impl Registry {
     /// The loaded module of a plugin (dlopened on first use).
     pub fn module(&self, idx: usize) -> Result<PluginMod_Ref, String> {
         let p = &self.plugins[idx];
-        p.module.get_or_init(|| load_module(&p.file)).clone()
+        p.module
+            .get_or_init(|| {
+                if p.checked {
+                    load_checked_module(&p.file)
+                } else {
+                    load_module(&p.file)
+                }
+            })
+            .clone()
     }
 
     /// Sends a request to a plugin; `Ok(value)` or `Err((message, exit code))`.
