@@ -527,3 +527,27 @@ fn missing_passwords_are_asked_for_without_echo_in_the_output() {
     assert!(o.stderr.ends_with("No answer to \"What is the password you like to use for the admin account <admin>?\" (end of input)\n"), "{}", o.stderr);
     assert!(!j.config_path().exists());
 }
+
+#[test]
+fn the_wal_a_command_leaves_stays_short() {
+    // Commands leave their connection open (no checkpoint on close), but a WAL over 256 KiB
+    // is checkpointed and truncated on the way out: every command reads the whole WAL when it
+    // opens the database.
+    let i = Instance::installed();
+    let wal = i.db_path().with_extension("db-wal");
+    let mut sizes = Vec::new();
+    for n in 0..60 {
+        let o = i.run(&["group:add", &format!("group-{n:02}-{}", "x".repeat(40))]);
+        assert_eq!(o.code, 0, "{o:?}");
+        sizes.push(fs::metadata(&wal).map(|m| m.len()).unwrap_or(0));
+    }
+    assert!(
+        sizes.iter().all(|s| *s <= 512 * 1024),
+        "the WAL grew past 512 KiB: {sizes:?}"
+    );
+    assert!(
+        sizes.windows(2).any(|w| w[1] < w[0]),
+        "the WAL was never truncated: {sizes:?}"
+    );
+    assert_eq!(i.query("SELECT COUNT(*) AS n FROM oc_groups")[0]["n"], 61);
+}
