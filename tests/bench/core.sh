@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Benchmark of the core administration commands (release build, SQLite instance).
+# Benchmark of the core administration commands (release build installed as a distribution
+# lays it out, SQLite instance).
 #
 # Prints wall median and peak RSS of: the password hash alone (bcrypt cost 10),
 # `occ user:add` (each run a new user; it is one hash plus the rest), `occ user:list` over
@@ -10,11 +11,11 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 cargo build --release --workspace --quiet
 cargo build --release --quiet -p occ-plugin-core --example hash_bench
-OCC=$PWD/target/release/occ
 HASH=$PWD/target/release/examples/hash_bench
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 . tests/bench/lib.sh
+OCC=$(install_occ "$work/prefix")
 export OCC_CACHE_DIR="$work/cache"
 fresh_instance "$work/instance"
 cd "$work/instance"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Start-up benchmark of the plugin host (release build, all first-party plugins installed).
+# Start-up benchmark of the plugin host (release build, all first-party plugins installed as a
+# distribution lays them out: bin/occ, lib/occ/plugins/).
 #
 # Prints the wall-clock median (hyperfine) and peak RSS (GNU time) of `occ status`, `occ list`
 # and `occ -V` on a fresh SQLite instance, beside two baselines: a no-plugin occ (the same
@@ -11,10 +12,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 cargo build --release --workspace --quiet
-OCC=$PWD/target/release/occ
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 . tests/bench/lib.sh
+OCC=$(install_occ "$work/prefix")
 
 mkdir -p "$work/noplugins" "$work/cache"
 export OCC_CACHE_DIR="$work/cache"
