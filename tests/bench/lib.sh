@@ -29,7 +29,7 @@ row() {
 
 # install_occ PREFIX: occ and the first-party plugins installed as a distribution lays them out
 # (PREFIX/bin/occ, PREFIX/lib/occ/plugins/), copied with install(1); prints PREFIX/bin/occ.
-# What users run: the files the linker wrote into target/release measured ~1 ms slower per
+# What users run: the files the linker wrote into target/release measured 0.3-1 ms slower per
 # command than fresh copies of the same bytes (more page faults mapping them).
 install_occ() {
   mkdir -p "$1/bin" "$1/lib/occ/plugins"

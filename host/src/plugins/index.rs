@@ -84,12 +84,20 @@ pub fn stamp(path: &Path) -> Option<Stamp> {
 impl Index {
     /// Loads the index (an unreadable or foreign one counts as empty).
     pub fn load() -> Self {
-        let path = cache_dir().map(|d| d.join("plugin-index-v2.json"));
+        let exe_path = std::env::current_exe().ok();
+        // One index per binary location (an installed occ and a build tree do not take turns
+        // discarding each other's), named by an FNV-1a hash of the path.
+        let key = exe_path.as_ref().map_or(0, |p| {
+            p.as_os_str()
+                .as_encoded_bytes()
+                .iter()
+                .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+                    (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+                })
+        });
+        let path = cache_dir().map(|d| d.join(format!("plugin-index-v2-{key:016x}.json")));
         // This very host binary: a rebuild (whose plugin ABI may differ) starts a new index.
-        let exe = std::env::current_exe()
-            .ok()
-            .and_then(|e| stamp(&e))
-            .unwrap_or_default();
+        let exe = exe_path.and_then(|e| stamp(&e)).unwrap_or_default();
         let host = format!(
             "{}+{}+{}.{}.{}.{}",
             env!("CARGO_PKG_VERSION"),
