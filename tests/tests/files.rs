@@ -531,24 +531,27 @@ fn a_wide_and_deep_tree_is_listed_ahead_in_the_order_it_is_scanned() {
 }
 
 #[test]
-fn a_second_cache_row_of_the_same_name_goes_alone() {
-    // A damaged cache: two rows named Deep below Docs (their paths differ). The rescan deletes
-    // the extra row only; the real folder keeps its row and everything below it.
+fn a_second_cache_row_of_the_same_name_goes_with_what_lies_below_it() {
+    // A damaged cache: two rows named Deep below Docs, the extra one older (lower id) with a
+    // stale path and a child of its own. The rescan deletes the extra row and its child; the
+    // row whose path is the folder's keeps its id and everything below it.
     let i = Instance::installed();
     add_user(&i, "gus");
     build_tree(&i.root().join("data/gus/files"));
     assert_eq!(i.run(&["files:scan", "gus"]).code, 0);
     let before = cache_rows(&i, "gus");
     let docs = before["files/Docs"]["fileid"].as_i64().unwrap();
-    let deep = &before["files/Docs/Deep"];
+    let deep = before["files/Docs/Deep"]["fileid"].as_i64().unwrap();
     i.exec(&format!(
-        "INSERT INTO oc_filecache (storage, path, path_hash, parent, name, mimetype, mimepart, size, mtime, storage_mtime, etag, permissions) \
-         SELECT storage, 'files/Docs/Deep-copy', '{}', {docs}, 'Deep', mimetype, mimepart, 0, 0, 0, 'x', 31 FROM oc_filecache WHERE fileid = {}",
+        "INSERT INTO oc_filecache (fileid, storage, path, path_hash, parent, name, mimetype, mimepart, size, mtime, storage_mtime, etag, permissions) \
+         SELECT -7, storage, 'files/Docs/Deep-copy', '{}', {docs}, 'Deep', mimetype, mimepart, 0, 0, 0, 'x', 31 FROM oc_filecache WHERE fileid = {deep}; \
+         INSERT INTO oc_filecache (storage, path, path_hash, parent, name, mimetype, mimepart, size, mtime, storage_mtime, etag, permissions) \
+         SELECT storage, 'files/Docs/Deep-copy/x.txt', '{}', -7, 'x.txt', mimetype, mimepart, 1, 0, 0, 'y', 27 FROM oc_filecache WHERE path = 'files/Docs/a.txt'",
         md5_hex("files/Docs/Deep-copy"),
-        deep["fileid"]
+        md5_hex("files/Docs/Deep-copy/x.txt"),
     ));
-    let (s, _) = scan_json(&i, &["gus"]);
-    assert_eq!((s.new, s.removed, s.errors), (0, 1, 0), "{s:?}");
+    let (s, o) = scan_json(&i, &["gus"]);
+    assert_eq!((s.new, s.removed, s.errors), (0, 2, 0), "{s:?} {o:?}");
     let after = cache_rows(&i, "gus");
     for p in [
         "files/Docs/Deep",
@@ -558,4 +561,24 @@ fn a_second_cache_row_of_the_same_name_goes_alone() {
         assert_eq!(after[p]["fileid"], before[p]["fileid"], "{p}");
     }
     assert_cache_matches_tree(&i, "gus");
+}
+
+#[test]
+fn a_cache_row_without_a_name_is_removed() {
+    let i = Instance::installed();
+    add_user(&i, "hal");
+    build_tree(&i.root().join("data/hal/files"));
+    assert_eq!(i.run(&["files:scan", "hal"]).code, 0);
+    let docs = cache_rows(&i, "hal")["files/Docs"]["fileid"]
+        .as_i64()
+        .unwrap();
+    i.exec(&format!(
+        "INSERT INTO oc_filecache (storage, path, path_hash, parent, name, mimetype, mimepart, size, mtime, storage_mtime, etag, permissions) \
+         SELECT storage, 'files/Docs/nameless', '{}', {docs}, NULL, mimetype, mimepart, 3, 0, 0, 'z', 27 FROM oc_filecache WHERE path = 'files/Docs/a.txt'",
+        md5_hex("files/Docs/nameless"),
+    ));
+    let (s, o) = scan_json(&i, &["hal"]);
+    assert_eq!(o.code, 0, "{o:?}");
+    assert_eq!((s.new, s.removed, s.errors), (0, 1, 0), "{s:?}");
+    assert_cache_matches_tree(&i, "hal");
 }

@@ -328,16 +328,19 @@ impl Db {
     /// connection and rebuilds the WAL index by reading the whole WAL, and a WAL only starts
     /// over inside the process that checkpointed it: left alone it grows to SQLite's
     /// auto-checkpoint size (4 MiB), ~3 ms on every command (measured: 1.5 MiB after 40
-    /// `user:add` made `user:list` 1 ms slower). So a WAL over [`WAL_KEEP`] is checkpointed
-    /// and truncated here, without waiting for other connections (if one is busy, the next
-    /// command tries again).
+    /// `user:add` made `user:list` 1 ms slower). So a command that wrote and leaves a WAL
+    /// over [`WAL_KEEP`] checkpoints and truncates it here, without waiting for other
+    /// connections (if one is busy, the next writer tries again).
     pub fn leave_sqlite(self) {
         if let Conn::Sqlite(c) = &self.conn {
             let wal = c.path().map(|p| format!("{p}-wal"));
             let long = wal
                 .and_then(|w| std::fs::metadata(w).ok())
                 .is_some_and(|m| m.len() > WAL_KEEP);
-            if long && self.depth == 0 && c.busy_timeout(Duration::ZERO).is_ok() {
+            // Only a command that wrote: a reader beside a big write (a files:scan) would
+            // otherwise copy someone else's pages back and fsync.
+            let wrote = c.total_changes() > 0;
+            if wrote && long && self.depth == 0 && c.busy_timeout(Duration::ZERO).is_ok() {
                 let _ = c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
             }
         }

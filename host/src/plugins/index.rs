@@ -55,6 +55,7 @@ pub struct Index {
     path: Option<PathBuf>,
     data: File,
     dirty: bool,
+    trusted: bool,
 }
 
 fn cache_dir() -> Option<PathBuf> {
@@ -97,13 +98,18 @@ impl Index {
         });
         let path = cache_dir().map(|d| d.join(format!("plugin-index-v2-{key:016x}.json")));
         // This very host binary: a rebuild (whose plugin ABI may differ) starts a new index.
-        let exe = exe_path.and_then(|e| stamp(&e)).unwrap_or_default();
+        // Without it (no /proc, a binary replaced while running) nothing the index says about
+        // layout checks can be trusted: see `trusted`.
+        let exe = exe_path.and_then(|e| stamp(&e));
+        let trusted = exe.is_some();
+        let exe = exe.unwrap_or_default();
         let host = format!(
-            "{}+{}+{}.{}.{}.{}",
+            "{}+{}+{}.{}.{}.{}.{}",
             env!("CARGO_PKG_VERSION"),
             occ_plugin_api::API_VERSION,
             exe.size,
             exe.mtime_ns,
+            exe.ctime_ns,
             exe.dev,
             exe.ino
         );
@@ -120,7 +126,14 @@ impl Index {
             path,
             data,
             dirty: false,
+            trusted,
         }
+    }
+
+    /// Whether this index belongs to this very host binary, so that its entries' layout checks
+    /// hold for it.
+    pub fn trusted(&self) -> bool {
+        self.trusted
     }
 
     /// The entry for `path` if it is still current.

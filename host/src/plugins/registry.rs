@@ -22,8 +22,8 @@ pub struct Plugin {
     pub file: PathBuf,
     /// What it declared.
     pub manifest: Manifest,
-    /// Its layout check passed in an earlier run, on this very file (the index says so).
-    checked: bool,
+    /// The file version whose layout check passed in an earlier run (the index says so).
+    checked: Option<index::Stamp>,
     module: OnceCell<Result<PluginMod_Ref, String>>,
 }
 
@@ -112,15 +112,22 @@ pub fn load_module(path: &Path) -> Result<PluginMod_Ref, String> {
 }
 
 /// dlopens a file whose layout check passed before: the plugin index holds its manifest,
-/// recorded after a full [`load_module`] by this host version, and the file's size, times and
-/// inode are unchanged since. The abi_stable version is still checked; the type-layout walk
-/// (a tenth of a short command's start-up) is not repeated, as abi_stable documents for a
-/// cache of checked libraries.
-fn load_checked_module(path: &Path) -> Result<PluginMod_Ref, String> {
+/// recorded after a full [`load_module`] by this very host binary, for this version of the
+/// file (`stamp`: size, times, inode). The abi_stable version is still checked; the type-layout
+/// walk (a tenth of a short command's start-up) is not repeated, as abi_stable documents for a
+/// cache of checked libraries. If the file changed since it was stamped (an upgrade between
+/// start-up and now), the full check runs.
+fn load_checked_module(path: &Path, stamp: index::Stamp) -> Result<PluginMod_Ref, String> {
     let header = lib_header_from_path(path).map_err(|e| short_error(&e))?;
-    // SAFETY: the layout of this exact file was checked against this host's `PluginMod_Ref`
-    // when its index entry was written (see above); an index of another host version is
-    // discarded, and any change to the file changes its stamp and forces a checked load.
+    // Stamped again after dlopen: whatever was opened is at least as old as this stamp.
+    if index::stamp(path) != Some(stamp) {
+        return header
+            .init_root_module::<PluginMod_Ref>()
+            .map_err(|e| short_error(&e));
+    }
+    // SAFETY: the layout of this version of the file was checked against this host binary's
+    // `PluginMod_Ref` when its index entry was written (see above); the file is unchanged
+    // since (same stamp after it was opened).
     unsafe { header.init_root_module_with_unchecked_layout::<PluginMod_Ref>() }
         .map_err(|e| short_error(&e))
 }
@@ -198,7 +205,7 @@ impl Registry {
                 continue;
             };
             let (entry, checked) = match index.get(&c.path, stamp) {
-                Some(e) => (e.clone(), true),
+                Some(e) => (e.clone(), index.trusted()),
                 None => {
                     let (manifest, error) = match describe(&c.path) {
                         Ok(m) => (Some(m), None),
@@ -215,14 +222,14 @@ impl Registry {
                 }
             };
             match (entry.manifest, entry.error) {
-                (Some(m), _) => self.register(c, m, checked),
+                (Some(m), _) => self.register(c, m, checked.then_some(stamp)),
                 (None, Some(err)) => self.problems.push((c.path, err)),
                 (None, None) => self.problems.push((c.path, "unusable".into())),
             }
         }
     }
 
-    fn register(&mut self, c: Candidate, mut m: Manifest, checked: bool) {
+    fn register(&mut self, c: Candidate, mut m: Manifest, checked: Option<index::Stamp>) {
         if let Err(e) = check_api(&m) {
             self.problems.push((c.path, e));
             return;
@@ -309,12 +316,9 @@ impl Registry {
     pub fn module(&self, idx: usize) -> Result<PluginMod_Ref, String> {
         let p = &self.plugins[idx];
         p.module
-            .get_or_init(|| {
-                if p.checked {
-                    load_checked_module(&p.file)
-                } else {
-                    load_module(&p.file)
-                }
+            .get_or_init(|| match p.checked {
+                Some(stamp) => load_checked_module(&p.file, stamp),
+                None => load_module(&p.file),
             })
             .clone()
     }

@@ -180,7 +180,8 @@ pub fn children_of(
         return Ok(out);
     }
     let marks = vec!["?"; parents.len()].join(",");
-    let sql = format!("SELECT parent AS p, name AS n, fileid AS i, storage_mtime AS m, size AS s, CASE WHEN mimetype = ? THEN 1 ELSE 0 END AS d FROM *PREFIX*filecache WHERE parent IN ({marks}) ORDER BY parent, name");
+    // A NULL name (the column allows it) reads as "": no entry has it, so the row goes.
+    let sql = format!("SELECT parent AS p, COALESCE(name, '') AS n, fileid AS i, storage_mtime AS m, size AS s, CASE WHEN mimetype = ? THEN 1 ELSE 0 END AS d FROM *PREFIX*filecache WHERE parent IN ({marks}) ORDER BY parent, name, fileid");
     let mut params = vec![json!(dir_mime)];
     params.extend(parents.iter().map(|p| json!(p)));
     for row in db.query_as::<Cached>(&sql, &params)? {
@@ -296,6 +297,21 @@ pub fn delete_subtree(db: &Db<'_>, storage: i64, fileid: i64, path: &str) -> Res
         &[json!(storage), json!(format!("{}%", like_escape(&prefix))), json!(prefix.chars().count()), json!(prefix)],
     )?;
     Ok(below + delete_row(db, fileid)?)
+}
+
+/// The stored paths of some rows, by id (a NULL path reads as "").
+pub fn paths_of(db: &Db<'_>, ids: &[i64]) -> Result<HashMap<i64, String>, Error> {
+    #[derive(serde::Deserialize)]
+    struct P {
+        i: i64,
+        t: String,
+    }
+    let marks = vec!["?"; ids.len()].join(",");
+    let rows: Vec<P> = db.query_as(
+        &format!("SELECT fileid AS i, COALESCE(path, '') AS t FROM *PREFIX*filecache WHERE fileid IN ({marks})"),
+        &ids.iter().map(|i| json!(i)).collect::<Vec<_>>(),
+    )?;
+    Ok(rows.into_iter().map(|r| (r.i, r.t)).collect())
 }
 
 /// Deletes one row (and nothing below it); returns how many rows went.

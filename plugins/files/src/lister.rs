@@ -178,7 +178,8 @@ struct Shared {
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
-        // A worker that panicked mid-listing leaves consistent state behind: go on with it.
+        // No thread holds the lock across a listing or anything that can panic: a poisoned
+        // lock still guards consistent state.
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
@@ -201,7 +202,11 @@ impl Lister {
         let shared = Arc::new(Shared::default());
         for _ in 0..threads {
             let shared = Arc::clone(&shared);
-            std::thread::spawn(move || work(&shared, euid, egid));
+            // A thread that cannot be made is a slower scan, not a failed one: the scanner
+            // lists whatever no thread takes.
+            let _ = std::thread::Builder::new()
+                .name("occ-lister".into())
+                .spawn(move || work(&shared, euid, egid));
         }
         Self {
             shared,
@@ -290,7 +295,17 @@ fn work(shared: &Shared, euid: u32, egid: u32) {
                 st = shared.work.wait(st).unwrap_or_else(|p| p.into_inner());
             }
         };
-        let listed = list_dir(&dir, euid, egid);
+        // A panic while listing must still answer for the folder, or the scanner would wait
+        // for it forever: it becomes a folder that could not be listed (its cache is kept).
+        let listed =
+            std::panic::catch_unwind(|| list_dir(&dir, euid, egid)).unwrap_or_else(|_| Listed {
+                notes: vec![Note::Error(format!(
+                    "Cannot read the folder {}: the listing failed",
+                    dir.display()
+                ))],
+                dir: dir.clone(),
+                listing: None,
+            });
         let mut st = shared.lock();
         st.buffered += listed.listing.as_ref().map_or(0, |(e, _)| e.len());
         st.done.insert(dir.into_os_string(), listed);

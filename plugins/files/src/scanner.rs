@@ -321,13 +321,13 @@ impl<'a> Scanner<'a> {
             while let Some(c) = cached.next_if(|c| c.name < e.name) {
                 self.vanished(&mut frame, c, &unreadable)?;
             }
-            let found = cached.next_if(|c| c.name == e.name);
-            // A second row of the same name (a damaged cache) goes alone: its path is the
-            // found row's, whose subtree must stay.
-            while let Some(dup) = cached.next_if(|c| found.is_some() && c.name == e.name) {
-                let gone = cache::delete_row(&db, dup.fileid)?;
-                self.stats.removed += gone;
-                self.wrote(gone)?;
+            let mut found = cached.next_if(|c| c.name == e.name);
+            if found.is_some() && cached.peek().is_some_and(|c| c.name == e.name) {
+                let mut same: Vec<cache::Cached> = found.take().into_iter().collect();
+                while let Some(c) = cached.next_if(|c| c.name == e.name) {
+                    same.push(c);
+                }
+                found = Some(self.one_of(&frame.path, same)?);
             }
             match found {
                 Some(c) if c.is_dir() == e.is_dir => {
@@ -423,6 +423,37 @@ impl<'a> Scanner<'a> {
         self.stats.removed += gone;
         frame.changed = true;
         self.wrote(gone)
+    }
+
+    /// Several cached rows of one name below one folder (a damaged cache; their stored paths
+    /// differ, as paths are unique): keeps the one whose stored path is the entry's (else the
+    /// oldest) and deletes each other one with what lies below its own stored path.
+    fn one_of(&mut self, dir_path: &str, same: Vec<cache::Cached>) -> Result<cache::Cached, Error> {
+        let db = self.ctx.db();
+        let ids: Vec<i64> = same.iter().map(|c| c.fileid).collect();
+        let paths = cache::paths_of(&db, &ids)?;
+        let want = same
+            .first()
+            .map(|c| format!("{dir_path}/{}", c.name))
+            .unwrap_or_default();
+        let keep = same
+            .iter()
+            .position(|c| paths.get(&c.fileid) == Some(&want))
+            .unwrap_or(0);
+        let mut kept = None;
+        for (i, c) in same.into_iter().enumerate() {
+            if i == keep {
+                kept = Some(c);
+                continue;
+            }
+            let gone = match paths.get(&c.fileid).filter(|p| !p.is_empty()) {
+                Some(p) => cache::delete_subtree(&db, self.storage, c.fileid, p)?,
+                None => cache::delete_row(&db, c.fileid)?,
+            };
+            self.stats.removed += gone;
+            self.wrote(gone)?;
+        }
+        kept.ok_or_else(|| Error::new("no cached row to keep"))
     }
 
     /// Settles a closed folder: its size, mtime and etag; true when it changed.
