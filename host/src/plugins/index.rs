@@ -32,11 +32,10 @@ pub struct Stamp {
 }
 
 /// What a file holds, as last seen. An entry with a manifest was read by a full load, whose
-/// abi_stable layout check passed (in this host version: the index is per host version).
+/// abi_stable layout check passed (against the host binary the index belongs to).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Entry {
     /// The file version it describes.
-    #[serde(default)]
     pub stamp: Stamp,
     /// The manifest, when the file is a usable plugin.
     pub manifest: Option<Manifest>,

@@ -1,7 +1,8 @@
 //! The scanner: brings a user's file cache in line with `<datadir>/<uid>/files`, folder by
 //! folder. A depth-first walk keeps one frame per open folder (memory bounded by depth, never
-//! by the tree); each folder is listed once, compared with its cached children read in one
-//! query, and only differences are written. Folder sizes and etags are settled when a folder
+//! by the tree); each folder is listed once (ahead of the scan, by the lister's threads),
+//! merged with its cached children (read for up to 64 folders in one query, both sides sorted
+//! by name), and only differences are written. Folder sizes and etags are settled when a folder
 //! closes (post-order), so changes propagate to the root. Writes are committed in chunks.
 
 use std::collections::{HashMap, HashSet};
@@ -42,7 +43,11 @@ pub struct Options {
     pub unscanned: bool,
 }
 
-/// Row writes between commits: bounds the write lock and the WAL on big first scans.
+/// Row writes between commits: bounds the write lock and the WAL on big first scans. Not
+/// fewer: each commit's checkpoint rewrites most of the random `path_hash` index. Measured on
+/// 1M files: the scan took 37 s committing every 20k writes and 23-24 s every 250k; SQLite's
+/// own insert floor 29.7 s every 20k rows, 17.8 s every 100k, 17.0 s in one transaction. At
+/// 250k the write lock is held for a few seconds at a time.
 const COMMIT_EVERY: u64 = 250_000;
 /// Sibling folders whose cached children are read in one statement (bounds the memory it
 /// holds; saves a round trip to the database per folder).
