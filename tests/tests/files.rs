@@ -43,6 +43,15 @@ fn build_tree(files: &Path) {
     std::os::unix::fs::symlink("/etc", files.join("escape-link")).unwrap();
 }
 
+/// An instance where `uid` has the awkward tree, scanned once.
+fn scanned_tree(uid: &str) -> Instance {
+    let i = Instance::installed();
+    add_user(&i, uid);
+    build_tree(&i.root().join("data").join(uid).join("files"));
+    assert_eq!(i.run(&["files:scan", uid]).code, 0);
+    i
+}
+
 /// What the cache must hold for `<home>/files`: path -> (is_dir, size, mtime).
 fn expected(home: &Path) -> BTreeMap<String, (bool, i64, i64)> {
     fn walk(dir: &Path, path: &str, out: &mut BTreeMap<String, (bool, i64, i64)>) -> i64 {
@@ -450,11 +459,8 @@ fn deleting_a_folder_keeps_a_sibling_that_differs_only_in_case() {
 
 #[test]
 fn a_change_below_path_gives_every_ancestor_a_new_etag() {
-    let i = Instance::installed();
-    add_user(&i, "erin");
+    let i = scanned_tree("erin");
     let files = i.root().join("data/erin/files");
-    build_tree(&files);
-    assert_eq!(i.run(&["files:scan", "erin"]).code, 0);
     let before = cache_rows(&i, "erin");
     // Same size, new mtime.
     let f = files.join("Docs/Deep/Deeper/c.jpg");
@@ -535,10 +541,7 @@ fn a_second_cache_row_of_the_same_name_goes_with_what_lies_below_it() {
     // A damaged cache: two rows named Deep below Docs, the extra one older (lower id) with a
     // stale path and a child of its own. The rescan deletes the extra row and its child; the
     // row whose path is the folder's keeps its id and everything below it.
-    let i = Instance::installed();
-    add_user(&i, "gus");
-    build_tree(&i.root().join("data/gus/files"));
-    assert_eq!(i.run(&["files:scan", "gus"]).code, 0);
+    let i = scanned_tree("gus");
     let before = cache_rows(&i, "gus");
     let docs = before["files/Docs"]["fileid"].as_i64().unwrap();
     let deep = before["files/Docs/Deep"]["fileid"].as_i64().unwrap();
@@ -565,10 +568,7 @@ fn a_second_cache_row_of_the_same_name_goes_with_what_lies_below_it() {
 
 #[test]
 fn a_cache_row_without_a_name_is_removed() {
-    let i = Instance::installed();
-    add_user(&i, "hal");
-    build_tree(&i.root().join("data/hal/files"));
-    assert_eq!(i.run(&["files:scan", "hal"]).code, 0);
+    let i = scanned_tree("hal");
     let docs = cache_rows(&i, "hal")["files/Docs"]["fileid"]
         .as_i64()
         .unwrap();
