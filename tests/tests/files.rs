@@ -147,6 +147,21 @@ fn assert_cache_matches_tree(i: &Instance, uid: &str) {
     assert_eq!(rows[""]["size"], want["files"].1);
 }
 
+/// The rows at `changed` got new etags between two reads of the cache; those at `kept` did not.
+fn assert_etags(
+    before: &BTreeMap<String, Value>,
+    after: &BTreeMap<String, Value>,
+    changed: &[&str],
+    kept: &[&str],
+) {
+    for p in changed {
+        assert_ne!(after[*p]["etag"], before[*p]["etag"], "{p}");
+    }
+    for p in kept {
+        assert_eq!(after[*p]["etag"], before[*p]["etag"], "{p}");
+    }
+}
+
 #[derive(Deserialize, Debug, PartialEq)]
 struct Summary {
     folders: u64,
@@ -228,22 +243,17 @@ fn scan_rescan_and_changes_keep_the_cache_equal_to_the_tree() {
     assert_cache_matches_tree(&i, "alice");
     let after = cache_rows(&i, "alice");
     // The changed file and every folder above it got new etags; an untouched sibling did not.
-    for p in [
-        "files/Docs/Deep/b.pdf",
-        "files/Docs/Deep",
-        "files/Docs",
-        "files",
-        "",
-    ] {
-        assert_ne!(after[p]["etag"], before[p]["etag"], "{p}");
-    }
-    assert_eq!(
-        after["files/Docs/Deep/Deeper/c.jpg"]["etag"],
-        before["files/Docs/Deep/Deeper/c.jpg"]["etag"]
-    );
-    assert_eq!(
-        after["files/Docs/Deep/Deeper"]["etag"],
-        before["files/Docs/Deep/Deeper"]["etag"]
+    assert_etags(
+        &before,
+        &after,
+        &[
+            "files/Docs/Deep/b.pdf",
+            "files/Docs/Deep",
+            "files/Docs",
+            "files",
+            "",
+        ],
+        &["files/Docs/Deep/Deeper/c.jpg", "files/Docs/Deep/Deeper"],
     );
     // And the next rescan changes nothing again.
     let (s, _) = scan_json(&i, &["alice"]);
@@ -474,19 +484,18 @@ fn a_change_below_path_gives_every_ancestor_a_new_etag() {
     let (s, _) = scan_json(&i, &["--path=/erin/files/Docs/Deep"]);
     assert!(s.updated >= 1, "{s:?}");
     let after = cache_rows(&i, "erin");
-    for p in [
-        "files/Docs/Deep/Deeper/c.jpg",
-        "files/Docs/Deep/Deeper",
-        "files/Docs/Deep",
-        "files/Docs",
-        "files",
-        "",
-    ] {
-        assert_ne!(after[p]["etag"], before[p]["etag"], "{p}");
-    }
-    assert_eq!(
-        after["files/Docs/a.txt"]["etag"],
-        before["files/Docs/a.txt"]["etag"]
+    assert_etags(
+        &before,
+        &after,
+        &[
+            "files/Docs/Deep/Deeper/c.jpg",
+            "files/Docs/Deep/Deeper",
+            "files/Docs/Deep",
+            "files/Docs",
+            "files",
+            "",
+        ],
+        &["files/Docs/a.txt"],
     );
     assert_cache_matches_tree(&i, "erin");
 }

@@ -56,10 +56,7 @@ pub fn system_candidates() -> Vec<Candidate> {
             }
         }
     }
-    if let Some(bin_dir) = std::env::current_exe()
-        .ok()
-        .and_then(|e| e.parent().map(Path::to_path_buf))
-    {
+    if let Some(bin_dir) = super::exe_path().and_then(Path::parent) {
         scan_dir(
             &bin_dir.join("../lib/occ/plugins"),
             &Origin::Distro,
@@ -70,7 +67,7 @@ pub fn system_candidates() -> Vec<Candidate> {
         // binary's directory such as /usr/bin is never listed.
         if bin_dir.join("../CACHEDIR.TAG").exists() {
             scan_dir(
-                &bin_dir,
+                bin_dir,
                 &Origin::Build,
                 |n| n.starts_with("libocc_plugin_"),
                 &mut out,

@@ -84,7 +84,7 @@ pub fn stamp(path: &Path) -> Option<Stamp> {
 impl Index {
     /// Loads the index (an unreadable or foreign one counts as empty).
     pub fn load() -> Self {
-        let exe_path = std::env::current_exe().ok();
+        let exe_path = super::exe_path();
         // One index per binary location (an installed occ and a build tree do not take turns
         // discarding each other's), named by an FNV-1a hash of the path.
         let key = exe_path.as_ref().map_or(0, |p| {
@@ -99,7 +99,7 @@ impl Index {
         // This very host binary: a rebuild (whose plugin ABI may differ) starts a new index.
         // Without it (no /proc, a binary replaced while running) nothing the index says about
         // layout checks can be trusted: see `trusted`.
-        let exe = exe_path.and_then(|e| stamp(&e));
+        let exe = exe_path.and_then(stamp);
         let trusted = exe.is_some();
         let exe = exe.unwrap_or_default();
         let host = format!(

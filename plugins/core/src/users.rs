@@ -97,14 +97,26 @@ fn pattern_filter(pattern: &str) -> (&'static str, Vec<Value>) {
     )
 }
 
-/// Users whose uid or display name contains `pattern` (case-insensitive), by uid.
-pub fn list(db: &Db<'_>, pattern: &str, limit: i64, offset: i64) -> Result<Vec<User>, Error> {
+/// A page of `select` (over `*PREFIX*users u`) for users whose uid or display name contains
+/// `pattern` (case-insensitive), by uid.
+fn page<T: serde::de::DeserializeOwned>(
+    db: &Db<'_>,
+    select: &str,
+    pattern: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<T>, Error> {
     let (filter, mut params) = pattern_filter(pattern);
     params.extend([json!(limit), json!(offset)]);
-    let rows: Vec<JsonUser> = db.query_as(
-        &format!("{SELECT_USER}{filter} ORDER BY u.uid LIMIT ? OFFSET ?"),
+    db.query_as(
+        &format!("{select}{filter} ORDER BY u.uid LIMIT ? OFFSET ?"),
         &params,
-    )?;
+    )
+}
+
+/// Users whose uid or display name contains `pattern` (case-insensitive), by uid.
+pub fn list(db: &Db<'_>, pattern: &str, limit: i64, offset: i64) -> Result<Vec<User>, Error> {
+    let rows: Vec<JsonUser> = page(db, SELECT_USER, pattern, limit, offset)?;
     Ok(rows.into_iter().map(JsonUser::into_user).collect())
 }
 
@@ -121,11 +133,12 @@ pub fn names(
         uid: String,
         displayname: Option<String>,
     }
-    let (filter, mut params) = pattern_filter(pattern);
-    params.extend([json!(limit), json!(offset)]);
-    let rows: Vec<Name> = db.query_as(
-        &format!("SELECT u.uid, u.displayname FROM *PREFIX*users u{filter} ORDER BY u.uid LIMIT ? OFFSET ?"),
-        &params,
+    let rows: Vec<Name> = page(
+        db,
+        "SELECT u.uid, u.displayname FROM *PREFIX*users u",
+        pattern,
+        limit,
+        offset,
     )?;
     Ok(rows
         .into_iter()
