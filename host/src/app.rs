@@ -17,7 +17,7 @@ use crate::instance::{install, owner, Instance, PRODUCT, VERSION};
 use crate::logging;
 use crate::plugins::discover;
 use crate::plugins::index::Index;
-use crate::plugins::registry::Registry;
+use crate::plugins::registry::{Registered, Registry};
 use crate::services::Host;
 
 /// Where a command comes from.
@@ -27,30 +27,84 @@ enum Source {
     Plugin(usize),
 }
 
-/// A command as dispatch sees it: its spec, borrowed from the builtins or the registry.
+/// A command as dispatch sees it, borrowed from the builtins or the registry: what name
+/// resolution needs, and the whole spec on demand (a plugin command's is parsed when asked).
 #[derive(Clone, Copy)]
 struct Cmd<'a> {
-    spec: &'a CommandSpec,
+    name: &'a str,
+    description: &'a str,
+    aliases: &'a [String],
+    hidden: bool,
+    states: &'a [State],
+    full: Full<'a>,
     source: Source,
+}
+
+#[derive(Clone, Copy)]
+enum Full<'a> {
+    Builtin(&'a CommandSpec),
+    Plugin(&'a Registered),
+}
+
+impl<'a> Cmd<'a> {
+    fn builtin(spec: &'a CommandSpec) -> Self {
+        Self {
+            name: &spec.name,
+            description: &spec.description,
+            aliases: &spec.aliases,
+            hidden: spec.hidden,
+            states: &spec.states,
+            full: Full::Builtin(spec),
+            source: Source::Builtin,
+        }
+    }
+
+    fn plugin(r: &'a Registered) -> Self {
+        Self {
+            name: &r.name,
+            description: &r.description,
+            aliases: &r.aliases,
+            hidden: r.hidden,
+            states: &r.states,
+            full: Full::Plugin(r),
+            source: Source::Plugin(r.plugin),
+        }
+    }
+
+    fn spec(&self) -> &'a CommandSpec {
+        match self.full {
+            Full::Builtin(s) => s,
+            Full::Plugin(r) => r.spec(),
+        }
+    }
+
+    /// Whether it runs in state `s` (no states declared: installed and maintenance).
+    fn runs_in(&self, s: State) -> bool {
+        if self.states.is_empty() {
+            matches!(s, State::Installed | State::Maintenance)
+        } else {
+            self.states.contains(&s)
+        }
+    }
 }
 
 fn info(c: &Cmd) -> CmdInfo {
     CmdInfo {
-        name: c.spec.name.clone(),
-        description: c.spec.description.clone(),
-        help: c.spec.help.clone(),
-        aliases: c.spec.aliases.clone(),
-        hidden: c.spec.hidden,
-        def: Definition::from_spec(c.spec),
+        name: c.name.to_string(),
+        description: c.description.to_string(),
+        help: c.spec().help.clone(),
+        aliases: c.aliases.to_vec(),
+        hidden: c.hidden,
+        def: Definition::from_spec(c.spec()),
     }
 }
 
 fn entry(c: &Cmd) -> Entry {
     Entry {
-        name: c.spec.name.clone(),
-        aliases: c.spec.aliases.clone(),
-        description: c.spec.description.clone(),
-        hidden: c.spec.hidden,
+        name: c.name.to_string(),
+        aliases: c.aliases.to_vec(),
+        description: c.description.to_string(),
+        hidden: c.hidden,
     }
 }
 
@@ -208,22 +262,9 @@ pub fn run(args: Vec<String>) -> i32 {
 
 fn dispatch(host: &Host, args: &[String], state: State) -> i32 {
     let builtin_specs = builtins::specs();
-    let mut all: Vec<Cmd> = builtin_specs
-        .iter()
-        .map(|spec| Cmd {
-            spec,
-            source: Source::Builtin,
-        })
-        .collect();
-    all.extend(host.registry.commands.iter().map(|r| Cmd {
-        spec: &r.spec,
-        source: Source::Plugin(r.plugin),
-    }));
-    let available: Vec<Cmd> = all
-        .iter()
-        .filter(|c| c.spec.effective_states().contains(&state))
-        .copied()
-        .collect();
+    let mut all: Vec<Cmd> = builtin_specs.iter().map(Cmd::builtin).collect();
+    all.extend(host.registry.commands.iter().map(Cmd::plugin));
+    let available: Vec<Cmd> = all.iter().filter(|c| c.runs_in(state)).copied().collect();
 
     let help_flag = input::has_flag(args, "help", Some('h'));
     let typed = input::first_argument(args);
@@ -249,12 +290,16 @@ fn dispatch(host: &Host, args: &[String], state: State) -> i32 {
             return 1;
         }
     };
-    let Some(cmd) = available.iter().find(|c| c.spec.name == resolved).cloned() else {
+    let Some(cmd) = available
+        .iter()
+        .find(|c| c.name == resolved.as_str())
+        .cloned()
+    else {
         return 1;
     };
     // An unreadable config: nothing may act on the instance; `check` reports it.
     if let Some(e) = &host.instance.borrow().config_error {
-        if !matches!(cmd.spec.name.as_str(), "check" | "help" | "list") {
+        if !matches!(cmd.name, "check" | "help" | "list") {
             host.shell.borrow_mut().error_line(e);
             return 1;
         }
@@ -262,10 +307,10 @@ fn dispatch(host: &Host, args: &[String], state: State) -> i32 {
 
     // `occ <command> --help` shows that command's help.
     if help_flag && typed.is_some() {
-        return help(host, &available, &cmd.spec.name, "txt");
+        return help(host, &available, cmd.name, "txt");
     }
 
-    let mut def = Definition::from_spec(cmd.spec);
+    let mut def = Definition::from_spec(cmd.spec());
     def.args.insert(
         0,
         ArgDef {
@@ -287,17 +332,17 @@ fn dispatch(host: &Host, args: &[String], state: State) -> i32 {
     let parsed = match input::parse(&parse_args, &full) {
         Ok(p) => p,
         Err(msg) => {
-            let syn = describe::synopsis(&cmd.spec.name, &Definition::from_spec(cmd.spec), true);
+            let syn = describe::synopsis(cmd.name, &Definition::from_spec(cmd.spec()), true);
             host.shell.borrow_mut().error_block(&msg, Some(&syn));
             return 2;
         }
     };
-    let own = Definition::from_spec(cmd.spec);
+    let own = Definition::from_spec(cmd.spec());
     let (arguments, options) = input::complete(&parsed, &own);
     let input = Input { arguments, options };
 
     match cmd.source {
-        Source::Builtin => match cmd.spec.name.as_str() {
+        Source::Builtin => match cmd.name {
             "help" => {
                 let target = help_for
                     .or_else(|| input.arg_str("command_name"))
@@ -325,7 +370,7 @@ fn dispatch(host: &Host, args: &[String], state: State) -> i32 {
                 *host.output_format.borrow_mut() = f.clone();
             }
             let req = RunRequest {
-                command: cmd.spec.name.clone(),
+                command: cmd.name.to_string(),
                 input,
                 env: host.env.clone(),
             };
@@ -344,7 +389,7 @@ fn dispatch(host: &Host, args: &[String], state: State) -> i32 {
 }
 
 fn help(host: &Host, available: &[Cmd], name: &str, format: &str) -> i32 {
-    let Some(c) = available.iter().find(|c| c.spec.name == name) else {
+    let Some(c) = available.iter().find(|c| c.name == name) else {
         return 1;
     };
     let mut sh = host.shell.borrow_mut();
@@ -368,7 +413,7 @@ fn help(host: &Host, available: &[Cmd], name: &str, format: &str) -> i32 {
 
 fn list(host: &Host, available: &[Cmd], state: State, input: &Input) -> i32 {
     let infos: Vec<CmdInfo> = available.iter().map(info).collect();
-    let names: Vec<String> = available.iter().map(|c| c.spec.name.clone()).collect();
+    let names: Vec<String> = available.iter().map(|c| c.name.to_string()).collect();
     let ns = match input.arg_str("namespace") {
         Some(ns) => match finder::find_namespace(&ns, &names) {
             Ok(_) => Some(ns),
@@ -435,10 +480,10 @@ fn completion(host: &Host, available: &[Cmd], input: &Input) -> i32 {
                 .and_then(|s| s.rsplit('/').next().map(str::to_string))
         })
         .unwrap_or_default();
-    let mut cmds: Vec<&Cmd> = available.iter().filter(|c| !c.spec.hidden).collect();
-    cmds.sort_by(|a, b| a.spec.name.cmp(&b.spec.name));
+    let mut cmds: Vec<&Cmd> = available.iter().filter(|c| !c.hidden).collect();
+    cmds.sort_by(|a, b| a.name.cmp(b.name));
     let opts = |c: &Cmd| -> Vec<String> {
-        c.spec
+        c.spec()
             .options
             .iter()
             .map(|o| format!("--{}", o.name))
@@ -448,19 +493,19 @@ fn completion(host: &Host, available: &[Cmd], input: &Input) -> i32 {
         "bash" => builtins::bash(
             &cmds
                 .iter()
-                .map(|c| (c.spec.name.clone(), opts(c)))
+                .map(|c| (c.name.to_string(), opts(c)))
                 .collect::<Vec<_>>(),
         ),
         "zsh" => builtins::zsh(
             &cmds
                 .iter()
-                .map(|c| (c.spec.name.clone(), c.spec.description.clone(), opts(c)))
+                .map(|c| (c.name.to_string(), c.description.to_string(), opts(c)))
                 .collect::<Vec<_>>(),
         ),
         "fish" => builtins::fish(
             &cmds
                 .iter()
-                .map(|c| (c.spec.name.clone(), c.spec.description.clone(), opts(c)))
+                .map(|c| (c.name.to_string(), c.description.to_string(), opts(c)))
                 .collect::<Vec<_>>(),
         ),
         "" => {

@@ -1,16 +1,18 @@
 //! The index of plugin files: each file's manifest (or why it is unusable), keyed by path and
 //! validated by size, mtime, ctime and inode, so an invocation only loads the plugin that runs
 //! its command, and loads it without repeating the ABI layout check the index entry records.
-//! Stored as one JSON file in the user's cache directory; any problem with it just means the
-//! files are read again.
+//! Command specs are kept as JSON text beside the few fields name resolution needs, so a run
+//! parses only the spec of the command it runs. Stored as one JSON file in the user's cache
+//! directory; any problem with it just means the files are read again.
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use occ_plugin_api::Manifest;
+use occ_plugin_api::{CommandSpec, Manifest, State};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 /// Which version of a file: any write, rename over or replacement changes it (ctime and inode
 /// cannot be set back by a user, unlike mtime).
@@ -33,14 +35,70 @@ pub struct Stamp {
 
 /// What a file holds, as last seen. An entry with a manifest was read by a full load, whose
 /// abi_stable layout check passed (against the host binary the index belongs to).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Entry {
     /// The file version it describes.
     pub stamp: Stamp,
-    /// The manifest, when the file is a usable plugin.
+    /// The manifest, when the file is a usable plugin; its commands are in `commands`.
     pub manifest: Option<Manifest>,
+    /// The manifest's commands.
+    pub commands: Vec<Command>,
     /// Why it is not, otherwise.
     pub error: Option<String>,
+}
+
+/// A command as the index keeps it: what name resolution and state gating need, and the whole
+/// spec as JSON text.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Command {
+    /// Full name.
+    pub name: String,
+    /// One-line description (`list`, and the suggestions for a mistyped name).
+    pub description: String,
+    /// Other names.
+    pub aliases: Vec<String>,
+    /// Hidden from `list`.
+    pub hidden: bool,
+    /// States it runs in (empty: installed and maintenance).
+    pub states: Vec<State>,
+    /// The whole [`CommandSpec`].
+    pub spec: Box<RawValue>,
+}
+
+impl Entry {
+    /// The entry for a file just read: its manifest's commands split off as index commands.
+    pub fn new(stamp: Stamp, manifest: Result<Manifest, String>) -> Self {
+        match manifest {
+            Ok(mut m) => Self {
+                stamp,
+                commands: std::mem::take(&mut m.commands)
+                    .into_iter()
+                    .filter_map(|spec| Command::from_spec(&spec))
+                    .collect(),
+                manifest: Some(m),
+                error: None,
+            },
+            Err(e) => Self {
+                stamp,
+                manifest: None,
+                commands: Vec::new(),
+                error: Some(e),
+            },
+        }
+    }
+}
+
+impl Command {
+    fn from_spec(spec: &CommandSpec) -> Option<Self> {
+        Some(Self {
+            name: spec.name.clone(),
+            description: spec.description.clone(),
+            aliases: spec.aliases.clone(),
+            hidden: spec.hidden,
+            states: spec.states.clone(),
+            spec: serde_json::value::to_raw_value(spec).ok()?,
+        })
+    }
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -95,7 +153,7 @@ impl Index {
                     (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
                 })
         });
-        let path = cache_dir().map(|d| d.join(format!("plugin-index-v2-{key:016x}.json")));
+        let path = cache_dir().map(|d| d.join(format!("plugin-index-v3-{key:016x}.json")));
         // This very host binary: a rebuild (whose plugin ABI may differ) starts a new index.
         // Without it (no /proc, a binary replaced while running) nothing the index says about
         // layout checks can be trusted: see `trusted`.

@@ -10,7 +10,8 @@ use abi_stable::library::{lib_header_from_path, LibraryError};
 use abi_stable::std_types::{RResult, RStr, RString};
 use occ_plugin_abi::{HostCtx, HostHandle, PluginMod_Ref};
 use occ_plugin_api::wire::{kind, Reply};
-use occ_plugin_api::{CommandSpec, Manifest};
+use occ_plugin_api::{CommandSpec, Manifest, State};
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::discover::{Candidate, Origin};
@@ -27,13 +28,54 @@ pub struct Plugin {
     module: OnceCell<Result<PluginMod_Ref, String>>,
 }
 
-/// A registered command and the plugin that provides it.
-#[derive(Clone)]
+/// A registered command and the plugin that provides it: what name resolution needs, and the
+/// whole spec, parsed from the index's text when first asked for.
 pub struct Registered {
-    /// Its spec.
-    pub spec: CommandSpec,
+    /// Full name.
+    pub name: String,
+    /// One-line description.
+    pub description: String,
+    /// Other names.
+    pub aliases: Vec<String>,
+    /// Hidden from `list`.
+    pub hidden: bool,
+    /// States it runs in (empty: installed and maintenance).
+    pub states: Vec<State>,
     /// Index into [`Registry::plugins`].
     pub plugin: usize,
+    raw: Option<Box<RawValue>>,
+    spec: OnceCell<CommandSpec>,
+}
+
+impl Registered {
+    fn from_index(c: &index::Command) -> Self {
+        Self {
+            name: c.name.clone(),
+            description: c.description.clone(),
+            aliases: c.aliases.clone(),
+            hidden: c.hidden,
+            states: c.states.clone(),
+            plugin: 0,
+            raw: Some(c.spec.clone()),
+            spec: OnceCell::new(),
+        }
+    }
+
+    /// The whole spec. Text the index wrote that no longer parses (a damaged cache file) leaves
+    /// the name and description only.
+    pub fn spec(&self) -> &CommandSpec {
+        self.spec.get_or_init(|| {
+            self.raw
+                .as_ref()
+                .and_then(|r| serde_json::from_str(r.get()).ok())
+                .unwrap_or_else(|| CommandSpec {
+                    aliases: self.aliases.clone(),
+                    hidden: self.hidden,
+                    states: self.states.clone(),
+                    ..CommandSpec::new(&self.name, &self.description)
+                })
+        })
+    }
 }
 
 /// All plugins and commands of this invocation.
@@ -204,32 +246,33 @@ impl Registry {
             let Some(stamp) = index::stamp(&c.path) else {
                 continue;
             };
-            let (entry, checked) = match index.get(&c.path, stamp) {
-                Some(e) => (e.clone(), index.trusted()),
-                None => {
-                    let (manifest, error) = match describe(&c.path) {
-                        Ok(m) => (Some(m), None),
-                        Err(e) => (None, Some(e)),
-                    };
-                    let e = index::Entry {
-                        stamp,
-                        manifest,
-                        error,
-                    };
-                    index.put(&c.path, e.clone());
-                    // Loaded again by this run with the check (the module was not kept).
-                    (e, false)
-                }
+            // A file read now is loaded again with the full check (the module was not kept).
+            let fresh = index.get(&c.path, stamp).is_none();
+            if fresh {
+                index.put(&c.path, index::Entry::new(stamp, describe(&c.path)));
+            }
+            let checked = !fresh && index.trusted();
+            let Some(entry) = index.get(&c.path, stamp) else {
+                continue;
             };
-            match (entry.manifest, entry.error) {
-                (Some(m), _) => self.register(c, m, checked.then_some(stamp)),
-                (None, Some(err)) => self.problems.push((c.path, err)),
+            match (&entry.manifest, &entry.error) {
+                (Some(m), _) => {
+                    let commands = entry.commands.iter().map(Registered::from_index).collect();
+                    self.register(c, m.clone(), commands, checked.then_some(stamp));
+                }
+                (None, Some(err)) => self.problems.push((c.path, err.clone())),
                 (None, None) => self.problems.push((c.path, "unusable".into())),
             }
         }
     }
 
-    fn register(&mut self, c: Candidate, mut m: Manifest, checked: Option<index::Stamp>) {
+    fn register(
+        &mut self,
+        c: Candidate,
+        m: Manifest,
+        commands: Vec<Registered>,
+        checked: Option<index::Stamp>,
+    ) {
         if let Err(e) = check_api(&m) {
             self.problems.push((c.path, e));
             return;
@@ -268,13 +311,12 @@ impl Registry {
                 }
             }
         }
-        // The specs move into the command table; the plugin keeps the rest of its manifest.
-        for spec in std::mem::take(&mut m.commands) {
-            let ns = namespace_of(&spec.name);
+        for mut cmd in commands {
+            let ns = namespace_of(&cmd.name);
             if !within(ns, &m.namespaces) {
                 let msg = format!(
                     "command \"{}\" lies outside the plugin's namespaces ({})",
-                    spec.name,
+                    cmd.name,
                     m.namespaces
                         .iter()
                         .map(|n| if n.is_empty() { "global" } else { n })
@@ -287,11 +329,11 @@ impl Registry {
             if !within(ns, &owned) {
                 continue; // its namespace went to an earlier plugin (warned above)
             }
-            let names = std::iter::once(&spec.name).chain(spec.aliases.iter());
+            let names = std::iter::once(&cmd.name).chain(cmd.aliases.iter());
             let clash = names.clone().find_map(|n| {
                 self.commands
                     .iter()
-                    .find(|r| r.spec.name == *n || r.spec.aliases.contains(n))
+                    .find(|r| r.name == *n || r.aliases.contains(n))
                     .map(|r| (n.clone(), r.plugin))
             });
             if let Some((n, other)) = clash {
@@ -302,7 +344,8 @@ impl Registry {
                 self.problems.push((c.path.clone(), msg));
                 continue;
             }
-            self.commands.push(Registered { spec, plugin: idx });
+            cmd.plugin = idx;
+            self.commands.push(cmd);
         }
         self.plugins.push(Plugin {
             file: c.path,
