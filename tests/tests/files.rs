@@ -591,3 +591,56 @@ fn a_cache_row_without_a_name_is_removed() {
     assert_eq!((s.new, s.removed, s.errors), (0, 1, 0), "{s:?}");
     assert_cache_matches_tree(&i, "hal");
 }
+
+#[test]
+fn a_first_scan_of_a_big_tree_loads_in_bulk_and_keeps_every_index() {
+    // Over 10,000 rows into an empty cache: the scan drops the cache's secondary indexes and
+    // builds them again at the end (see scanner::BULK_AFTER).
+    let i = Instance::installed();
+    add_user(&i, "bulk");
+    add_user(&i, "small");
+    let files = i.root().join("data/bulk/files");
+    for d in 0..110 {
+        let dir = files.join(format!("d{d:03}"));
+        fs::create_dir_all(&dir).unwrap();
+        for f in 0..100 {
+            fs::write(dir.join(format!("f{f:02}.txt")), "x".repeat(f)).unwrap();
+        }
+    }
+    build_tree(&i.root().join("data/small/files"));
+    let indexes = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'oc_filecache' ORDER BY name";
+    let before = i.query(indexes);
+    assert_eq!(before.len(), 6, "{before:?}");
+
+    let (s, o) = scan_json(&i, &["bulk", "small"]);
+    assert_eq!(o.code, 0, "{o:?}");
+    assert_eq!(
+        (s.folders, s.files, s.errors),
+        (110 + 1 + 6, 11_000 + 6, 0),
+        "{s:?}"
+    );
+    assert_eq!(s.new, 11_112 + 13, "{s:?}");
+    assert_cache_matches_tree(&i, "bulk");
+    assert_cache_matches_tree(&i, "small");
+    // The same indexes, and every entry of each matches the table.
+    assert_eq!(i.query(indexes), before);
+    let check = i.query("PRAGMA integrity_check");
+    assert_eq!(check.len(), 1, "{check:?}");
+    assert_eq!(check[0]["integrity_check"], "ok");
+
+    // The unique (storage, path_hash) index holds again.
+    let c = rusqlite::Connection::open(i.db_path()).unwrap();
+    let dup = c.execute("INSERT INTO oc_filecache (storage, path, path_hash, parent, name) SELECT storage, path, path_hash, parent, name FROM oc_filecache WHERE path = 'files/d000'", []);
+    assert!(
+        dup.as_ref()
+            .is_err_and(|e| e.to_string().contains("UNIQUE")),
+        "{dup:?}"
+    );
+    drop(c);
+
+    // An unchanged rescan writes nothing.
+    let rows = cache_rows(&i, "bulk");
+    let (s, _) = scan_json(&i, &["bulk"]);
+    assert_eq!((s.new, s.updated, s.removed), (0, 0, 0), "{s:?}");
+    assert_eq!(cache_rows(&i, "bulk"), rows);
+}
