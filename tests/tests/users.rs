@@ -494,3 +494,22 @@ fn user_commands_do_not_exist_before_install() {
     let o = Instance::new().run(&["user:list"]);
     assert_eq!((o.stderr.as_str(), o.code), ("Command \"user:list\" is not available: occ is not installed - run \"occ maintenance:install\" first.\n", 1));
 }
+
+#[test]
+fn a_database_user_without_an_account_is_taken_in_any_letter_case() {
+    // Rows of oc_users that have no account (left by older servers) are found through the uid
+    // index, by the case ranges of the name; names beside them in that order stay free.
+    let i = Instance::installed();
+    i.exec("INSERT INTO oc_users (uid, displayname, password) VALUES ('Legacy', NULL, ''), ('0dd.Name', NULL, ''), ('legacz', NULL, '')");
+    let before = i.dump();
+    for uid in ["LEGACY", "legacy", "lEgAcY", "0DD.name", "LEGACZ"] {
+        let o = add(&i, &[uid]);
+        let want = format!("The user \"{uid}\" already exists.\n");
+        assert_eq!((o.stderr.as_str(), o.code), (want.as_str(), 1), "{uid}");
+    }
+    assert_eq!(i.dump(), before);
+    for uid in ["legac", "legacy0", "Legacx", "0dd.Nam", "1dd.name"] {
+        let o = add(&i, &[uid]);
+        assert_eq!(o.code, 0, "{uid}: {o:?}");
+    }
+}

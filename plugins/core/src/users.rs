@@ -223,17 +223,39 @@ pub struct Created {
 }
 
 /// Creates a user, its account and memberships in one transaction.
-/// Whether a user with this uid exists in any letter case (account or database user). Reads
-/// every database user (uids are compared case-sensitively by their index), so `user:add`
+/// Whether a user with this uid exists in any letter case (account or database user). `user:add`
 /// runs it before its transaction, while the password hash is computed.
+///
+/// Database users are compared through the uid index: a uid is ASCII (see
+/// [`crate::ops::validate_uid`]), so every case variant of it sorts bytewise between its
+/// all-upper and all-lower forms, with its first letter in one case or the other: two short
+/// index ranges instead of every user. That order holds for SQLite's and MySQL's binary
+/// collations; PostgreSQL's may be linguistic, so there every uid is compared.
 pub fn taken(db: &Db<'_>, uid: &str) -> Result<bool, Error> {
-    let lower = uid.to_lowercase();
-    Ok(!db
-        .query(
+    let lower = uid.to_ascii_lowercase();
+    let bytewise = db.info()?.get("type").and_then(|t| t.as_str()) != Some("pgsql");
+    let rows = if bytewise {
+        let upper = uid.to_ascii_uppercase();
+        let split = upper.chars().next().map_or(0, char::len_utf8);
+        let (upper_first, lower_first) = (&upper[..split], &lower[..split]);
+        db.query(
+            "SELECT user_id FROM *PREFIX*accounts WHERE lower_user_id = ? UNION SELECT uid FROM *PREFIX*users WHERE (uid BETWEEN ? AND ? OR uid BETWEEN ? AND ?) AND LOWER(uid) = ?",
+            &[
+                json!(lower),
+                json!(upper),
+                json!(format!("{upper_first}{}", &lower[split..])),
+                json!(format!("{lower_first}{}", &upper[split..])),
+                json!(lower),
+                json!(lower),
+            ],
+        )?
+    } else {
+        db.query(
             "SELECT user_id FROM *PREFIX*accounts WHERE lower_user_id = ? UNION SELECT uid FROM *PREFIX*users WHERE LOWER(uid) = ?",
             &[json!(lower), json!(lower)],
         )?
-        .is_empty())
+    };
+    Ok(!rows.is_empty())
 }
 
 /// Creates a user whose uid [`taken`] found free. Inside the transaction only the indexed
