@@ -60,12 +60,13 @@ impl<'a> Cmd<'a> {
     }
 
     fn plugin(r: &'a Registered) -> Self {
+        let c = &r.command;
         Self {
-            name: &r.name,
-            description: &r.description,
-            aliases: &r.aliases,
-            hidden: r.hidden,
-            states: &r.states,
+            name: &c.name,
+            description: &c.description,
+            aliases: &c.aliases,
+            hidden: c.hidden,
+            states: &c.states,
             full: Full::Plugin(r),
             source: Source::Plugin(r.plugin),
         }

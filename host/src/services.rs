@@ -107,6 +107,7 @@ impl Host {
             method::DB_QUERY => self.db_query_text(payload),
             method::DB_EXECUTE_MANY => self.db_execute_many(payload).map(|n| n.to_string()),
             method::OUTPUT_DATA => self.output_data(payload).map(|()| "null".to_string()),
+            method::OUTPUT_WRITE => self.output_write(payload).map(|()| "null".to_string()),
             _ => self.dispatch(m, payload).map(|v| v.to_string()),
         }
     }
@@ -164,31 +165,49 @@ impl Host {
         Ok(())
     }
 
+    /// `output.write`: a line or text, decoded without a value tree (a command's whole output
+    /// may come as one text).
+    fn output_write(&self, payload: &str) -> Result<(), String> {
+        #[derive(serde::Deserialize)]
+        struct Request<'a> {
+            #[serde(borrow, default)]
+            text: std::borrow::Cow<'a, str>,
+            #[serde(borrow, default)]
+            stream: std::borrow::Cow<'a, str>,
+            #[serde(borrow, default)]
+            style: std::borrow::Cow<'a, str>,
+            #[serde(default)]
+            verbosity: i32,
+            #[serde(default = "yes")]
+            newline: bool,
+        }
+        fn yes() -> bool {
+            true
+        }
+        let r: Request = serde_json::from_str(payload)
+            .map_err(|e| format!("bad request to {}: {e}", method::OUTPUT_WRITE))?;
+        let mut sh = self.shell.borrow_mut();
+        if r.verbosity > sh.verbosity {
+            return Ok(());
+        }
+        sh.progress_done();
+        let err = r.stream == "err";
+        let mut text = sh.paint(err, &r.style, &r.text);
+        if r.newline {
+            text.push('\n');
+        }
+        if err {
+            sh.err(&text);
+        } else {
+            sh.out(&text);
+        }
+        Ok(())
+    }
+
     fn dispatch(&self, m: &str, payload: &str) -> Result<Value, String> {
         let p: Value =
             serde_json::from_str(payload).map_err(|e| format!("bad request to {m}: {e}"))?;
         match m {
-            method::OUTPUT_WRITE => {
-                let level = p.get("verbosity").and_then(Value::as_i64).unwrap_or(0) as i32;
-                let mut sh = self.shell.borrow_mut();
-                if level > sh.verbosity {
-                    return Ok(Value::Null);
-                }
-                sh.progress_done();
-                let err = s(&p, "stream") == "err";
-                let text = sh.paint(err, &s(&p, "style"), &s(&p, "text"));
-                let nl = if p.get("newline").and_then(Value::as_bool).unwrap_or(true) {
-                    "\n"
-                } else {
-                    ""
-                };
-                if err {
-                    sh.err(&format!("{text}{nl}"));
-                } else {
-                    sh.out(&format!("{text}{nl}"));
-                }
-                Ok(Value::Null)
-            }
             method::OUTPUT_PROGRESS => {
                 let mut sh = self.shell.borrow_mut();
                 if p.get("done").and_then(Value::as_bool).unwrap_or(false) {

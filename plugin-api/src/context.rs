@@ -72,11 +72,24 @@ impl Context {
     }
 
     fn write(&self, stream: &str, text: &str, style: Style, verbosity: i32) -> Result<(), Error> {
-        self.call(
-            method::OUTPUT_WRITE,
-            json!({"stream": stream, "text": text, "newline": true, "style": style.name(), "verbosity": verbosity}),
-        )
-        .map(|_| ())
+        // Serialized straight from the borrowed text (a command's whole output may be one text).
+        #[derive(serde::Serialize)]
+        struct Payload<'a> {
+            stream: &'a str,
+            text: &'a str,
+            newline: bool,
+            style: &'a str,
+            verbosity: i32,
+        }
+        let body = serde_json::to_string(&Payload {
+            stream,
+            text,
+            newline: true,
+            style: style.name(),
+            verbosity,
+        })?;
+        self.call_text::<Value>(method::OUTPUT_WRITE, &body)
+            .map(|_| ())
     }
 
     /// Prints a result line on stdout (suppressed by `-q`).

@@ -49,7 +49,7 @@ pub struct Entry {
 
 /// A command as the index keeps it: what name resolution and state gating need, and the whole
 /// spec as JSON text.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Command {
     /// Full name.
     pub name: String,

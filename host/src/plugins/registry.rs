@@ -10,8 +10,7 @@ use abi_stable::library::{lib_header_from_path, LibraryError};
 use abi_stable::std_types::{RResult, RStr, RString};
 use occ_plugin_abi::{HostCtx, HostHandle, PluginMod_Ref};
 use occ_plugin_api::wire::{kind, Reply};
-use occ_plugin_api::{CommandSpec, Manifest, State};
-use serde_json::value::RawValue;
+use occ_plugin_api::{CommandSpec, Manifest};
 use serde_json::Value;
 
 use super::discover::{Candidate, Origin};
@@ -28,52 +27,28 @@ pub struct Plugin {
     module: OnceCell<Result<PluginMod_Ref, String>>,
 }
 
-/// A registered command and the plugin that provides it: what name resolution needs, and the
-/// whole spec, parsed from the index's text when first asked for.
+/// A registered command and the plugin that provides it: what name resolution needs (as the
+/// index keeps it), and the whole spec, parsed from the index's text when first asked for.
 pub struct Registered {
-    /// Full name.
-    pub name: String,
-    /// One-line description.
-    pub description: String,
-    /// Other names.
-    pub aliases: Vec<String>,
-    /// Hidden from `list`.
-    pub hidden: bool,
-    /// States it runs in (empty: installed and maintenance).
-    pub states: Vec<State>,
+    /// Name, description, aliases, visibility, states and the spec's text.
+    pub command: index::Command,
     /// Index into [`Registry::plugins`].
     pub plugin: usize,
-    raw: Option<Box<RawValue>>,
     spec: OnceCell<CommandSpec>,
 }
 
 impl Registered {
-    fn from_index(c: &index::Command) -> Self {
-        Self {
-            name: c.name.clone(),
-            description: c.description.clone(),
-            aliases: c.aliases.clone(),
-            hidden: c.hidden,
-            states: c.states.clone(),
-            plugin: 0,
-            raw: Some(c.spec.clone()),
-            spec: OnceCell::new(),
-        }
-    }
-
     /// The whole spec. Text the index wrote that no longer parses (a damaged cache file) leaves
     /// the name and description only.
     pub fn spec(&self) -> &CommandSpec {
         self.spec.get_or_init(|| {
-            self.raw
-                .as_ref()
-                .and_then(|r| serde_json::from_str(r.get()).ok())
-                .unwrap_or_else(|| CommandSpec {
-                    aliases: self.aliases.clone(),
-                    hidden: self.hidden,
-                    states: self.states.clone(),
-                    ..CommandSpec::new(&self.name, &self.description)
-                })
+            let c = &self.command;
+            serde_json::from_str(c.spec.get()).unwrap_or_else(|_| CommandSpec {
+                aliases: c.aliases.clone(),
+                hidden: c.hidden,
+                states: c.states.clone(),
+                ..CommandSpec::new(&c.name, &c.description)
+            })
         })
     }
 }
@@ -257,7 +232,15 @@ impl Registry {
             };
             match (&entry.manifest, &entry.error) {
                 (Some(m), _) => {
-                    let commands = entry.commands.iter().map(Registered::from_index).collect();
+                    let commands = entry
+                        .commands
+                        .iter()
+                        .map(|c| Registered {
+                            command: c.clone(),
+                            plugin: 0,
+                            spec: OnceCell::new(),
+                        })
+                        .collect();
                     self.register(c, m.clone(), commands, checked.then_some(stamp));
                 }
                 (None, Some(err)) => self.problems.push((c.path, err.clone())),
@@ -312,11 +295,11 @@ impl Registry {
             }
         }
         for mut cmd in commands {
-            let ns = namespace_of(&cmd.name);
+            let ns = namespace_of(&cmd.command.name);
             if !within(ns, &m.namespaces) {
                 let msg = format!(
                     "command \"{}\" lies outside the plugin's namespaces ({})",
-                    cmd.name,
+                    cmd.command.name,
                     m.namespaces
                         .iter()
                         .map(|n| if n.is_empty() { "global" } else { n })
@@ -329,11 +312,11 @@ impl Registry {
             if !within(ns, &owned) {
                 continue; // its namespace went to an earlier plugin (warned above)
             }
-            let names = std::iter::once(&cmd.name).chain(cmd.aliases.iter());
+            let names = std::iter::once(&cmd.command.name).chain(cmd.command.aliases.iter());
             let clash = names.clone().find_map(|n| {
                 self.commands
                     .iter()
-                    .find(|r| r.name == *n || r.aliases.contains(n))
+                    .find(|r| r.command.name == *n || r.command.aliases.contains(n))
                     .map(|r| (n.clone(), r.plugin))
             });
             if let Some((n, other)) = clash {
