@@ -79,13 +79,14 @@ impl<'a> Cmd<'a> {
         }
     }
 
-    /// Whether it runs in state `s` (no states declared: installed and maintenance).
+    /// Whether it runs in state `s` (no states declared: [`State::DEFAULT`]).
     fn runs_in(&self, s: State) -> bool {
-        if self.states.is_empty() {
-            matches!(s, State::Installed | State::Maintenance)
+        let states = if self.states.is_empty() {
+            State::DEFAULT
         } else {
-            self.states.contains(&s)
-        }
+            self.states
+        };
+        states.contains(&s)
     }
 }
 

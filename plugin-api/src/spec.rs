@@ -66,6 +66,8 @@ impl State {
         State::Maintenance,
         State::UpgradePending,
     ];
+    /// The states of a command that declares none: installed and maintenance.
+    pub const DEFAULT: &'static [State] = &[State::Installed, State::Maintenance];
 }
 
 /// How an option takes a value.
@@ -256,7 +258,7 @@ impl CommandSpec {
     /// The states the command runs in, with the default applied.
     pub fn effective_states(&self) -> Vec<State> {
         if self.states.is_empty() {
-            vec![State::Installed, State::Maintenance]
+            State::DEFAULT.to_vec()
         } else {
             self.states.clone()
         }

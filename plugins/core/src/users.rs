@@ -222,7 +222,6 @@ pub struct Created {
     pub new_groups: Vec<String>,
 }
 
-/// Creates a user, its account and memberships in one transaction.
 /// Whether a user with this uid exists in any letter case (account or database user). `user:add`
 /// runs it before its transaction, while the password hash is computed.
 ///
