@@ -308,6 +308,16 @@ impl Db<'_> {
         self.ctx.call(method::DB_INFO, json!({}))
     }
 
+    /// The database type: `sqlite`, `pgsql` or `mysql` (the `type` of [`Db::info`]).
+    pub fn kind(&self) -> Result<String, Error> {
+        Ok(self
+            .info()?
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string())
+    }
+
     /// Runs `f` in a transaction: committed when it returns `Ok`, rolled back otherwise.
     pub fn transaction<T>(&self, f: impl FnOnce(&Db<'_>) -> Result<T, Error>) -> Result<T, Error> {
         self.ctx.call(method::DB_BEGIN, json!({}))?;

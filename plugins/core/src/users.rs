@@ -232,7 +232,7 @@ pub struct Created {
 /// collations; PostgreSQL's may be linguistic, so there every uid is compared.
 pub fn taken(db: &Db<'_>, uid: &str) -> Result<bool, Error> {
     let lower = uid.to_ascii_lowercase();
-    let bytewise = db.info()?.get("type").and_then(|t| t.as_str()) != Some("pgsql");
+    let bytewise = db.kind()? != "pgsql";
     let rows = if bytewise {
         let upper = uid.to_ascii_uppercase();
         let split = upper.chars().next().map_or(0, char::len_utf8);

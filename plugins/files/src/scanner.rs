@@ -139,7 +139,7 @@ impl<'a> Scanner<'a> {
         let db = ctx.db();
         let mut mimes = Mimetypes::load(&db)?;
         let dir_mime = mimes.id(&db, cache::DIR_MIME)?;
-        let sqlite = db.info()?.get("type").and_then(|t| t.as_str()) == Some("sqlite");
+        let sqlite = db.kind()? == "sqlite";
         ctx.call(method::DB_BEGIN, json!({}))?;
         Ok(Self {
             ctx,
