@@ -275,8 +275,16 @@ fn dispatch(host: &Host, args: &[String], state: State) -> i32 {
         (None, false) => ("list".to_string(), None),
         (Some(n), _) => (n.clone(), None),
     };
-    let entries: Vec<Entry> = available.iter().map(entry).collect();
-    let resolved = match finder::find(&name, &entries) {
+    // An exact name or alias (what scripts type) needs no finder entries; the finder's own
+    // first step is this same search, in the same order.
+    let exact = available
+        .iter()
+        .find(|c| c.name == name || c.aliases.contains(&name))
+        .map(|c| Ok(c.name.to_string()));
+    let resolved = match exact.unwrap_or_else(|| {
+        let entries: Vec<Entry> = available.iter().map(entry).collect();
+        finder::find(&name, &entries)
+    }) {
         Ok(n) => n,
         Err(nf) => {
             // A command that exists, but not in this state: one clear line.

@@ -2,17 +2,19 @@
 //! validated by size, mtime, ctime and inode, so an invocation only loads the plugin that runs
 //! its command, and loads it without repeating the ABI layout check the index entry records.
 //! Command specs are kept as JSON text beside the few fields name resolution needs, so a run
-//! parses only the spec of the command it runs. Stored as one JSON file in the user's cache
-//! directory; any problem with it just means the files are read again.
+//! parses only the spec of the command it runs. Stored as one file in the user's cache
+//! directory: a line of JSON (the entries, each spec as a byte range), then the specs' texts
+//! one after the other, which a run neither scans nor copies. Any problem with the file just
+//! means the plugin files are read again.
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use occ_plugin_api::{CommandSpec, Manifest, State};
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 
 /// Which version of a file: any write, rename over or replacement changes it (ctime and inode
 /// cannot be set back by a user, unlike mtime).
@@ -42,14 +44,17 @@ pub struct Entry {
     /// The manifest, when the file is a usable plugin; its commands are in `commands`.
     pub manifest: Option<Manifest>,
     /// The manifest's commands.
-    pub commands: Vec<Command>,
+    pub commands: Vec<Rc<Command>>,
+    /// Where each command's spec text lies in the file's spec area (set when written).
+    #[serde(default)]
+    spans: Vec<[u32; 2]>,
     /// Why it is not, otherwise.
     pub error: Option<String>,
 }
 
 /// A command as the index keeps it: what name resolution and state gating need, and the whole
 /// spec as JSON text.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Command {
     /// Full name.
     pub name: String,
@@ -61,8 +66,23 @@ pub struct Command {
     pub hidden: bool,
     /// States it runs in (empty: installed and maintenance).
     pub states: Vec<State>,
-    /// The whole [`CommandSpec`].
-    pub spec: Box<RawValue>,
+    /// The whole [`CommandSpec`] as JSON text (kept outside the file's JSON).
+    #[serde(skip)]
+    spec: SpecText,
+}
+
+/// A spec's JSON text: a range of the text it was read from, shared by every command of a run.
+#[derive(Debug, Clone, Default)]
+struct SpecText {
+    text: Rc<String>,
+    start: usize,
+    end: usize,
+}
+
+impl SpecText {
+    fn get(&self) -> &str {
+        self.text.get(self.start..self.end).unwrap_or("")
+    }
 }
 
 impl Entry {
@@ -73,8 +93,9 @@ impl Entry {
                 stamp,
                 commands: std::mem::take(&mut m.commands)
                     .into_iter()
-                    .filter_map(|spec| Command::from_spec(&spec))
+                    .filter_map(|spec| Command::from_spec(&spec).map(Rc::new))
                     .collect(),
+                spans: Vec::new(),
                 manifest: Some(m),
                 error: None,
             },
@@ -82,6 +103,7 @@ impl Entry {
                 stamp,
                 manifest: None,
                 commands: Vec::new(),
+                spans: Vec::new(),
                 error: Some(e),
             },
         }
@@ -90,14 +112,24 @@ impl Entry {
 
 impl Command {
     fn from_spec(spec: &CommandSpec) -> Option<Self> {
+        let text = Rc::new(serde_json::to_string(spec).ok()?);
         Some(Self {
             name: spec.name.clone(),
             description: spec.description.clone(),
             aliases: spec.aliases.clone(),
             hidden: spec.hidden,
             states: spec.states.clone(),
-            spec: serde_json::value::to_raw_value(spec).ok()?,
+            spec: SpecText {
+                end: text.len(),
+                text,
+                start: 0,
+            },
         })
+    }
+
+    /// The whole spec's JSON text.
+    pub fn spec_text(&self) -> &str {
+        self.spec.get()
     }
 }
 
@@ -139,6 +171,29 @@ pub fn stamp(path: &Path) -> Option<Stamp> {
     })
 }
 
+/// Reads an index file's text: the JSON line, then the spec texts its spans point into.
+fn parse(text: String) -> Option<File> {
+    let split = text.find('\n')?;
+    let mut file: File = serde_json::from_str(&text[..split]).ok()?;
+    let text = Rc::new(text);
+    let specs = split + 1;
+    for entry in file.entries.values_mut() {
+        if entry.spans.len() != entry.commands.len() {
+            return None;
+        }
+        for (c, [start, end]) in entry.commands.iter_mut().zip(&entry.spans) {
+            let (start, end) = (specs + *start as usize, specs + *end as usize);
+            text.get(start..end)?;
+            Rc::get_mut(c)?.spec = SpecText {
+                text: Rc::clone(&text),
+                start,
+                end,
+            };
+        }
+    }
+    Some(file)
+}
+
 impl Index {
     /// Loads the index (an unreadable or foreign one counts as empty).
     pub fn load() -> Self {
@@ -153,7 +208,7 @@ impl Index {
                     (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
                 })
         });
-        let path = cache_dir().map(|d| d.join(format!("plugin-index-v3-{key:016x}.json")));
+        let path = cache_dir().map(|d| d.join(format!("plugin-index-v4-{key:016x}")));
         // This very host binary: a rebuild (whose plugin ABI may differ) starts a new index.
         // Without it (no /proc, a binary replaced while running) nothing the index says about
         // layout checks can be trusted: see `trusted`.
@@ -172,8 +227,8 @@ impl Index {
         );
         let data = path
             .as_ref()
-            .and_then(|p| fs::read(p).ok())
-            .and_then(|b| serde_json::from_slice::<File>(&b).ok())
+            .and_then(|p| fs::read_to_string(p).ok())
+            .and_then(parse)
             .filter(|f| f.host == host)
             .unwrap_or(File {
                 host,
@@ -212,9 +267,24 @@ impl Index {
         }
         // Drop entries whose files are gone.
         self.data.entries.retain(|p, _| p.exists());
-        let Ok(text) = serde_json::to_vec(&self.data) else {
+        let mut specs = String::new();
+        for entry in self.data.entries.values_mut() {
+            entry.spans = entry
+                .commands
+                .iter()
+                .map(|c| {
+                    let start = specs.len();
+                    specs.push_str(c.spec_text());
+                    [start, specs.len()].map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+                })
+                .collect();
+        }
+        // serde_json's compact text has no line break: the first one ends the JSON.
+        let Ok(mut text) = serde_json::to_string(&self.data) else {
             return;
         };
+        text.push('\n');
+        text.push_str(&specs);
         let Some(dir) = path.parent() else { return };
         if fs::create_dir_all(dir).is_err() {
             return;
@@ -224,5 +294,60 @@ impl Index {
             let _ = fs::remove_file(&tmp);
         }
         self.dirty = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn index_with(dir: &Path, specs: &[CommandSpec]) -> Index {
+        let manifest = Manifest {
+            id: "p".into(),
+            commands: specs.to_vec(),
+            ..Manifest::default()
+        };
+        let mut index = Index {
+            path: Some(dir.join("index")),
+            data: File {
+                host: "h".into(),
+                ..File::default()
+            },
+            dirty: false,
+            trusted: true,
+        };
+        // An entry whose file is gone is dropped when the index is written.
+        fs::create_dir_all(dir).unwrap();
+        fs::write(dir.join("p.so"), "").unwrap();
+        index.put(
+            &dir.join("p.so"),
+            Entry::new(Stamp::default(), Ok(manifest)),
+        );
+        index
+    }
+
+    #[test]
+    fn specs_survive_a_write_and_a_read() {
+        let dir = std::env::temp_dir().join(format!("occ-index-test-{}", std::process::id()));
+        let specs = [
+            CommandSpec::new("a:one", "First, with \"quotes\"\nand a line break."),
+            CommandSpec::new("a:two", "Second ünïcode").alias("two"),
+        ];
+        let mut index = index_with(&dir, &specs);
+        index.save();
+        let text = fs::read_to_string(dir.join("index")).unwrap();
+        let file = parse(text.clone()).unwrap();
+        let entry = &file.entries[&dir.join("p.so")];
+        let read: Vec<CommandSpec> = entry
+            .commands
+            .iter()
+            .map(|c| serde_json::from_str(c.spec_text()).unwrap())
+            .collect();
+        assert_eq!(read, specs);
+        assert_eq!(entry.commands[1].aliases, ["two"]);
+        // A cut-off file (a spec's text missing) is no index at all, not a wrong one.
+        assert!(parse(text[..text.len() - 1].to_string()).is_none());
+        assert!(parse(text.replace('\n', " ")).is_none());
+        fs::remove_dir_all(&dir).unwrap();
     }
 }

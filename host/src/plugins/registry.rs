@@ -5,6 +5,7 @@
 use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use abi_stable::library::{lib_header_from_path, LibraryError};
 use abi_stable::std_types::{RResult, RStr, RString};
@@ -31,7 +32,7 @@ pub struct Plugin {
 /// index keeps it), and the whole spec, parsed from the index's text when first asked for.
 pub struct Registered {
     /// Name, description, aliases, visibility, states and the spec's text.
-    pub command: index::Command,
+    pub command: Rc<index::Command>,
     /// Index into [`Registry::plugins`].
     pub plugin: usize,
     spec: OnceCell<CommandSpec>,
@@ -43,7 +44,7 @@ impl Registered {
     pub fn spec(&self) -> &CommandSpec {
         self.spec.get_or_init(|| {
             let c = &self.command;
-            serde_json::from_str(c.spec.get()).unwrap_or_else(|_| CommandSpec {
+            serde_json::from_str(c.spec_text()).unwrap_or_else(|_| CommandSpec {
                 aliases: c.aliases.clone(),
                 hidden: c.hidden,
                 states: c.states.clone(),
@@ -236,7 +237,7 @@ impl Registry {
                         .commands
                         .iter()
                         .map(|c| Registered {
-                            command: c.clone(),
+                            command: Rc::clone(c),
                             plugin: 0,
                             spec: OnceCell::new(),
                         })
