@@ -133,7 +133,11 @@ impl Subscriber for Logger {
                 .ok();
         }
         if let Some(handle) = guard.as_mut() {
-            let _ = writeln!(handle, "{line}");
+            // One write per record: an append of one write is not interleaved with another
+            // process's record (a formatted write is one system call per token).
+            let mut text = line.to_string();
+            text.push('\n');
+            let _ = handle.write_all(text.as_bytes());
         }
     }
 }
