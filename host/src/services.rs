@@ -15,6 +15,23 @@ use crate::instance::db::{Db, DbParams};
 use crate::instance::{install, Instance, PRODUCT, VERSION};
 use crate::plugins::registry::Registry;
 
+/// How a text is printed (`output.write`, `output.text`).
+#[derive(serde::Deserialize)]
+struct Printing<'a> {
+    #[serde(borrow, default)]
+    stream: std::borrow::Cow<'a, str>,
+    #[serde(borrow, default)]
+    style: std::borrow::Cow<'a, str>,
+    #[serde(default)]
+    verbosity: i32,
+    #[serde(default = "yes")]
+    newline: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
 /// Everything one invocation shares with the plugins it calls.
 pub struct Host {
     /// Output.
@@ -108,6 +125,7 @@ impl Host {
             method::DB_EXECUTE_MANY => self.db_execute_many(payload).map(|n| n.to_string()),
             method::OUTPUT_DATA => self.output_data(payload).map(|()| "null".to_string()),
             method::OUTPUT_WRITE => self.output_write(payload).map(|()| "null".to_string()),
+            method::OUTPUT_TEXT => self.output_text(payload).map(|()| "null".to_string()),
             _ => self.dispatch(m, payload).map(|v| v.to_string()),
         }
     }
@@ -172,28 +190,36 @@ impl Host {
         struct Request<'a> {
             #[serde(borrow, default)]
             text: std::borrow::Cow<'a, str>,
-            #[serde(borrow, default)]
-            stream: std::borrow::Cow<'a, str>,
-            #[serde(borrow, default)]
-            style: std::borrow::Cow<'a, str>,
-            #[serde(default)]
-            verbosity: i32,
-            #[serde(default = "yes")]
-            newline: bool,
-        }
-        fn yes() -> bool {
-            true
+            #[serde(flatten, borrow)]
+            how: Printing<'a>,
         }
         let r: Request = serde_json::from_str(payload)
             .map_err(|e| format!("bad request to {}: {e}", method::OUTPUT_WRITE))?;
+        self.print(&r.how, &r.text);
+        Ok(())
+    }
+
+    /// `output.text`: the header line, then the text as it is.
+    fn output_text(&self, payload: &str) -> Result<(), String> {
+        let bad =
+            |e: &dyn std::fmt::Display| format!("bad request to {}: {e}", method::OUTPUT_TEXT);
+        let (header, text) = payload
+            .split_once('\n')
+            .ok_or_else(|| bad(&"no line break after the header"))?;
+        let how: Printing = serde_json::from_str(header).map_err(|e| bad(&e))?;
+        self.print(&how, text);
+        Ok(())
+    }
+
+    fn print(&self, how: &Printing<'_>, text: &str) {
         let mut sh = self.shell.borrow_mut();
-        if r.verbosity > sh.verbosity {
-            return Ok(());
+        if how.verbosity > sh.verbosity {
+            return;
         }
         sh.progress_done();
-        let err = r.stream == "err";
-        let mut text = sh.paint(err, &r.style, &r.text);
-        if r.newline {
+        let err = how.stream == "err";
+        let mut text = sh.paint(err, &how.style, text);
+        if how.newline {
             text.push('\n');
         }
         if err {
@@ -201,7 +227,6 @@ impl Host {
         } else {
             sh.out(&text);
         }
-        Ok(())
     }
 
     fn dispatch(&self, m: &str, payload: &str) -> Result<Value, String> {

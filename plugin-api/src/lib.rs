@@ -38,7 +38,7 @@ pub use occ_plugin_abi as abi;
 #[doc(hidden)]
 pub use abi_stable as abi_reexport;
 
-pub use context::{Context, Db, Style};
+pub use context::{for_each_row, Context, Db, Style};
 pub use export::{CmdResult, Command, Error, Plugin, RepairStep};
 pub use input::Input;
 pub use spec::{Arg, CommandSpec, JobSpec, Manifest, Migration, Opt, RepairSpec, State, ValueMode};

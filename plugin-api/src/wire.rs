@@ -31,6 +31,10 @@ pub mod kind {
 pub mod method {
     /// `{"stream":"out"|"err","text":..,"newline":bool,"style":..,"verbosity":n}` -> null.
     pub const OUTPUT_WRITE: &str = "output.write";
+    /// The same as [`OUTPUT_WRITE`], with the text outside the JSON (since 1.3): a line of
+    /// `{"stream":..,"newline":bool,"style":..,"verbosity":n}`, a line break, then the text as
+    /// it is, neither escaped nor unescaped -> null.
+    pub const OUTPUT_TEXT: &str = "output.text";
     /// `{"value": any}` rendered as plain/json/json_pretty per `--output` -> null.
     pub const OUTPUT_DATA: &str = "output.data";
     /// `{"headers":[..],"rows":[[..]]}` rendered as a table (or JSON) -> null.

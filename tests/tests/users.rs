@@ -322,6 +322,22 @@ fn lastseen_report_list_info_enable() {
         i.query("SELECT state FROM oc_accounts WHERE user_id = 'layla'")[0]["state"],
         1
     );
+    // Names the host must escape on the way to the plugin (quotes, a backslash) come
+    // out as they are stored; an empty display name shows the uid.
+    assert_eq!(
+        add(&i, &["--display-name=Q \"the\" \\ one", "quinn"]).code,
+        0
+    );
+    i.exec("UPDATE oc_users SET displayname = '' WHERE uid = 'layla'");
+    assert_eq!(
+        i.run(&["user:list"]).stdout,
+        "  - admin: admin\n  - layla: layla\n  - quinn: Q \"the\" \\ one\n  - zoe: Zoë R/D\n"
+    );
+    assert_eq!(
+        i.run(&["user:list", "-l", "1", "-o", "2", "--output=json"])
+            .stdout,
+        "{\"quinn\":{\"displayName\":\"Q \\\"the\\\" \\\\ one\"}}\n"
+    );
 }
 
 #[test]

@@ -2,7 +2,9 @@
 //! `oc_group_user`): the operations behind the `user:*` commands and core's user services.
 //! Every change happens in one transaction; slow work (password hashing) happens before it.
 
-use occ_plugin_api::{Context, Db, Error};
+use std::borrow::Cow;
+
+use occ_plugin_api::{for_each_row, Context, Db, Error};
 use serde_json::{json, Map, Value};
 
 use crate::ops;
@@ -106,11 +108,17 @@ fn page<T: serde::de::DeserializeOwned>(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<T>, Error> {
+    let (sql, params) = page_query(select, pattern, limit, offset);
+    db.query_as(&sql, &params)
+}
+
+/// The query of one page of users, by uid: `select` with the pattern's filter.
+fn page_query(select: &str, pattern: &str, limit: i64, offset: i64) -> (String, Vec<Value>) {
     let (filter, mut params) = pattern_filter(pattern);
     params.extend([json!(limit), json!(offset)]);
-    db.query_as(
-        &format!("{select}{filter} ORDER BY u.uid LIMIT ? OFFSET ?"),
-        &params,
+    (
+        format!("{select}{filter} ORDER BY u.uid LIMIT ? OFFSET ?"),
+        params,
     )
 }
 
@@ -120,34 +128,35 @@ pub fn list(db: &Db<'_>, pattern: &str, limit: i64, offset: i64) -> Result<Vec<U
     Ok(rows.into_iter().map(JsonUser::into_user).collect())
 }
 
-/// Uid and display name (the uid when it has none) of the users `list` would return; what
-/// `user:list` prints, read without the accounts table.
-pub fn names(
+/// Hands `each` the uid and display name (the uid when it has none) of each user `list` would
+/// return, in order: what `user:list` prints, read without the accounts table, and borrowed
+/// from the host's answer (no row or name is copied).
+pub fn each_name(
     db: &Db<'_>,
     pattern: &str,
     limit: i64,
     offset: i64,
-) -> Result<Vec<(String, String)>, Error> {
+    mut each: impl FnMut(&str, &str),
+) -> Result<(), Error> {
     #[derive(serde::Deserialize)]
-    struct Name {
-        uid: String,
-        displayname: Option<String>,
+    struct Name<'a> {
+        #[serde(borrow)]
+        uid: Cow<'a, str>,
+        #[serde(borrow)]
+        displayname: Option<Cow<'a, str>>,
     }
-    let rows: Vec<Name> = page(
-        db,
+    let (sql, params) = page_query(
         "SELECT u.uid, u.displayname FROM *PREFIX*users u",
         pattern,
         limit,
         offset,
-    )?;
-    Ok(rows
-        .into_iter()
-        .map(|n| {
-            let display = n.displayname.filter(|d| !d.is_empty());
-            let display = display.unwrap_or_else(|| n.uid.clone());
-            (n.uid, display)
+    );
+    db.query_with(&sql, &params, |rows| {
+        for_each_row(rows, |n: Name<'_>| {
+            let display = n.displayname.as_deref().filter(|d| !d.is_empty());
+            each(&n.uid, display.unwrap_or(&n.uid));
         })
-        .collect())
+    })
 }
 
 /// A user row as the query returns it.
