@@ -137,10 +137,23 @@ impl Host {
             sql: String,
             #[serde(default)]
             params: Vec<Value>,
+            /// `arrays` (since 1.3): each row an array of values in the select list's order.
+            #[serde(default)]
+            rows: Option<String>,
         }
         let r: Request = serde_json::from_str(payload)
             .map_err(|e| format!("bad request to {}: {e}", method::DB_QUERY))?;
-        self.with_db(|db| db.query_json(&r.sql, &r.params))
+        let arrays = match r.rows.as_deref() {
+            None | Some("objects") => false,
+            Some("arrays") => true,
+            Some(other) => {
+                return Err(format!(
+                    "bad request to {}: rows must be \"objects\" or \"arrays\", not \"{other}\"",
+                    method::DB_QUERY
+                ))
+            }
+        };
+        self.with_db(|db| db.query_json(&r.sql, &r.params, arrays))
     }
 
     /// `db.execute_many`: parameters decoded straight from the request (no value tree).
@@ -218,14 +231,16 @@ impl Host {
         }
         sh.progress_done();
         let err = how.stream == "err";
-        let mut text = sh.paint(err, &how.style, text);
+        // One buffer of the right size (a command's whole output may be this text).
+        let mut line = String::with_capacity(text.len() + 16);
+        sh.paint_into(&mut line, err, &how.style, text);
         if how.newline {
-            text.push('\n');
+            line.push('\n');
         }
         if err {
-            sh.err(&text);
+            sh.err(&line);
         } else {
-            sh.out(&text);
+            sh.out(&line);
         }
     }
 

@@ -285,10 +285,12 @@ impl Db<'_> {
             .call_as(method::DB_QUERY, json!({"sql": sql, "params": params}))
     }
 
-    /// Runs a query and hands the rows' JSON text (an array of column -> value objects) to
-    /// `read`, which can decode rows that borrow their strings from it with [`for_each_row`]:
-    /// no row is collected and no string copied. For long results. A plugin-side helper over
-    /// the host method of [`Db::query`], so any 1.x host serves it.
+    /// Runs a query and hands the rows' JSON text to `read`: an array with one array per row,
+    /// of the row's values in the order of the select list. `read` decodes it with
+    /// [`for_each_row`], one row at a time into a struct whose fields follow the select list
+    /// (a sequence fills a struct's fields in declaration order) and may borrow their strings
+    /// from the text: no row is collected, no key repeated or matched, no string copied. For
+    /// long results. Since plugin-api 1.3.
     ///
     /// ```ignore
     /// #[derive(serde::Deserialize)]
@@ -304,7 +306,7 @@ impl Db<'_> {
         params: &[Value],
         read: impl FnOnce(&str) -> Result<R, Error>,
     ) -> Result<R, Error> {
-        let body = json!({"sql": sql, "params": params}).to_string();
+        let body = json!({"sql": sql, "params": params, "rows": "arrays"}).to_string();
         self.ctx.call_reading(method::DB_QUERY, &body, read)
     }
 
@@ -375,6 +377,7 @@ impl Db<'_> {
 /// Decodes the rows of a query's JSON text (see [`Db::query_with`]) one at a time and hands
 /// each to `each`, in order, without collecting them. A row type may borrow from `text`:
 /// `&str` fields, or `Cow<str>` with `#[serde(borrow)]` for strings that may hold escapes.
+/// A row that does not fit the type (a missing column, a wrong type) is an error.
 pub fn for_each_row<'de, T: Deserialize<'de>>(
     text: &'de str,
     each: impl FnMut(T),

@@ -56,7 +56,8 @@ pub mod method {
     pub const APP_CONFIG_GET: &str = "config.app.get";
     /// `{"app":..,"key":..,"value":string|null}` -> null (null deletes).
     pub const APP_CONFIG_SET: &str = "config.app.set";
-    /// `{"sql":..,"params":[..]}` -> `[{column: value}]`.
+    /// `{"sql":..,"params":[..]}` -> `[{column: value}]`; with `"rows":"arrays"` (since 1.3)
+    /// -> `[[value, ..]]`, each row's values in the order of the select list.
     pub const DB_QUERY: &str = "db.query";
     /// `{"sql":..,"params":[..]}` -> rows affected.
     pub const DB_EXECUTE: &str = "db.execute";

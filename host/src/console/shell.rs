@@ -74,14 +74,23 @@ impl Shell {
 
     /// Wraps `text` in the style's ANSI codes when decorating.
     pub fn paint(&self, err: bool, style: &str, text: &str) -> String {
+        let mut out = String::new();
+        self.paint_into(&mut out, err, style, text);
+        out
+    }
+
+    /// [`Shell::paint`], appended to `out`.
+    pub fn paint_into(&self, out: &mut String, err: bool, style: &str, text: &str) {
         let on = if err {
             self.decorate_err
         } else {
             self.decorate_out
         };
         match (on, style_code(style)) {
-            (true, Some(code)) if !text.is_empty() => format!("\x1b[{code}m{text}\x1b[0m"),
-            _ => text.to_string(),
+            (true, Some(code)) if !text.is_empty() => {
+                let _ = std::fmt::Write::write_fmt(out, format_args!("\x1b[{code}m{text}\x1b[0m"));
+            }
+            _ => out.push_str(text),
         }
     }
 
