@@ -155,12 +155,13 @@ pub fn run(args: Vec<String>) -> i32 {
     let interactive = !input::has_flag(&args, "no-interaction", Some('n'));
     let no_warnings = input::has_flag(&args, "no-warnings", None);
 
-    let root = input::root_option(&args)
+    let root = match input::root_option(&args)
         .or_else(|| std::env::var("OCC_ROOT").ok().filter(|s| !s.is_empty()))
-        .map(PathBuf::from)
-        .or_else(|| std::env::current_dir().ok())
-        .unwrap_or_else(|| PathBuf::from("."));
-    let root = std::fs::canonicalize(&root).unwrap_or(root);
+    {
+        Some(given) => std::fs::canonicalize(&given).unwrap_or_else(|_| PathBuf::from(given)),
+        // Already absolute, with no symbolic link left in it (getcwd).
+        None => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+    };
     let instance = Instance::open(&root);
     if let Err(msg) = owner::check(&instance.config.path) {
         // Several lines, shown even under -q: the command did not run.

@@ -209,10 +209,15 @@ fn namespace_of(name: &str) -> &str {
     name.rsplit_once(':').map(|(ns, _)| ns).unwrap_or("")
 }
 
+/// Whether namespace `ns` is one of `owned` or lies below one (`a:b` below `a`).
 fn within(ns: &str, owned: &[String]) -> bool {
-    owned
-        .iter()
-        .any(|o| ns == o || (!o.is_empty() && ns.starts_with(&format!("{o}:"))))
+    owned.iter().any(|o| {
+        ns == o
+            || (!o.is_empty()
+                && ns
+                    .strip_prefix(o.as_str())
+                    .is_some_and(|rest| rest.starts_with(':')))
+    })
 }
 
 impl Registry {
@@ -370,5 +375,21 @@ impl Registry {
             Reply::Error { message, code } => Err((message, if code == 0 { 1 } else { code })),
             Reply::Panic(m) => Err((format!("The plugin \"{}\" crashed: {m}", p.manifest.id), 1)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::within;
+
+    #[test]
+    fn a_namespace_is_within_itself_and_its_parents_only() {
+        let owned = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(within("files", &owned(&["files"])));
+        assert!(within("files:trashbin", &owned(&["user", "files"])));
+        assert!(!within("filesx", &owned(&["files"])));
+        assert!(!within("files", &owned(&["files:trashbin"])));
+        assert!(within("", &owned(&[""])));
+        assert!(!within("user", &owned(&[""])));
     }
 }
