@@ -47,7 +47,7 @@ pub struct Entry {
     pub commands: Vec<Rc<Command>>,
     /// Where each command's spec text lies in the file's spec area (set when written).
     #[serde(default)]
-    spans: Vec<[u32; 2]>,
+    spans: Vec<[usize; 2]>,
     /// Why it is not, otherwise.
     pub error: Option<String>,
 }
@@ -182,7 +182,7 @@ fn parse(text: String) -> Option<File> {
             return None;
         }
         for (c, [start, end]) in entry.commands.iter_mut().zip(&entry.spans) {
-            let (start, end) = (specs + *start as usize, specs + *end as usize);
+            let (start, end) = (specs.checked_add(*start)?, specs.checked_add(*end)?);
             text.get(start..end)?;
             Rc::get_mut(c)?.spec = SpecText {
                 text: Rc::clone(&text),
@@ -275,7 +275,7 @@ impl Index {
                 .map(|c| {
                     let start = specs.len();
                     specs.push_str(c.spec_text());
-                    [start, specs.len()].map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+                    [start, specs.len()]
                 })
                 .collect();
         }
