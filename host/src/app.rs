@@ -101,11 +101,11 @@ fn info(c: &Cmd) -> CmdInfo {
     }
 }
 
-fn entry(c: &Cmd) -> Entry {
+fn entry<'a>(c: &Cmd<'a>) -> Entry<'a> {
     Entry {
-        name: c.name.to_string(),
-        aliases: c.aliases.to_vec(),
-        description: c.description.to_string(),
+        name: c.name,
+        aliases: c.aliases,
+        description: c.description,
         hidden: c.hidden,
     }
 }
@@ -276,16 +276,8 @@ fn dispatch(host: &Host, args: &[String], state: State) -> i32 {
         (None, false) => ("list".to_string(), None),
         (Some(n), _) => (n.clone(), None),
     };
-    // An exact name or alias (what scripts type) needs no finder entries; the finder's own
-    // first step is this same search, in the same order.
-    let exact = available
-        .iter()
-        .find(|c| c.name == name || c.aliases.contains(&name))
-        .map(|c| Ok(c.name.to_string()));
-    let resolved = match exact.unwrap_or_else(|| {
-        let entries: Vec<Entry> = available.iter().map(entry).collect();
-        finder::find(&name, &entries)
-    }) {
+    let entries: Vec<Entry> = available.iter().map(entry).collect();
+    let resolved = match finder::find(&name, &entries) {
         Ok(n) => n,
         Err(nf) => {
             // A command that exists, but not in this state: one clear line.

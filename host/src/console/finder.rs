@@ -4,15 +4,15 @@
 
 use std::collections::BTreeSet;
 
-/// What the finder needs to know of a command.
-#[derive(Debug, Clone)]
-pub struct Entry {
+/// What the finder needs to know of a command, borrowed from the command table.
+#[derive(Debug, Clone, Copy)]
+pub struct Entry<'a> {
     /// Canonical name.
-    pub name: String,
+    pub name: &'a str,
     /// Aliases.
-    pub aliases: Vec<String>,
+    pub aliases: &'a [String],
     /// Description (for the ambiguity list).
-    pub description: String,
+    pub description: &'a str,
     /// Hidden commands are never suggested.
     pub hidden: bool,
 }
@@ -136,12 +136,12 @@ pub fn find_namespace(ns: &str, all_names: &[String]) -> Result<String, NotFound
 pub fn find(name: &str, entries: &[Entry]) -> Result<String, NotFound> {
     for e in entries {
         if e.name == name || e.aliases.iter().any(|a| a == name) {
-            return Ok(e.name.clone());
+            return Ok(e.name.to_string());
         }
     }
     let all: Vec<String> = entries
         .iter()
-        .flat_map(|e| std::iter::once(e.name.clone()).chain(e.aliases.iter().cloned()))
+        .flat_map(|e| std::iter::once(e.name.to_string()).chain(e.aliases.iter().cloned()))
         .collect();
     let parts = pattern_parts(name);
     let mut found: Vec<String> = all
@@ -163,7 +163,7 @@ pub fn find(name: &str, entries: &[Entry]) -> Result<String, NotFound> {
         let visible: Vec<String> = entries
             .iter()
             .filter(|e| !e.hidden)
-            .flat_map(|e| std::iter::once(e.name.clone()).chain(e.aliases.iter().cloned()))
+            .flat_map(|e| std::iter::once(e.name.to_string()).chain(e.aliases.iter().cloned()))
             .collect();
         let msg = format!("Command \"{name}\" is not defined.");
         return Err(NotFound(suggestions(&msg, &alternatives(name, &visible))));
@@ -173,7 +173,7 @@ pub fn find(name: &str, entries: &[Entry]) -> Result<String, NotFound> {
         entries
             .iter()
             .find(|e| e.name == n || e.aliases.iter().any(|a| a == n))
-            .cloned()
+            .copied()
     };
     let mut uniq: Vec<Entry> = Vec::new();
     for n in &found {
@@ -210,7 +210,7 @@ pub fn find(name: &str, entries: &[Entry]) -> Result<String, NotFound> {
         )));
     }
     uniq.pop()
-        .map(|e| e.name)
+        .map(|e| e.name.to_string())
         .ok_or_else(|| NotFound(format!("Command \"{name}\" is not defined.")))
 }
 
@@ -218,16 +218,16 @@ pub fn find(name: &str, entries: &[Entry]) -> Result<String, NotFound> {
 mod tests {
     use super::*;
 
-    fn e(n: &str, d: &str) -> Entry {
+    fn e(n: &'static str, d: &'static str) -> Entry<'static> {
         Entry {
-            name: n.into(),
-            aliases: vec![],
-            description: d.into(),
+            name: n,
+            aliases: &[],
+            description: d,
             hidden: false,
         }
     }
 
-    fn table() -> Vec<Entry> {
+    fn table() -> Vec<Entry<'static>> {
         vec![
             e("maintenance:mode", "Set maintenance mode."),
             e("maintenance:install", "Install."),

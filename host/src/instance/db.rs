@@ -259,14 +259,14 @@ impl Db {
             return sqlite_query_json(c, &sql, params, arrays).map_err(db_error);
         }
         let rows = self.query(sql, params)?;
-        if arrays {
-            // The maps keep the select list's order.
-            let rows: Vec<Vec<Value>> = rows
-                .into_iter()
-                .map(|r| r.into_iter().map(|(_, v)| v).collect())
-                .collect();
+        if !arrays {
             return serde_json::to_string(&rows).map_err(db_error);
         }
+        // The maps keep the select list's order.
+        let rows: Vec<Vec<Value>> = rows
+            .into_iter()
+            .map(|r| r.into_iter().map(|(_, v)| v).collect())
+            .collect();
         serde_json::to_string(&rows).map_err(db_error)
     }
 
@@ -636,18 +636,16 @@ fn sqlite_query_json(
 ) -> Result<String, rusqlite::Error> {
     use rusqlite::types::ValueRef;
     let mut stmt = c.prepare_cached(sql)?;
-    // Each column's `"name":`, escaped once (nothing for arrays).
-    let keys: Vec<String> = stmt
-        .column_names()
-        .into_iter()
-        .map(|n| {
-            if arrays {
-                String::new()
-            } else {
-                format!("{}:", Value::from(n))
-            }
-        })
-        .collect();
+    let columns = stmt.column_count();
+    // Objects: each column's `"name":`, escaped once. Arrays have no keys.
+    let keys: Vec<String> = if arrays {
+        Vec::new()
+    } else {
+        stmt.column_names()
+            .into_iter()
+            .map(|n| format!("{}:", Value::from(n)))
+            .collect()
+    };
     let (open, close) = if arrays { (b'[', b']') } else { (b'{', b'}') };
     let mut rows = stmt.query(rusqlite::params_from_iter(params.iter().map(sqlite_param)))?;
     // Writes into a Vec cannot fail; serde_json only emits valid UTF-8.
@@ -660,11 +658,13 @@ fn sqlite_query_json(
         }
         first = false;
         out.push(open);
-        for (i, key) in keys.iter().enumerate() {
+        for i in 0..columns {
             if i > 0 {
                 out.push(b',');
             }
-            out.extend_from_slice(key.as_bytes());
+            if let Some(key) = keys.get(i) {
+                out.extend_from_slice(key.as_bytes());
+            }
             match row.get_ref(i)? {
                 ValueRef::Null => out.extend_from_slice(b"null"),
                 ValueRef::Integer(n) => out.extend_from_slice(ints.format(n).as_bytes()),
