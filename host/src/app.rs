@@ -13,12 +13,12 @@ use crate::console::describe::{self, CmdInfo};
 use crate::console::finder::{self, Entry};
 use crate::console::input::{self, ArgDef, Definition};
 use crate::console::shell::Shell;
-use crate::instance::{install, owner, Instance, PRODUCT, VERSION};
+use crate::instance::{owner, Instance, PRODUCT, VERSION};
 use crate::logging;
 use crate::plugins::discover;
 use crate::plugins::index::Index;
 use crate::plugins::registry::{Registered, Registry};
-use crate::services::Host;
+use crate::services::{self, Host};
 
 /// Where a command comes from.
 #[derive(Clone, Copy)]
@@ -165,7 +165,7 @@ pub fn run(args: Vec<String>) -> i32 {
     let instance = Instance::open(&root);
     if let Err(msg) = owner::check(&instance.config.path) {
         // Several lines, shown even under -q: the command did not run.
-        for l in msg.lines() {
+        for l in msg.message.lines() {
             shell.error_line(l);
         }
         return 1;
@@ -251,15 +251,8 @@ pub fn run(args: Vec<String>) -> i32 {
 
     let code = dispatch(&host, &args, state);
     host.shell.borrow_mut().progress_done();
-    install::abort(&host);
-    if let Some(db) = host.db.get_mut().take() {
-        if db.kind == "sqlite" {
-            // Not closed: see `leave_sqlite` (a short WAL stays for the next command).
-            db.leave_sqlite();
-        } else {
-            let _ = db.close();
-        }
-    }
+    services::instance::abort_install(&host);
+    services::instance::close_db(&mut host);
     code
 }
 
@@ -380,11 +373,11 @@ fn dispatch(host: &Host, args: &[String], state: State) -> i32 {
             let payload = serde_json::to_value(&req).unwrap_or(Value::Null);
             match host.call_plugin(idx, kind::RUN, &payload) {
                 Ok(v) => v.as_i64().map(|c| c as i32).unwrap_or(0),
-                Err((msg, code)) => {
-                    for l in msg.lines() {
+                Err(e) => {
+                    for l in e.message.lines() {
                         host.shell.borrow_mut().error_line(l);
                     }
-                    code
+                    e.code
                 }
             }
         }

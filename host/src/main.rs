@@ -1,25 +1,14 @@
 //! occ: the administration console of a self-hosted file-sync server instance, as a plugin host.
 //!
-//! The binary parses the console's global options, finds the instance, discovers the command
-//! providers (stable-ABI plugin libraries), and runs one command. It knows no domain: users,
-//! files, LDAP and the rest live in plugins.
+//! The binary is a thin `main` over the host library ([`occ_host::run`]): the process entry,
+//! arguments as UTF-8, and the exit code. The library parses the console's global options,
+//! finds the instance, discovers the command providers (stable-ABI plugin libraries), and runs
+//! one command. It knows no domain: users, files, LDAP and the rest live in plugins.
 
 // Not in the unit-test build, whose harness brings its own `main`.
 #![cfg_attr(not(test), no_main)]
 
-mod app;
-mod builtins;
-mod console {
-    pub mod describe;
-    pub mod finder;
-    pub mod input;
-    pub mod json;
-    pub mod shell;
-}
-mod instance;
-mod logging;
-mod plugins;
-mod services;
+use occ_host::console::shell::Shell;
 
 /// The process entry, called by the C runtime instead of std's `lang_start`.
 ///
@@ -84,11 +73,11 @@ fn run() -> i32 {
         match a.into_string() {
             Ok(s) => args.push(s),
             Err(bad) => {
-                let mut sh = console::shell::Shell::new(0, None);
+                let mut sh = Shell::new(0, None);
                 sh.error_line(&format!("The argument {bad:?} is not valid UTF-8."));
                 return 2;
             }
         }
     }
-    app::run(args).clamp(0, 255)
+    occ_host::run(args).clamp(0, 255)
 }

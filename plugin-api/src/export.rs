@@ -1,8 +1,7 @@
-//! The plugin side of the ABI: the traits a plugin implements, the request dispatcher with its
-//! panic barrier, and [`export_plugin!`](crate::export_plugin).
+//! The plugin side of the ABI: the request dispatcher with its panic barrier, and
+//! [`export_plugin!`](crate::export_plugin). Plugins reach it only through the macro.
 
 use std::cell::RefCell;
-use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Once;
 
@@ -11,141 +10,11 @@ use serde_json::{json, Value};
 
 use crate::abi::HostHandle;
 use crate::context::Context;
-use crate::input::Input;
-use crate::spec::{CommandSpec, Manifest, Migration, RepairSpec};
+use crate::error::Error;
+use crate::plugin::Plugin;
 use crate::wire::{
     kind, Env, EventRequest, JobRequest, RepairRequest, Reply, RunRequest, ServiceRequest,
 };
-
-/// A handled failure: a one-line message and an exit code.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Error {
-    /// The message printed on stderr.
-    pub message: String,
-    /// The exit code (1 by default, 2 for usage errors).
-    pub code: i32,
-}
-
-impl Error {
-    /// A failure with exit code 1.
-    pub fn new(message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-            code: 1,
-        }
-    }
-    /// A usage error (exit code 2).
-    pub fn usage(message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-            code: 2,
-        }
-    }
-    /// A failure with a specific exit code.
-    pub fn with_code(message: impl Into<String>, code: i32) -> Self {
-        Self {
-            message: message.into(),
-            code,
-        }
-    }
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for Error {}
-
-impl From<serde_json::Error> for Error {
-    fn from(e: serde_json::Error) -> Self {
-        Error::new(format!("invalid data: {e}"))
-    }
-}
-
-impl From<std::io::Error> for Error {
-    fn from(e: std::io::Error) -> Self {
-        Error::new(e.to_string())
-    }
-}
-
-/// What a command returns: its exit code, or an error.
-pub type CmdResult = Result<i32, Error>;
-
-/// One command: its spec and how it runs.
-pub trait Command: Sync {
-    /// The command's definition.
-    fn spec(&self) -> CommandSpec;
-    /// Runs it with validated input.
-    fn run(&self, input: &Input, ctx: &mut Context) -> CmdResult;
-}
-
-/// One repair step for `maintenance:repair`.
-pub trait RepairStep: Sync {
-    /// Its id, name and cost.
-    fn spec(&self) -> RepairSpec;
-    /// Runs it, reporting progress with `ctx.line(...)`.
-    fn run(&self, ctx: &mut Context) -> Result<(), Error>;
-}
-
-/// A command provider. Implement it and export it with [`crate::export_plugin!`].
-pub trait Plugin: Sync {
-    /// Plugin id (unique among loaded plugins).
-    fn id(&self) -> &str;
-    /// The plugin's version.
-    fn version(&self) -> &str;
-    /// Namespaces the plugin owns; its commands must lie inside them.
-    fn namespaces(&self) -> Vec<String>;
-    /// The plugin's commands: the one registry list of the plugin.
-    fn commands(&self) -> &[&dyn Command];
-    /// Schema migrations it owns, in order.
-    fn migrations(&self) -> Vec<Migration> {
-        Vec::new()
-    }
-    /// Repair steps it provides, in order.
-    fn repair_steps(&self) -> &[&dyn RepairStep] {
-        &[]
-    }
-    /// Events it subscribes to.
-    fn events(&self) -> Vec<String> {
-        Vec::new()
-    }
-    /// Handles a subscribed event.
-    fn on_event(&self, _name: &str, _payload: &Value, _ctx: &mut Context) -> Result<(), Error> {
-        Ok(())
-    }
-    /// Named services it answers.
-    fn services(&self) -> Vec<String> {
-        Vec::new()
-    }
-    /// Answers a named service.
-    fn service(&self, name: &str, _payload: &Value, _ctx: &mut Context) -> Result<Value, Error> {
-        Err(Error::new(format!("unknown service {name}")))
-    }
-    /// Background jobs it runs (since 1.1).
-    fn jobs(&self) -> Vec<crate::spec::JobSpec> {
-        Vec::new()
-    }
-    /// Runs one of its background jobs (since 1.1).
-    fn run_job(&self, name: &str, _argument: &Value, _ctx: &mut Context) -> Result<(), Error> {
-        Err(Error::new(format!("unknown job {name}")))
-    }
-    /// The manifest the host reads (built from the above).
-    fn manifest(&self) -> Manifest {
-        Manifest {
-            id: self.id().into(),
-            version: self.version().into(),
-            api_version: crate::API_VERSION.into(),
-            namespaces: self.namespaces(),
-            commands: self.commands().iter().map(|c| c.spec()).collect(),
-            repair_steps: self.repair_steps().iter().map(|r| r.spec()).collect(),
-            events: self.events(),
-            services: self.services(),
-            jobs: self.jobs(),
-        }
-    }
-}
 
 thread_local! {
     static PANIC_MESSAGE: RefCell<Option<String>> = const { RefCell::new(None) };

@@ -4,17 +4,17 @@
 //! plugin handles a request, a small subscriber is installed that turns each event into a
 //! `log` call on the host.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use abi_stable::std_types::RStr;
-use serde_json::json;
 use tracing_core::field::{Field, Visit};
 use tracing_core::span::{Attributes, Id, Record};
 use tracing_core::{Event, Level, Metadata, Subscriber};
 
 use crate::abi::HostHandle;
-use crate::wire::method;
+use crate::protocol::{HostRequest, Log};
 
 struct Bridge {
     host: HostHandle,
@@ -77,17 +77,18 @@ impl Subscriber for Bridge {
         }
         let mut v = MessageVisitor(String::new());
         event.record(&mut v);
-        let body = json!({
-            "level": level_name(event.metadata().level()),
-            "message": v.0,
-            "target": event.metadata().target(),
-        })
-        .to_string();
-        let _ = (self.host.call)(
-            self.host.ctx,
-            RStr::from_str(method::LOG),
-            RStr::from_str(&body),
-        );
+        let record = Log {
+            level: Cow::Borrowed(level_name(event.metadata().level())),
+            message: Cow::Owned(v.0),
+            target: Some(Cow::Borrowed(event.metadata().target())),
+        };
+        if let Ok(body) = record.body() {
+            let _ = (self.host.call)(
+                self.host.ctx,
+                RStr::from_str(Log::METHOD),
+                RStr::from_str(&body),
+            );
+        }
     }
     fn enter(&self, _span: &Id) {}
     fn exit(&self, _span: &Id) {}

@@ -68,6 +68,17 @@ impl State {
     ];
     /// The states of a command that declares none: installed and maintenance.
     pub const DEFAULT: &'static [State] = &[State::Installed, State::Maintenance];
+
+    /// Whether a command that declared `states` runs in `self` (none declared:
+    /// [`State::DEFAULT`]).
+    pub fn allowed_by(self, states: &[State]) -> bool {
+        let states = if states.is_empty() {
+            State::DEFAULT
+        } else {
+            states
+        };
+        states.contains(&self)
+    }
 }
 
 /// How an option takes a value.
@@ -254,14 +265,6 @@ impl CommandSpec {
     pub fn alias(mut self, alias: &str) -> Self {
         self.aliases.push(alias.into());
         self
-    }
-    /// The states the command runs in, with the default applied.
-    pub fn effective_states(&self) -> Vec<State> {
-        if self.states.is_empty() {
-            State::DEFAULT.to_vec()
-        } else {
-            self.states.clone()
-        }
     }
 }
 

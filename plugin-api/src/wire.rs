@@ -1,8 +1,8 @@
 //! The JSON messages that cross the ABI, shared by the host and plugins.
 //!
 //! Host -> plugin: `handle(kind, payload)` with the kinds in [`kind`]; the reply is a [`Reply`].
-//! Plugin -> host: `host.call(method, payload)` with the methods in [`method`]; the reply is the
-//! method's JSON result or an error text.
+//! Plugin -> host: `host.call(method, payload)` with the typed requests of [`crate::protocol`]
+//! (their names are also in [`method`]); the reply is the method's JSON result or an error text.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -27,7 +27,8 @@ pub mod kind {
     pub const JOB: &str = "job";
 }
 
-/// Methods a plugin may call on the host.
+/// The names of the methods a plugin may call on the host, as plugin-api 1.0-1.3 spelled
+/// them; each is a typed request of [`crate::protocol`] now.
 pub mod method {
     /// `{"stream":"out"|"err","text":..,"newline":bool,"style":..,"verbosity":n}` -> null.
     pub const OUTPUT_WRITE: &str = "output.write";
@@ -213,8 +214,8 @@ pub struct InstanceInfo {
 }
 
 /// Payload of [`method::INSTANCE_INSTALL_BEGIN`]. The password is only ever carried here.
+/// Every field is required.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-#[serde(default)]
 pub struct InstallRequest {
     /// `sqlite`, `mysql` or `pgsql`.
     pub dbtype: String,

@@ -1,6 +1,7 @@
 //! JSON text as occ users' scripts know it from PHP's `json_encode`: `/` escaped as `\/`,
 //! non-ASCII as `\uXXXX`, and `JSON_PRETTY_PRINT`'s four-space indentation.
 
+use crate::error::{Error, Result};
 use std::io;
 
 use serde::Serialize;
@@ -97,7 +98,7 @@ pub fn pretty(v: &Value) -> String {
 
 /// JSON text re-encoded as PHP would (`pretty`: with `JSON_PRETTY_PRINT`), streamed from the
 /// text without building a value tree; an error names what is malformed.
-pub fn reencode(text: &str, pretty: bool) -> Result<String, String> {
+pub fn reencode(text: &str, pretty: bool) -> Result<String> {
     let mut out = Vec::with_capacity(text.len() + text.len() / 8);
     let mut de = serde_json::Deserializer::from_str(text);
     let r = if pretty {
@@ -112,7 +113,7 @@ pub fn reencode(text: &str, pretty: bool) -> Result<String, String> {
     };
     r.map_err(|e| format!("malformed JSON data: {e}"))?;
     de.end().map_err(|e| format!("malformed JSON data: {e}"))?;
-    String::from_utf8(out).map_err(|e| e.to_string())
+    String::from_utf8(out).map_err(|e| Error::new(e.to_string()))
 }
 
 #[cfg(test)]

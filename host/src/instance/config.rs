@@ -1,6 +1,7 @@
 //! `config/config.json`: read once at start-up, written atomically (temp file, fsync, rename,
 //! fsync of the directory) with mode 0640, so a crash never leaves a half-written config.
 
+use crate::error::{Error, Result};
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -21,14 +22,17 @@ pub struct Config {
 
 impl Config {
     /// Reads `<root>/config/config.json`; a missing file is an empty config.
-    pub fn load(root: &Path) -> Result<Self, String> {
+    pub fn load(root: &Path) -> Result<Self> {
         let path = root.join("config").join("config.json");
         match fs::read(&path) {
             Ok(bytes) => {
                 let v: Value = serde_json::from_slice(&bytes)
                     .map_err(|e| format!("{} is not valid JSON: {e}", path.display()))?;
                 let Value::Object(values) = v else {
-                    return Err(format!("{} does not hold a JSON object", path.display()));
+                    return Err(Error::new(format!(
+                        "{} does not hold a JSON object",
+                        path.display()
+                    )));
                 };
                 Ok(Self {
                     path,
@@ -41,7 +45,7 @@ impl Config {
                 exists: false,
                 values: Map::new(),
             }),
-            Err(e) => Err(format!("Cannot read {}: {e}", path.display())),
+            Err(e) => Err(Error::new(format!("Cannot read {}: {e}", path.display()))),
         }
     }
 
@@ -82,7 +86,7 @@ impl Config {
     /// a lock on the config directory, and the changes are applied to the file as it is now
     /// (not to the copy read at start-up), so no writer loses another's change. On failure
     /// the old file and the in-memory values stay as they were.
-    pub fn update(&mut self, set: Map<String, Value>, delete: &[String]) -> Result<(), String> {
+    pub fn update(&mut self, set: Map<String, Value>, delete: &[String]) -> Result<()> {
         let dir = self
             .path
             .parent()
@@ -95,14 +99,19 @@ impl Config {
             Ok(bytes) => match serde_json::from_slice::<Value>(&bytes) {
                 Ok(Value::Object(m)) => m,
                 _ => {
-                    return Err(format!(
+                    return Err(Error::new(format!(
                         "{} is not a valid JSON object; not changing it",
                         self.path.display()
-                    ))
+                    )))
                 }
             },
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Map::new(),
-            Err(e) => return Err(format!("Cannot read {}: {e}", self.path.display())),
+            Err(e) => {
+                return Err(Error::new(format!(
+                    "Cannot read {}: {e}",
+                    self.path.display()
+                )))
+            }
         };
         for (k, v) in set {
             next.insert(k, v);
@@ -117,7 +126,7 @@ impl Config {
     }
 }
 
-fn ensure_dir(dir: &Path) -> Result<(), String> {
+fn ensure_dir(dir: &Path) -> Result<()> {
     if !dir.exists() {
         fs::DirBuilder::new()
             .recursive(true)
@@ -129,7 +138,7 @@ fn ensure_dir(dir: &Path) -> Result<(), String> {
 }
 
 /// Writes `values` as pretty JSON to `path` atomically with mode 0640.
-pub fn write_atomic(path: &Path, values: &Map<String, Value>) -> Result<(), String> {
+pub fn write_atomic(path: &Path, values: &Map<String, Value>) -> Result<()> {
     let dir = path
         .parent()
         .ok_or_else(|| format!("{} has no parent directory", path.display()))?;
@@ -152,7 +161,7 @@ pub fn write_atomic(path: &Path, values: &Map<String, Value>) -> Result<(), Stri
     })();
     if let Err(e) = result {
         let _ = fs::remove_file(&tmp);
-        return Err(format!("Cannot write {}: {e}", path.display()));
+        return Err(Error::new(format!("Cannot write {}: {e}", path.display())));
     }
     Ok(())
 }

@@ -11,19 +11,21 @@
 //! substitutes the prefix, numbers placeholders for PostgreSQL, binds JSON values and returns
 //! rows as JSON objects.
 
+use crate::error::{Error, Result};
 use std::path::Path;
 use std::time::Duration;
 
+use occ_plugin_api::DbKind;
 use serde_json::{Map, Number, Value};
 use sqlx::mysql::{MySqlConnectOptions, MySqlConnection};
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{AssertSqlSafe, Column, ConnectOptions, Connection, Executor, Row, TypeInfo, ValueRef};
 
 /// Where to connect.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct DbParams {
-    /// `sqlite`, `pgsql`, `mysql`.
-    pub dbtype: String,
+    /// The database type.
+    pub dbtype: DbKind,
     /// Database name (SQLite: file `<datadir>/<name>.db`).
     pub name: String,
     /// `host[:port]`.
@@ -49,16 +51,16 @@ pub struct Db {
     conn: Conn,
     /// Table prefix.
     pub prefix: String,
-    /// `sqlite`, `pgsql` or `mysql`.
-    pub kind: String,
+    /// The database type.
+    pub kind: DbKind,
     depth: usize,
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, String> {
+fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| e.to_string())
+        .map_err(|e| Error::new(e.to_string()))
 }
 
 fn split_host(host: &str, default_port: u16) -> (String, u16) {
@@ -93,7 +95,7 @@ impl Db {
         prefix: &str,
         create: bool,
         journal: Option<&str>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self> {
         let deadline = std::time::Instant::now() + Duration::from_secs(60);
         loop {
             match Self::try_open_sqlite(file, create, journal) {
@@ -102,7 +104,7 @@ impl Db {
                         rt: None,
                         conn: Conn::Sqlite(conn),
                         prefix: prefix.into(),
-                        kind: "sqlite".into(),
+                        kind: DbKind::Sqlite,
                         depth: 0,
                     })
                 }
@@ -110,10 +112,10 @@ impl Db {
                     std::thread::sleep(Duration::from_millis(5))
                 }
                 Err(e) => {
-                    return Err(format!(
+                    return Err(Error::new(format!(
                         "Cannot open the SQLite database {}: {e}",
                         file.display()
-                    ))
+                    )))
                 }
             }
         }
@@ -142,10 +144,10 @@ impl Db {
     }
 
     /// Opens a PostgreSQL or MySQL/MariaDB server connection.
-    pub fn open_server(p: &DbParams) -> Result<Self, String> {
+    pub fn open_server(p: &DbParams) -> Result<Self> {
         let rt = runtime()?;
-        let conn = match p.dbtype.as_str() {
-            "pgsql" => {
+        let conn = match p.dbtype {
+            DbKind::Pgsql => {
                 let (host, port) = split_host(&p.host, 5432);
                 let opts = PgConnectOptions::new()
                     .host(&host)
@@ -156,10 +158,10 @@ impl Db {
                     .disable_statement_logging();
                 Conn::Pg(
                     rt.block_on(opts.connect())
-                        .map_err(|e| connect_error(&p.dbtype, &host, port, &e))?,
+                        .map_err(|e| connect_error(p.dbtype, &host, port, &e))?,
                 )
             }
-            "mysql" => {
+            DbKind::Mysql => {
                 let (host, port) = split_host(&p.host, 3306);
                 let opts = MySqlConnectOptions::new()
                     .host(&host)
@@ -170,20 +172,20 @@ impl Db {
                     .disable_statement_logging();
                 let mut c = rt
                     .block_on(opts.connect())
-                    .map_err(|e| connect_error(&p.dbtype, &host, port, &e))?;
+                    .map_err(|e| connect_error(p.dbtype, &host, port, &e))?;
                 // GROUP_CONCAT is cut at 1,024 bytes by default; the file cache reads whole
                 // folders with it.
                 rt.block_on(c.execute("SET SESSION group_concat_max_len = 4294967295"))
                     .map_err(db_error)?;
                 Conn::My(c)
             }
-            other => return Err(format!("Unsupported database type \"{other}\".")),
+            DbKind::Sqlite => return Err("SQLite is a file, not a server".into()),
         };
         Ok(Self {
             rt: Some(rt),
             conn,
             prefix: p.prefix.clone(),
-            kind: p.dbtype.clone(),
+            kind: p.dbtype,
             depth: 0,
         })
     }
@@ -191,7 +193,7 @@ impl Db {
     /// Substitutes the prefix and numbers placeholders as this database wants.
     pub fn prepare_sql(&self, sql: &str) -> String {
         let sql = sql.replace("*PREFIX*", &self.prefix);
-        if self.kind != "pgsql" {
+        if self.kind != DbKind::Pgsql {
             return sql;
         }
         let mut out = String::with_capacity(sql.len() + 8);
@@ -219,11 +221,7 @@ impl Db {
     }
 
     /// Runs a query returning rows.
-    pub fn query(
-        &mut self,
-        sql: &str,
-        params: &[Value],
-    ) -> Result<Vec<Map<String, Value>>, String> {
+    pub fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Map<String, Value>>> {
         let sql = self.prepare_sql(sql);
         if let Conn::Sqlite(c) = &self.conn {
             return sqlite_query(c, &sql, params).map_err(db_error);
@@ -248,12 +246,7 @@ impl Db {
     /// (what [`Db::query`] returns, serialized), or with `arrays` of arrays of the values in
     /// the select list's order. On SQLite the text is written row by row from the statement,
     /// without building a map per row.
-    pub fn query_json(
-        &mut self,
-        sql: &str,
-        params: &[Value],
-        arrays: bool,
-    ) -> Result<String, String> {
+    pub fn query_json(&mut self, sql: &str, params: &[Value], arrays: bool) -> Result<String> {
         if let Conn::Sqlite(c) = &self.conn {
             let sql = self.prepare_sql(sql);
             return sqlite_query_json(c, &sql, params, arrays).map_err(db_error);
@@ -271,7 +264,7 @@ impl Db {
     }
 
     /// Runs a statement; returns rows affected.
-    pub fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, String> {
+    pub fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
         let sql = self.prepare_sql(sql);
         if let Conn::Sqlite(c) = &self.conn {
             let mut stmt = c.prepare_cached(&sql).map_err(db_error)?;
@@ -299,7 +292,7 @@ impl Db {
     /// decides (no savepoint: on SQLite a savepoint copies every page it touches into a
     /// sub-journal, which was a fifth of a first `files:scan`). On SQLite the statement is
     /// prepared once and parameters are bound without copies.
-    pub fn execute_many(&mut self, sql: &str, rows: &[Vec<Param<'_>>]) -> Result<u64, String> {
+    pub fn execute_many(&mut self, sql: &str, rows: &[Vec<Param<'_>>]) -> Result<u64> {
         if self.depth > 0 {
             return self.execute_rows(sql, rows);
         }
@@ -315,7 +308,7 @@ impl Db {
         }
     }
 
-    fn execute_rows(&mut self, sql: &str, rows: &[Vec<Param<'_>>]) -> Result<u64, String> {
+    fn execute_rows(&mut self, sql: &str, rows: &[Vec<Param<'_>>]) -> Result<u64> {
         if let Conn::Sqlite(c) = &self.conn {
             let sql = self.prepare_sql(sql);
             let mut stmt = c.prepare_cached(&sql).map_err(db_error)?;
@@ -362,7 +355,7 @@ impl Db {
     }
 
     /// Runs raw SQL without parameters (DDL, several statements allowed on SQLite/MySQL).
-    pub fn execute_raw(&mut self, sql: &str) -> Result<(), String> {
+    pub fn execute_raw(&mut self, sql: &str) -> Result<()> {
         let sql = self.prepare_sql(sql);
         if let Conn::Sqlite(c) = &self.conn {
             return c.execute_batch(&sql).map_err(db_error);
@@ -384,9 +377,9 @@ impl Db {
     /// Begins a transaction (`BEGIN IMMEDIATE` on SQLite: take the write lock up front, so
     /// concurrent writers queue on the busy timeout instead of failing). Nested calls use
     /// savepoints.
-    pub fn begin(&mut self) -> Result<(), String> {
-        let sql = match (self.depth, self.kind.as_str()) {
-            (0, "sqlite") => "BEGIN IMMEDIATE".to_string(),
+    pub fn begin(&mut self) -> Result<()> {
+        let sql = match (self.depth, self.kind) {
+            (0, DbKind::Sqlite) => "BEGIN IMMEDIATE".to_string(),
             (0, _) => "BEGIN".to_string(),
             (d, _) => format!("SAVEPOINT occ_sp{d}"),
         };
@@ -396,7 +389,7 @@ impl Db {
     }
 
     /// Commits (or releases the innermost savepoint).
-    pub fn commit(&mut self) -> Result<(), String> {
+    pub fn commit(&mut self) -> Result<()> {
         let sql = match self.depth {
             0 => return Err("no transaction is open".into()),
             1 => "COMMIT".to_string(),
@@ -407,7 +400,7 @@ impl Db {
     }
 
     /// Rolls back (or to the innermost savepoint).
-    pub fn rollback(&mut self) -> Result<(), String> {
+    pub fn rollback(&mut self) -> Result<()> {
         let sql = match self.depth {
             0 => return Ok(()),
             1 => "ROLLBACK".to_string(),
@@ -417,18 +410,46 @@ impl Db {
         self.execute_raw(&sql)
     }
 
+    /// Runs a query and decodes each row (column -> value) into `T`.
+    pub fn query_as<T: serde::de::DeserializeOwned>(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+    ) -> Result<Vec<T>> {
+        self.query(sql, params)?
+            .into_iter()
+            .map(|r| serde_json::from_value(Value::Object(r)).map_err(db_error))
+            .collect()
+    }
+
+    /// Runs `f` in a transaction: committed when it returns `Ok`, rolled back otherwise.
+    pub fn transaction<T>(&mut self, f: impl FnOnce(&mut Db) -> Result<T>) -> Result<T> {
+        self.begin()?;
+        match f(self) {
+            Ok(v) => {
+                self.commit()?;
+                Ok(v)
+            }
+            Err(e) => {
+                // The error that ended the transaction matters more than a failed rollback.
+                let _ = self.rollback();
+                Err(e)
+            }
+        }
+    }
+
     /// Whether a transaction is open.
     pub fn in_transaction(&self) -> bool {
         self.depth > 0
     }
 
     /// Names of the tables with the prefix that exist.
-    pub fn prefixed_tables(&mut self) -> Result<Vec<String>, String> {
+    pub fn prefixed_tables(&mut self) -> Result<Vec<String>> {
         let like = format!("{}%", self.prefix.replace('!', "!!").replace('_', "!_"));
-        let sql = match self.kind.as_str() {
-            "sqlite" => "SELECT name AS t FROM sqlite_master WHERE type = 'table' AND name LIKE ? ESCAPE '!'",
-            "pgsql" => "SELECT table_name::text AS t FROM information_schema.tables WHERE table_schema = current_schema() AND table_name LIKE ? ESCAPE '!'",
-            _ => "SELECT CAST(table_name AS CHAR) AS t FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name LIKE ? ESCAPE '!'",
+        let sql = match self.kind {
+            DbKind::Sqlite => "SELECT name AS t FROM sqlite_master WHERE type = 'table' AND name LIKE ? ESCAPE '!'",
+            DbKind::Pgsql => "SELECT table_name::text AS t FROM information_schema.tables WHERE table_schema = current_schema() AND table_name LIKE ? ESCAPE '!'",
+            DbKind::Mysql => "SELECT CAST(table_name AS CHAR) AS t FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name LIKE ? ESCAPE '!'",
         };
         let rows = self.query(sql, &[Value::String(like)])?;
         Ok(rows
@@ -438,7 +459,7 @@ impl Db {
     }
 
     /// Closes the connection cleanly (SQLite checkpoints its WAL).
-    pub fn close(self) -> Result<(), String> {
+    pub fn close(self) -> Result<()> {
         let Db { rt, conn, .. } = self;
         match (conn, rt) {
             (Conn::Sqlite(c), _) => c.close().map_err(|(_, e)| db_error(e)),
@@ -449,8 +470,8 @@ impl Db {
     }
 }
 
-fn connect_error(kind: &str, host: &str, port: u16, e: &sqlx::Error) -> String {
-    let what = if kind == "pgsql" {
+fn connect_error(kind: DbKind, host: &str, port: u16, e: &sqlx::Error) -> String {
+    let what = if kind == DbKind::Pgsql {
         "PostgreSQL"
     } else {
         "MySQL/MariaDB"
@@ -461,8 +482,8 @@ fn connect_error(kind: &str, host: &str, port: u16, e: &sqlx::Error) -> String {
     )
 }
 
-fn db_error(e: impl std::fmt::Display) -> String {
-    e.to_string()
+fn db_error(e: impl std::fmt::Display) -> Error {
+    Error::new(e.to_string())
 }
 
 macro_rules! binder {

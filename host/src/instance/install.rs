@@ -2,26 +2,35 @@
 //! in a temporary file; PostgreSQL: inside one transaction; MySQL: dropped again on failure),
 //! and `config/config.json` saying `installed` is written last, so an install that fails or is
 //! killed midway leaves nothing that a second install would trip over.
+//!
+//! It works on a [`Db`] and the [`Config`] alone: [`begin`] opens the new database,
+//! [`migrate`] runs the plugins' migrations the caller collected, [`finish`] makes it permanent
+//! and [`abort`] undoes it.
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
-use occ_plugin_api::wire::{kind, InstallRequest};
-use occ_plugin_api::Migration;
-use serde_json::{json, Map, Value};
+use occ_plugin_api::wire::InstallRequest;
+use occ_plugin_api::{DbKind, Migration};
+use serde_json::{json, Map};
 
+use super::config::Config;
 use super::db::{Db, DbParams};
-use super::{version4, PRODUCT};
-use crate::services::Host;
+use super::version4;
+use crate::error::{Error, Result};
 
-/// An install between `begin` and `finish`.
+/// An install between [`begin`] and [`finish`] (or [`abort`]).
 pub struct Pending {
     req: InstallRequest,
+    kind: DbKind,
     /// SQLite: (temporary file, final file).
     sqlite_files: Option<(PathBuf, PathBuf)>,
 }
 
-fn random_string(len: usize) -> Result<String, String> {
+/// Each plugin's id and its migrations, in plugin order.
+pub type PluginMigrations = [(String, Vec<Migration>)];
+
+fn random_string(len: usize) -> Result<String> {
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
     let mut bytes = vec![0u8; len];
     getrandom::getrandom(&mut bytes).map_err(|e| format!("no randomness available: {e}"))?;
@@ -39,7 +48,7 @@ fn remove_sqlite_files(p: &Path) {
     }
 }
 
-fn check_data_dir(dir: &Path) -> Result<(), String> {
+fn check_data_dir(dir: &Path) -> Result<()> {
     let msg = || {
         format!(
             "Cannot create or write into the data directory {}",
@@ -52,7 +61,7 @@ fn check_data_dir(dir: &Path) -> Result<(), String> {
         let _ = fs::set_permissions(dir, fs::Permissions::from_mode(0o770));
     }
     if !dir.is_dir() {
-        return Err(msg());
+        return Err(Error::new(msg()));
     }
     let probe = dir.join(format!(".occ-write-test-{}", std::process::id()));
     File::create(&probe).map_err(|_| msg())?;
@@ -60,105 +69,98 @@ fn check_data_dir(dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-fn statements(m: &Migration, dbtype: &str) -> Vec<String> {
-    match dbtype {
-        "pgsql" => m.pgsql.clone(),
-        "mysql" => m.mysql.clone(),
-        _ => m.sqlite.clone(),
+fn statements(m: &Migration, kind: DbKind) -> &[String] {
+    match kind {
+        DbKind::Pgsql => &m.pgsql,
+        DbKind::Mysql => &m.mysql,
+        DbKind::Sqlite => &m.sqlite,
     }
 }
 
 const MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS *PREFIX*migrations (app VARCHAR(177) NOT NULL, version VARCHAR(14) NOT NULL, PRIMARY KEY (app, version))";
 
-/// Runs every migration of every loaded plugin that has not run yet; returns how many ran.
-fn migrate(host: &Host) -> Result<usize, String> {
-    host.with_db(|db| db.execute_raw(MIGRATIONS_TABLE))?;
-    let dbtype = host.with_db(|db| Ok(db.kind.clone()))?;
+/// Runs every migration of `plugins` that has not run yet on `db`; returns how many ran.
+pub fn migrate(db: &mut Db, plugins: &PluginMigrations) -> Result<usize> {
+    #[derive(serde::Deserialize)]
+    struct Done {
+        version: String,
+    }
+    db.execute_raw(MIGRATIONS_TABLE)?;
     let mut applied = 0;
-    for i in 0..host.registry.plugins.len() {
-        let id = host.registry.plugins[i].manifest.id.clone();
-        let list = host
-            .call_plugin(i, kind::MIGRATIONS, &json!({}))
-            .map_err(|(m, _)| m)?;
-        let list: Vec<Migration> = serde_json::from_value(list)
-            .map_err(|e| format!("plugin \"{id}\": bad migrations: {e}"))?;
-        let done: Vec<String> = host
-            .with_db(|db| {
-                db.query(
-                    "SELECT version FROM *PREFIX*migrations WHERE app = ?",
-                    &[json!(id)],
-                )
-            })?
+    for (id, list) in plugins {
+        let done: Vec<Done> = db.query_as(
+            "SELECT version FROM *PREFIX*migrations WHERE app = ?",
+            &[json!(id)],
+        )?;
+        for m in list
             .iter()
-            .filter_map(|r| r.get("version").and_then(Value::as_str).map(str::to_string))
-            .collect();
-        for m in list.iter().filter(|m| !done.contains(&m.id)) {
+            .filter(|m| !done.iter().any(|d| d.version == m.id))
+        {
             tracing::debug!(plugin = %id, migration = %m.id, "running migration");
-            host.with_db(|db| {
-                for st in statements(m, &dbtype) {
-                    db.execute_raw(&st).map_err(|e| {
-                        format!("Migration {} of plugin \"{id}\" failed: {e}", m.id)
-                    })?;
-                }
-                db.execute(
-                    "INSERT INTO *PREFIX*migrations (app, version) VALUES (?, ?)",
-                    &[json!(id), json!(m.id)],
-                )?;
-                Ok(())
-            })?;
+            for st in statements(m, db.kind) {
+                db.execute_raw(st).map_err(|e| {
+                    Error::new(format!("Migration {} of plugin \"{id}\" failed: {e}", m.id))
+                })?;
+            }
+            db.execute(
+                "INSERT INTO *PREFIX*migrations (app, version) VALUES (?, ?)",
+                &[json!(id), json!(m.id)],
+            )?;
             applied += 1;
         }
     }
     Ok(applied)
 }
 
-/// Validates the request, creates the database and all schemas. Not yet permanent.
-pub fn begin(host: &Host, req: &InstallRequest) -> Result<(), String> {
-    if host.instance.borrow().installed() {
-        return Err(format!("{PRODUCT} is already installed."));
-    }
-    if host.install.borrow().is_some() {
-        return Err("an install is already in progress".into());
-    }
+/// Validates the request and creates the new, empty database: not yet permanent. `note`
+/// receives the progress lines ownCloud prints (`creating sqlite db`).
+pub fn begin(req: &InstallRequest, note: &mut dyn FnMut(&str)) -> Result<(Db, Pending)> {
+    let Some(kind) = DbKind::parse(&req.dbtype) else {
+        return Err(Error::new(format!(
+            "Database {} is not supported.",
+            req.dbtype
+        )));
+    };
     let datadir = PathBuf::from(&req.datadir);
     if !datadir.is_absolute() {
-        return Err(format!(
+        return Err(Error::new(format!(
             "The data directory must be an absolute path: {}",
             req.datadir
-        ));
+        )));
     }
     check_data_dir(&datadir)?;
     let mut sqlite_files = None;
-    let mut db = match req.dbtype.as_str() {
-        "sqlite" => {
+    let mut db = match kind {
+        DbKind::Sqlite => {
             let final_file = datadir.join(format!("{}.db", req.dbname));
             if final_file.exists() {
+                #[derive(serde::Deserialize)]
+                struct Table {
+                    name: String,
+                }
                 // Any table at all, whatever its prefix: the file is replaced at the end.
                 let mut existing = Db::open_sqlite(&final_file, &req.dbtableprefix, false, None)?;
-                let tables = existing
-                    .query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite!_%' ESCAPE '!' ORDER BY name", &[])?
-                    .iter()
-                    .filter_map(|r| r.get("name").and_then(Value::as_str).map(str::to_string))
-                    .collect::<Vec<_>>();
+                let tables: Vec<Table> = existing.query_as("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite!_%' ESCAPE '!' ORDER BY name", &[])?;
                 let _ = existing.close();
                 if !tables.is_empty() {
-                    return Err(format!(
+                    let names: Vec<String> = tables.into_iter().map(|t| t.name).collect();
+                    return Err(Error::new(format!(
                         "The database {} already holds tables ({}); remove it or choose another --database-name",
                         final_file.display(),
-                        tables.join(", ")
-                    ));
+                        names.join(", ")
+                    )));
                 }
             }
             let tmp = datadir.join(format!(".{}.db.installing", req.dbname));
             remove_sqlite_files(&tmp);
-            host.shell.borrow_mut().err_line("creating sqlite db");
+            note("creating sqlite db");
             let db = Db::open_sqlite(&tmp, &req.dbtableprefix, true, Some("DELETE"))?;
             sqlite_files = Some((tmp, final_file));
             db
         }
-        "pgsql" | "mysql" => {
+        DbKind::Pgsql | DbKind::Mysql => {
             let p = DbParams {
-                dbtype: req.dbtype.clone(),
+                dbtype: kind,
                 name: req.dbname.clone(),
                 host: req.dbhost.clone(),
                 user: req.dbuser.clone(),
@@ -168,145 +170,121 @@ pub fn begin(host: &Host, req: &InstallRequest) -> Result<(), String> {
             let mut db = Db::open_server(&p)?;
             let tables = db.prefixed_tables()?;
             if !tables.is_empty() {
-                return Err(format!(
+                return Err(Error::new(format!(
                     "The database \"{}\" already holds tables with the prefix \"{}\" ({}); drop them or choose another --database-table-prefix",
                     req.dbname,
                     req.dbtableprefix,
                     tables.join(", ")
-                ));
+                )));
             }
             db
         }
-        other => return Err(format!("Database {other} is not supported.")),
     };
     // SQLite and PostgreSQL make the whole schema in one transaction; MySQL cannot (DDL commits).
-    if req.dbtype != "mysql" {
+    if kind != DbKind::Mysql {
         db.begin()?;
     }
-    *host.db.borrow_mut() = Some(db);
-    *host.install.borrow_mut() = Some(Pending {
+    let pending = Pending {
         req: req.clone(),
+        kind,
         sqlite_files,
-    });
-    migrate(host)?;
-    Ok(())
+    };
+    Ok((db, pending))
 }
 
 /// Makes the install permanent: database in place, then the config saying `installed`.
-pub fn finish(host: &Host) -> Result<(), String> {
-    let Some(pending) = host.install.borrow_mut().take() else {
-        return Err("no install in progress".into());
-    };
+/// Returns the database when it stays open (a server's; SQLite's was moved into place).
+pub fn finish(pending: Pending, mut db: Db, config: &mut Config) -> Result<Option<Db>> {
     let req = &pending.req;
-    let db = host.db.borrow_mut().take().ok_or("no database")?;
-    let mut db = db;
     while db.in_transaction() {
         db.commit()?;
     }
+    let mut kept = None;
     if let Some((tmp, final_file)) = &pending.sqlite_files {
         db.close()?;
         File::open(tmp)
             .and_then(|f| f.sync_all())
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| Error::new(e.to_string()))?;
         remove_sqlite_files(final_file);
         fs::rename(tmp, final_file)
-            .map_err(|e| format!("Cannot move the database into place: {e}"))?;
+            .map_err(|e| Error::new(format!("Cannot move the database into place: {e}")))?;
         // WAL from now on (it persists in the file; ordinary opens leave the mode alone).
         Db::open_sqlite(final_file, &req.dbtableprefix, false, Some("WAL"))?.close()?;
         if let Some(dir) = final_file.parent() {
             let _ = File::open(dir).and_then(|f| f.sync_all());
         }
     } else {
-        *host.db.borrow_mut() = Some(db);
+        kept = Some(db);
     }
     let mut set = Map::new();
-    let has_domains = host
-        .instance
-        .borrow()
-        .config
-        .values
-        .contains_key("trusted_domains");
     set.insert(
         "instanceid".into(),
         json!(format!("oc{}", random_string(10)?.to_lowercase())),
     );
     set.insert("passwordsalt".into(), json!(random_string(30)?));
     set.insert("secret".into(), json!(random_string(48)?));
-    if !has_domains {
+    if !config.values.contains_key("trusted_domains") {
         set.insert("trusted_domains".into(), json!(["localhost"]));
     }
     set.insert("datadirectory".into(), json!(req.datadir));
-    set.insert("dbtype".into(), json!(req.dbtype));
+    set.insert("dbtype".into(), json!(pending.kind.as_str()));
     set.insert("version".into(), json!(version4()));
     set.insert("dbname".into(), json!(req.dbname));
-    if req.dbtype != "sqlite" {
+    if pending.kind != DbKind::Sqlite {
         set.insert("dbhost".into(), json!(req.dbhost));
         set.insert("dbuser".into(), json!(req.dbuser));
         set.insert("dbpassword".into(), json!(req.dbpass));
     }
     set.insert("dbtableprefix".into(), json!(req.dbtableprefix));
     set.insert("installed".into(), json!(true));
-    let written = host.instance.borrow_mut().config.update(set, &[]);
-    if let Err(e) = written {
+    if let Err(e) = config.update(set, &[]) {
         // Keep database and config consistent: without a config the schema must go too.
-        match &pending.sqlite_files {
-            Some((_, final_file)) => remove_sqlite_files(final_file),
-            None => drop_prefixed_tables(host),
+        match (&pending.sqlite_files, kept.as_mut()) {
+            (Some((_, final_file)), _) => remove_sqlite_files(final_file),
+            (None, Some(db)) => drop_prefixed_tables(db),
+            (None, None) => {}
         }
         return Err(e);
     }
-    Ok(())
+    Ok(kept)
 }
 
-fn drop_prefixed_tables(host: &Host) {
-    let _ = host.with_db(|db| {
-        for t in db.prefixed_tables()? {
+fn drop_prefixed_tables(db: &mut Db) {
+    if let Ok(tables) = db.prefixed_tables() {
+        for t in tables {
             let _ = db.execute_raw(&format!("DROP TABLE {t}"));
         }
-        Ok(())
-    });
+    }
 }
 
-/// Undoes an install that did not finish (called when the command ends).
-pub fn abort(host: &Host) {
-    let Some(pending) = host.install.borrow_mut().take() else {
-        return;
-    };
-    let db = host.db.borrow_mut().take();
+/// Undoes an install that did not finish.
+pub fn abort(pending: Pending, db: Option<Db>) {
     match (&pending.sqlite_files, db) {
-        (Some((tmp, _)), Some(db)) => {
-            let _ = db.close();
+        (Some((tmp, _)), db) => {
+            if let Some(db) = db {
+                let _ = db.close();
+            }
             remove_sqlite_files(tmp);
         }
-        (Some((tmp, _)), None) => remove_sqlite_files(tmp),
         (None, Some(mut db)) => {
-            if pending.req.dbtype == "pgsql" {
+            if pending.kind == DbKind::Pgsql {
                 while db.in_transaction() {
                     let _ = db.rollback();
                 }
-                let _ = db.close();
             } else {
-                *host.db.borrow_mut() = Some(db);
-                drop_prefixed_tables(host);
+                drop_prefixed_tables(&mut db);
             }
+            let _ = db.close();
         }
         (None, None) => {}
     }
 }
 
-/// Runs pending migrations and records the code's version.
-pub fn upgrade(host: &Host) -> Result<usize, String> {
-    host.with_db(|db| db.begin())?;
-    let applied = match migrate(host) {
-        Ok(n) => n,
-        Err(e) => {
-            let _ = host.with_db(|db| db.rollback());
-            return Err(e);
-        }
-    };
-    host.with_db(|db| db.commit())?;
+/// Runs pending migrations in one transaction and records the code's version.
+pub fn upgrade(db: &mut Db, config: &mut Config, plugins: &PluginMigrations) -> Result<usize> {
+    let applied = db.transaction(|db| migrate(db, plugins))?;
     let mut set = Map::new();
     set.insert("version".into(), json!(version4()));
-    host.instance.borrow_mut().config.update(set, &[])?;
+    config.update(set, &[])?;
     Ok(applied)
 }

@@ -50,7 +50,7 @@ impl Instance {
             Err(e) => Self {
                 root: root.to_path_buf(),
                 config: Config::unreadable(root),
-                config_error: Some(e),
+                config_error: Some(e.message),
             },
         }
     }

@@ -1,6 +1,7 @@
 //! ownCloud's rule: the console runs as the user who owns `config/config.json`, which keeps the
 //! ownership of everything it writes right.
 
+use crate::error::{Error, Result};
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
@@ -15,7 +16,7 @@ fn name_of(uid: u32) -> String {
 }
 
 /// `Err(message)` (several lines) when the effective user does not own the config.
-pub fn check(config_file: &Path) -> Result<(), String> {
+pub fn check(config_file: &Path) -> Result<()> {
     let Ok(meta) = std::fs::metadata(config_file) else {
         return Ok(());
     };
@@ -24,8 +25,8 @@ pub fn check(config_file: &Path) -> Result<(), String> {
         return Ok(());
     }
     let owner = name_of(meta.uid());
-    Err(format!(
+    Err(Error::new(format!(
         "Console has to be executed with the user that owns the file config/config.json\nCurrent user: {}\nOwner of config.json: {owner}\nTry adding 'sudo -u {owner} ' to the beginning of the command (without the single quotes)",
         name_of(me)
-    ))
+    )))
 }

@@ -174,7 +174,7 @@ fn describe(path: &Path) -> Result<Manifest, String> {
 
 /// Reads a plugin file's manifest and checks its API version, without registering it
 /// (`app:check-code`).
-pub fn inspect(path: &Path) -> Result<Manifest, String> {
+pub fn inspect(path: &Path) -> crate::error::Result<Manifest> {
     let m = describe(path)?;
     check_api(&m)?;
     Ok(m)
@@ -355,25 +355,31 @@ impl Registry {
             .clone()
     }
 
-    /// Sends a request to a plugin; `Ok(value)` or `Err((message, exit code))`.
+    /// Sends a request to a plugin: its answer, or its error with the exit code it asked for.
     pub fn call(
         &self,
         idx: usize,
         kind_name: &str,
         payload: &Value,
         host: HostHandle,
-    ) -> Result<Value, (String, i32)> {
+    ) -> crate::error::Result<Value> {
+        use crate::error::Error;
         let p = &self.plugins[idx];
         let module = self
             .module(idx)
-            .map_err(|e| (format!("plugin {}: {e}", p.file.display()), 1))?;
+            .map_err(|e| Error::new(format!("plugin {}: {e}", p.file.display())))?;
         let body = payload.to_string();
         match request(module, kind_name, &body, host)
-            .map_err(|e| (format!("plugin \"{}\": {e}", p.manifest.id), 1))?
+            .map_err(|e| Error::new(format!("plugin \"{}\": {e}", p.manifest.id)))?
         {
             Reply::Ok(v) => Ok(v),
-            Reply::Error { message, code } => Err((message, if code == 0 { 1 } else { code })),
-            Reply::Panic(m) => Err((format!("The plugin \"{}\" crashed: {m}", p.manifest.id), 1)),
+            Reply::Error { message, code } => {
+                Err(Error::new(message).with_code(if code == 0 { 1 } else { code }))
+            }
+            Reply::Panic(m) => Err(Error::new(format!(
+                "The plugin \"{}\" crashed: {m}",
+                p.manifest.id
+            ))),
         }
     }
 }

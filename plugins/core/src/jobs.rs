@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use occ_plugin_api::wire::method;
+use occ_plugin_api::protocol::{JobRun, PluginsList};
 use occ_plugin_api::{Context, Db, Error};
 use serde_json::{json, Map, Value};
 
@@ -118,22 +118,11 @@ pub fn parse_id(raw: Option<&str>) -> Result<i64, Error> {
 
 /// The jobs the loaded plugins declare: class -> interval in seconds.
 pub fn declared(ctx: &Context) -> Result<BTreeMap<String, u64>, Error> {
-    let plugins = ctx.call(method::PLUGINS_LIST, json!({}))?;
     let mut out = BTreeMap::new();
-    for p in plugins.as_array().into_iter().flatten() {
-        let id = p.get("id").and_then(Value::as_str).unwrap_or_default();
-        for j in p
-            .get("jobs")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let name = j.get("name").and_then(Value::as_str).unwrap_or_default();
-            if id.is_empty() || name.is_empty() {
-                continue;
-            }
-            let interval = j.get("interval").and_then(Value::as_u64).unwrap_or(0);
-            out.entry(format!("{id}::{name}")).or_insert(interval);
+    for p in ctx.request(&PluginsList {})? {
+        for j in p.jobs.iter().filter(|j| !j.name.is_empty()) {
+            out.entry(format!("{}::{}", p.id, j.name))
+                .or_insert(j.interval);
         }
     }
     Ok(out)
@@ -266,10 +255,11 @@ pub fn execute(ctx: &Context, job: &QueuedJob) -> Result<i64, Error> {
         return Err(Error::new(msg));
     };
     let start = Instant::now();
-    let r = ctx.call(
-        method::JOB_RUN,
-        json!({"plugin": plugin, "name": name, "argument": job.argument_value()}),
-    );
+    let r = ctx.request(&JobRun {
+        plugin: plugin.to_string(),
+        name: name.to_string(),
+        argument: job.argument_value(),
+    });
     let secs = start.elapsed().as_secs() as i64;
     let (sql, params) = if r.is_ok() {
         (

@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use occ_plugin_api::{for_each_row, Context, Db, Error};
+use occ_plugin_api::{for_each_row, Context, Db, DbKind, Error};
 use serde_json::{json, Map, Value};
 
 use crate::ops;
@@ -241,7 +241,7 @@ pub struct Created {
 /// collations; PostgreSQL's may be linguistic, so there every uid is compared.
 pub fn taken(db: &Db<'_>, uid: &str) -> Result<bool, Error> {
     let lower = uid.to_ascii_lowercase();
-    let bytewise = db.kind()? != "pgsql";
+    let bytewise = db.kind()? != DbKind::Pgsql;
     let rows = if bytewise {
         let upper = uid.to_ascii_uppercase();
         let split = upper.chars().next().map_or(0, char::len_utf8);

@@ -12,8 +12,7 @@ use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use occ_plugin_api::wire::method;
-use occ_plugin_api::{Context, Error};
+use occ_plugin_api::{Context, DbKind, Error, Transaction};
 use serde_json::json;
 
 use crate::cache::{self, Children, Mimetypes, NewRow};
@@ -108,6 +107,9 @@ enum Bulk {
 /// One scan run over one or more users.
 pub struct Scanner<'a> {
     ctx: &'a Context,
+    /// The scan's transaction (committed every [`COMMIT_EVERY`] writes, rolled back if the
+    /// scan fails).
+    tx: Transaction<'a>,
     mimes: Mimetypes,
     dir_mime: i64,
     storage: i64,
@@ -139,10 +141,11 @@ impl<'a> Scanner<'a> {
         let db = ctx.db();
         let mut mimes = Mimetypes::load(&db)?;
         let dir_mime = mimes.id(&db, cache::DIR_MIME)?;
-        let sqlite = db.kind()? == "sqlite";
-        ctx.call(method::DB_BEGIN, json!({}))?;
+        let sqlite = db.kind()? == DbKind::Sqlite;
+        let tx = db.begin()?;
         Ok(Self {
             ctx,
+            tx,
             mimes,
             dir_mime,
             storage: 0,
@@ -162,7 +165,7 @@ impl<'a> Scanner<'a> {
 
     /// Commits what is pending.
     pub fn finish(self) -> Result<Stats, Error> {
-        self.ctx.call(method::DB_COMMIT, json!({}))?;
+        self.tx.commit()?;
         Ok(self.stats)
     }
 
@@ -188,8 +191,7 @@ impl<'a> Scanner<'a> {
             }
         }
         if self.writes >= COMMIT_EVERY {
-            self.ctx.call(method::DB_COMMIT, json!({}))?;
-            self.ctx.call(method::DB_BEGIN, json!({}))?;
+            self.tx.commit_and_continue()?;
             self.writes = 0;
         }
         Ok(())
@@ -212,10 +214,10 @@ impl<'a> Scanner<'a> {
         let seen = self.stats.files + self.stats.folders;
         if seen >= self.reported + 2000 {
             self.reported = seen;
-            self.ctx.call(
-                method::OUTPUT_PROGRESS,
-                json!({"message": format!("{} folders, {} files", self.stats.folders, self.stats.files)}),
-            )?;
+            self.ctx.progress(&format!(
+                "{} folders, {} files",
+                self.stats.folders, self.stats.files
+            ))?;
         }
         Ok(())
     }

@@ -5,8 +5,7 @@
 use std::path::Path;
 
 use occ_plugin_api::prelude::*;
-use occ_plugin_api::wire::method;
-use occ_plugin_api::Manifest;
+use occ_plugin_api::protocol::PluginsInspect;
 
 use crate::apps;
 
@@ -37,11 +36,8 @@ impl Command for AppCheckCode {
                 .display()
                 .to_string();
             let path = file.display().to_string();
-            let problems = match ctx.call(method::PLUGINS_INSPECT, json!({ "path": path })) {
-                Ok(v) => match serde_json::from_value::<Manifest>(v) {
-                    Ok(m) => apps::check_plugin(&id, &m),
-                    Err(e) => vec![format!("unreadable manifest: {e}")],
-                },
+            let problems = match ctx.request(&PluginsInspect { path }) {
+                Ok(m) => apps::check_plugin(&id, &m),
                 Err(e) => vec![e.message],
             };
             findings.extend(problems.into_iter().map(|p| format!("Plugin {shown}: {p}")));

@@ -5,7 +5,7 @@ use std::fs;
 use std::path::Path;
 
 use occ_plugin_api::prelude::*;
-use occ_plugin_api::wire::method;
+use occ_plugin_api::protocol::PluginProblems;
 
 /// The command.
 pub struct Check;
@@ -54,15 +54,8 @@ impl Command for Check {
                 problems.push(format!("The database is not reachable: {}", e.message));
             }
         }
-        for p in ctx
-            .call(method::PLUGIN_PROBLEMS, json!({}))?
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-        {
-            let file = p.get("file").and_then(Value::as_str).unwrap_or_default();
-            let why = p.get("problem").and_then(Value::as_str).unwrap_or_default();
-            problems.push(format!("Plugin {file}: {why}"));
+        for p in ctx.request(&PluginProblems {})? {
+            problems.push(format!("Plugin {}: {}", p.file, p.problem));
         }
         if problems.is_empty() {
             return Ok(0);

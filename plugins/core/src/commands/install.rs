@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use occ_plugin_api::prelude::*;
-use occ_plugin_api::wire::InstallRequest;
+use occ_plugin_api::protocol::admin::{InstallBegin, InstallFinish, InstallRequest};
 
 use crate::ops;
 
@@ -176,11 +176,13 @@ impl Command for Install {
             dbtableprefix: prefix,
             datadir: datadir.display().to_string(),
         };
-        ctx.install_begin(&req)?;
-        ops::create_admin(ctx, &admin, &admin_pass, &req.datadir)?;
-        ctx.install_finish()?;
+        let datadir = req.datadir.clone();
+        let dbtype = req.dbtype.clone();
+        ctx.request(&InstallBegin(req))?;
+        ops::create_admin(ctx, &admin, &admin_pass, &datadir)?;
+        ctx.request(&InstallFinish {})?;
         ctx.line("occ was successfully installed")?;
-        tracing::info!("installed with {} database, admin {admin}", req.dbtype);
+        tracing::info!("installed with {dbtype} database, admin {admin}");
         Ok(0)
     }
 }

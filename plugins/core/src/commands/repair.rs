@@ -4,45 +4,18 @@
 //! `     - ERROR: <message>`, the others still run, and the exit code is 1.
 
 use occ_plugin_api::prelude::*;
-use occ_plugin_api::wire::method;
+use occ_plugin_api::protocol::{RepairEntry as Step, RepairList, RepairRun};
 
 /// The command.
 pub struct Repair;
 
-/// One step as the host lists it.
-struct Step {
-    plugin: String,
-    id: String,
-    name: String,
-    expensive: bool,
-}
-
-impl Step {
-    /// How `--list` names it and `--single` selects it.
-    fn key(&self) -> String {
-        format!("{}::{}", self.plugin, self.id)
-    }
+/// How `--list` names a step and `--single` selects it.
+fn key(s: &Step) -> String {
+    format!("{}::{}", s.plugin, s.id)
 }
 
 fn steps(ctx: &Context) -> Result<Vec<Step>, Error> {
-    let field = |v: &Value, k: &str| {
-        v.get(k)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string()
-    };
-    Ok(ctx
-        .call(method::REPAIR_LIST, json!({}))?
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|v| Step {
-            plugin: field(v, "plugin"),
-            id: field(v, "id"),
-            name: field(v, "name"),
-            expensive: v.get("expensive").and_then(Value::as_bool).unwrap_or(false),
-        })
-        .collect())
+    ctx.request(&RepairList {})
 }
 
 impl Command for Repair {
@@ -68,7 +41,7 @@ impl Command for Repair {
             ctx.line(&format!("Found {} repair steps", all.len()))?;
             ctx.line("")?;
             for s in &all {
-                ctx.line(&format!("{} -> {}", s.key(), s.name))?;
+                ctx.line(&format!("{} -> {}", key(s), s.name))?;
             }
             return Ok(0);
         }
@@ -77,7 +50,7 @@ impl Command for Repair {
         }
         let run: Vec<&Step> = match input.opt_str("single") {
             Some(single) => {
-                let Some(s) = all.iter().find(|s| s.key() == single) else {
+                let Some(s) = all.iter().find(|s| key(s) == single) else {
                     return Err(Error::new(
                         "Repair step not found. Use --list to show available steps.",
                     ));
@@ -96,7 +69,10 @@ impl Command for Repair {
         let mut failed = false;
         for s in run {
             ctx.line(&format!(" - Step: {}", s.name))?;
-            if let Err(e) = ctx.call(method::REPAIR_RUN, json!({"plugin": s.plugin, "id": s.id})) {
+            if let Err(e) = ctx.request(&RepairRun {
+                plugin: s.plugin.clone(),
+                id: s.id.clone(),
+            }) {
                 for l in e.message.lines() {
                     ctx.message(&format!("     - ERROR: {l}"))?;
                 }

@@ -1,6 +1,7 @@
 //! `upgrade`: run every pending schema migration and record the new version.
 
 use occ_plugin_api::prelude::*;
+use occ_plugin_api::protocol::admin;
 
 /// The command.
 pub struct Upgrade;
@@ -38,10 +39,10 @@ impl Command for Upgrade {
             return Ok(UP_TO_DATE);
         }
         ctx.line("Updating database schema")?;
-        let r = ctx.call(occ_plugin_api::wire::method::INSTANCE_UPGRADE, json!({}))?;
+        let r = ctx.request(&admin::Upgrade {})?;
         ctx.line(&format!(
             "Updated database ({} migrations applied)",
-            r.get("applied").and_then(Value::as_u64).unwrap_or(0)
+            r.applied
         ))?;
         ctx.line("Update successful")?;
         Ok(0)

@@ -2,7 +2,7 @@
 //! registers as a `<plugin>.user_backend` service), total users and user directories.
 
 use occ_plugin_api::prelude::*;
-use occ_plugin_api::wire::method;
+use occ_plugin_api::protocol::PluginsList;
 
 use crate::users;
 
@@ -18,19 +18,10 @@ impl Command for UserReport {
     fn run(&self, input: &Input, ctx: &mut Context) -> CmdResult {
         let mut backends: Vec<(String, i64)> =
             vec![(users::DATABASE_BACKEND.into(), users::count(&ctx.db())?)];
-        for p in ctx
-            .call(method::PLUGINS_LIST, json!({}))?
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-        {
-            let id = p.get("id").and_then(Value::as_str).unwrap_or_default();
+        for p in ctx.request(&PluginsList {})? {
+            let id = p.id.as_str();
             let service = format!("{id}.user_backend");
-            let provides = p
-                .get("services")
-                .and_then(Value::as_array)
-                .is_some_and(|s| s.iter().any(|x| x.as_str() == Some(&service)));
-            if provides {
+            if p.services.contains(&service) {
                 let r = ctx.service(&service, json!({}))?;
                 let name = r
                     .get("name")

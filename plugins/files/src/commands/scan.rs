@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use occ_plugin_api::prelude::*;
-use occ_plugin_api::wire::method;
 
 use crate::scanner::{Options, Scanner};
 
@@ -143,7 +142,7 @@ impl Command for Scan {
             scanner.scan_user(uid, &datadir, sub.as_deref())?;
         }
         let stats = scanner.finish()?;
-        ctx.call(method::OUTPUT_PROGRESS, json!({"done": true}))?;
+        ctx.progress_done()?;
         let elapsed = started.elapsed();
         let items = stats.folders + stats.files;
         let per_second = (items as f64 / elapsed.as_secs_f64().max(0.001)).round() as u64;

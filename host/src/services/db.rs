@@ -1,0 +1,114 @@
+//! The database for plugins: `db.*`. Query rows and bulk statements go between the request
+//! text, the database and the reply text without a value tree.
+
+use occ_plugin_api::protocol::{
+    DbBegin, DbCommit, DbExecute, DbExecuteMany, DbInfo, DbInfoRequest, DbQuery, DbRollback,
+    RowShape,
+};
+
+use occ_plugin_api::DbKind;
+
+use super::Host;
+use crate::error::{Error, Result};
+use crate::instance::db::{Db, DbParams, Param};
+use crate::instance::PRODUCT;
+
+/// `db.query`: the rows as the JSON text of an array of objects, or of arrays (since 1.3).
+pub fn query(host: &Host, r: DbQuery<'_>) -> Result<String> {
+    let arrays = r.rows == Some(RowShape::Arrays);
+    host.with_db(|db| db.query_json(&r.sql, &r.params, arrays))
+}
+
+/// `db.execute_many`: parameters decoded straight from the request, borrowed where they can be.
+pub fn execute_many(host: &Host, r: DbExecuteMany<'_, Vec<Vec<Param<'_>>>>) -> Result<u64> {
+    host.with_db(|db| db.execute_many(&r.sql, &r.rows))
+}
+
+/// `db.execute`.
+pub fn execute(host: &Host, r: DbExecute<'_>) -> Result<u64> {
+    host.with_db(|db| db.execute(&r.sql, &r.params))
+}
+
+/// `db.begin`.
+pub fn begin(host: &Host, _: DbBegin) -> Result<()> {
+    host.with_db(|db| db.begin())
+}
+
+/// `db.commit`.
+pub fn commit(host: &Host, _: DbCommit) -> Result<()> {
+    host.with_db(|db| db.commit())
+}
+
+/// `db.rollback`.
+pub fn rollback(host: &Host, _: DbRollback) -> Result<()> {
+    host.with_db(|db| db.rollback())
+}
+
+/// `db.info`.
+pub fn info(host: &Host, _: DbInfoRequest) -> Result<DbInfo> {
+    host.with_db(|db| {
+        Ok(DbInfo {
+            kind: db.kind,
+            prefix: db.prefix.clone(),
+        })
+    })
+}
+
+impl Host {
+    /// The connection parameters of the installed instance.
+    pub fn db_params(&self) -> Result<DbParams> {
+        let inst = self.instance.borrow();
+        let c = &inst.config;
+        let dbtype = c.get_str("dbtype").unwrap_or_else(|| "sqlite".into());
+        let Some(kind) = DbKind::parse(&dbtype) else {
+            return Err(Error::new(format!(
+                "Unsupported database type \"{dbtype}\"."
+            )));
+        };
+        Ok(DbParams {
+            dbtype: kind,
+            name: c.get_str("dbname").unwrap_or_else(|| "owncloud".into()),
+            host: match (c.get_str("dbhost"), c.get_str("dbport")) {
+                (Some(h), Some(p)) if !p.is_empty() && !h.contains(':') => format!("{h}:{p}"),
+                (h, _) => h.unwrap_or_default(),
+            },
+            user: c.get_str("dbuser").unwrap_or_default(),
+            password: c.get_str("dbpassword").unwrap_or_default(),
+            prefix: c.get_str("dbtableprefix").unwrap_or_else(|| "oc_".into()),
+        })
+    }
+
+    /// Runs `f` on the database, opening it on first use.
+    pub fn with_db<T>(&self, f: impl FnOnce(&mut Db) -> Result<T>) -> Result<T> {
+        let mut slot = self.db.borrow_mut();
+        if slot.is_none() {
+            if !self.instance.borrow().installed() {
+                return Err(Error::new(format!(
+                    "{PRODUCT} is not installed: there is no database yet"
+                )));
+            }
+            let p = self.db_params()?;
+            let db = if p.dbtype == DbKind::Sqlite {
+                let file = self
+                    .instance
+                    .borrow()
+                    .data_dir()
+                    .join(format!("{}.db", p.name));
+                if !file.exists() {
+                    return Err(Error::new(format!(
+                        "The database {} does not exist",
+                        file.display()
+                    )));
+                }
+                Db::open_sqlite(&file, &p.prefix, false, None)?
+            } else {
+                Db::open_server(&p)?
+            };
+            *slot = Some(db);
+        }
+        match slot.as_mut() {
+            Some(db) => f(db),
+            None => Err(Error::new("no database")),
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! The instance: `instance.info`, and installing and upgrading it (`instance.install.*`,
+//! `instance.upgrade`) over [`crate::instance::install`], with the migrations collected from
+//! the loaded plugins.
+
+use occ_plugin_api::protocol::admin::{InstallBegin, InstallFinish, Upgrade, Upgraded};
+use occ_plugin_api::protocol::InstanceInfoRequest;
+use occ_plugin_api::wire::{kind, InstanceInfo};
+use occ_plugin_api::{DbKind, Migration};
+
+use super::Host;
+use crate::error::{Error, Result};
+use crate::instance::{install, PRODUCT, VERSION};
+
+/// `instance.info`.
+pub fn info(host: &Host, _: InstanceInfoRequest) -> Result<InstanceInfo> {
+    let inst = host.instance.borrow();
+    Ok(InstanceInfo {
+        product: PRODUCT.into(),
+        version: VERSION.into(),
+        root: inst.root.display().to_string(),
+        config_file: inst.config.path.display().to_string(),
+        data_dir: inst.config.get_str("datadirectory"),
+        installed: inst.installed(),
+        maintenance: inst.maintenance(),
+        needs_upgrade: inst.needs_upgrade(),
+        config_error: inst.config_error.clone(),
+    })
+}
+
+/// Every loaded plugin's migrations, in plugin order.
+fn migrations(host: &Host) -> Result<Vec<(String, Vec<Migration>)>> {
+    let mut out = Vec::new();
+    for (i, p) in host.registry.plugins.iter().enumerate() {
+        let id = p.manifest.id.clone();
+        let list = host.call_plugin(i, kind::MIGRATIONS, &serde_json::json!({}))?;
+        let list: Vec<Migration> = serde_json::from_value(list)
+            .map_err(|e| Error::new(format!("plugin \"{id}\": bad migrations: {e}")))?;
+        out.push((id, list));
+    }
+    Ok(out)
+}
+
+/// `instance.install.begin`: the database and every plugin's schema, not yet permanent.
+pub fn install_begin(host: &Host, r: InstallBegin) -> Result<()> {
+    if host.instance.borrow().installed() {
+        return Err(Error::new(format!("{PRODUCT} is already installed.")));
+    }
+    if host.install.borrow().is_some() {
+        return Err(Error::new("an install is already in progress"));
+    }
+    let (db, pending) = install::begin(&r.0, &mut |line| host.shell.borrow_mut().err_line(line))?;
+    *host.db.borrow_mut() = Some(db);
+    *host.install.borrow_mut() = Some(pending);
+    let plugins = migrations(host)?;
+    host.with_db(|db| install::migrate(db, &plugins))?;
+    Ok(())
+}
+
+/// `instance.install.finish`: the database in place, then the config saying `installed`.
+pub fn install_finish(host: &Host, _: InstallFinish) -> Result<()> {
+    let Some(pending) = host.install.borrow_mut().take() else {
+        return Err(Error::new("no install in progress"));
+    };
+    let db = host.db.borrow_mut().take().ok_or("no database")?;
+    let kept = install::finish(pending, db, &mut host.instance.borrow_mut().config)?;
+    *host.db.borrow_mut() = kept;
+    Ok(())
+}
+
+/// Undoes an install that began and did not finish (when the command ends).
+pub fn abort_install(host: &Host) {
+    if let Some(pending) = host.install.borrow_mut().take() {
+        install::abort(pending, host.db.borrow_mut().take());
+    }
+}
+
+/// `instance.upgrade`: every pending migration in one transaction, then the new version.
+pub fn upgrade(host: &Host, _: Upgrade) -> Result<Upgraded> {
+    let plugins = migrations(host)?;
+    let applied =
+        host.with_db(|db| install::upgrade(db, &mut host.instance.borrow_mut().config, &plugins))?;
+    Ok(Upgraded { applied })
+}
+
+/// Closes the database at the end of the command. SQLite's connection is left (see
+/// [`crate::instance::db::Db::leave_sqlite`]: a short WAL stays for the next command).
+pub fn close_db(host: &mut Host) {
+    if let Some(db) = host.db.get_mut().take() {
+        if db.kind == DbKind::Sqlite {
+            db.leave_sqlite();
+        } else {
+            let _ = db.close();
+        }
+    }
+}
