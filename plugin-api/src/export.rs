@@ -18,14 +18,23 @@ use crate::wire::{
 
 thread_local! {
     static PANIC_MESSAGE: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// How many requests this thread is handling (requests nest: a host call may call a
+    /// plugin again).
+    static IN_REQUEST: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
-/// Keeps this library's default panic output quiet: the message is captured and handed back to
-/// the host, which prints one line. (Each cdylib has its own std, so this hook is the plugin's.)
+/// Keeps a panic inside a request quiet: the message is captured and handed back to the host,
+/// which prints one line. (A cdylib has its own std, so there this hook is the plugin's alone;
+/// a plugin linked into a test process shares it, so any other panic goes to the hook that was
+/// there before, such as the test harness's.)
 fn install_panic_hook() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        panic::set_hook(Box::new(|info| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if IN_REQUEST.with(|n| n.get()) == 0 {
+                return previous(info);
+            }
             let msg = if let Some(s) = info.payload().downcast_ref::<&str>() {
                 (*s).to_string()
             } else if let Some(s) = info.payload().downcast_ref::<String>() {
@@ -146,10 +155,12 @@ pub fn handle_request<P: Plugin + ?Sized>(
     host: HostHandle,
 ) -> RString {
     install_panic_hook();
+    IN_REQUEST.with(|n| n.set(n.get() + 1));
     let reply = panic::catch_unwind(AssertUnwindSafe(|| {
         dispatch(plugin, kind_name.as_str(), payload.as_str(), host)
-    }))
-    .unwrap_or_else(|_| {
+    }));
+    IN_REQUEST.with(|n| n.set(n.get().saturating_sub(1)));
+    let reply = reply.unwrap_or_else(|_| {
         let msg = PANIC_MESSAGE
             .with(|p| p.borrow_mut().take())
             .unwrap_or_else(|| "unknown panic".into());

@@ -146,7 +146,7 @@ impl Arg {
 pub struct Opt {
     /// Long name without dashes (`display-name`).
     pub name: String,
-    /// Short name without the dash (`g`), if any.
+    /// Short name without the dash (`g`), if any; several are separated by `|` (`v|vv|vvv`).
     pub short: Option<String>,
     /// One-line description.
     pub description: String,
@@ -156,6 +156,9 @@ pub struct Opt {
     pub multiple: bool,
     /// Default when not given.
     pub default: Option<Value>,
+    /// A flag that also has a `--no-` form (`--ansi|--no-ansi`); since 1.4.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub negatable: bool,
 }
 
 impl Opt {
@@ -207,6 +210,15 @@ impl Opt {
     pub fn default_value(mut self, v: impl Into<Value>) -> Self {
         self.default = Some(v.into());
         self
+    }
+    /// A flag with a `--no-` form (since 1.4).
+    pub fn negatable(mut self) -> Self {
+        self.negatable = true;
+        self
+    }
+    /// The short names (`v`, `vv`, `vvv` for `v|vv|vvv`).
+    pub fn shorts(&self) -> impl Iterator<Item = &str> {
+        self.short.iter().flat_map(|s| s.split('|'))
     }
 }
 

@@ -1,40 +1,28 @@
-//! Symfony's text and JSON descriptors: `help <command>`, `list [namespace]`, `list --format=json`.
+//! Symfony's text and JSON descriptors: `help <command>`, `list [namespace]`, `list --format=json`,
+//! over the commands' specs and the global options.
 
+use occ_plugin_api::{Arg, CommandSpec, Opt, ValueMode};
 use serde_json::{json, Map, Value};
 
-use super::input::{global_options, Definition, OptDef};
-use occ_plugin_api::ValueMode;
-
-/// What the descriptors need of a command.
-#[derive(Debug, Clone)]
-pub struct CmdInfo {
-    /// Canonical name.
-    pub name: String,
-    /// One-line description.
-    pub description: String,
-    /// Help text (empty: same as description).
-    pub help: String,
-    /// Aliases.
-    pub aliases: Vec<String>,
-    /// Hidden from `list`.
-    pub hidden: bool,
-    /// The command's own arguments and options (no globals).
-    pub def: Definition,
-}
+use super::input::options_with_globals;
 
 fn width(s: &str) -> usize {
     s.chars().count()
 }
 
-fn options_width(opts: &[OptDef]) -> usize {
+fn short_of(o: &Opt) -> &str {
+    o.short.as_deref().unwrap_or("")
+}
+
+fn options_width(opts: &[&Opt]) -> usize {
     opts.iter()
         .map(|o| {
-            let short = o.shorts.join("|");
-            let mut n = 1 + width(&short).max(1) + 4 + width(&o.name);
+            let short = short_of(o);
+            let mut n = 1 + width(short).max(1) + 4 + width(&o.name);
             if o.negatable {
                 n += 6 + width(&o.name);
-            } else if o.mode != ValueMode::None {
-                n += 1 + width(&o.name) + if o.mode == ValueMode::Optional { 2 } else { 0 };
+            } else if o.value != ValueMode::None {
+                n += 1 + width(&o.name) + if o.value == ValueMode::Optional { 2 } else { 0 };
             }
             n
         })
@@ -65,16 +53,16 @@ fn indent_desc(desc: &str, total: usize) -> String {
 pub type Painter<'a> = &'a dyn Fn(&str, &str) -> String;
 
 /// The "Arguments:" and "Options:" blocks.
-pub fn describe_definition(def: &Definition, paint: Painter<'_>) -> String {
-    let mut total = options_width(&def.opts);
-    for a in &def.args {
+pub fn describe_definition(args: &[Arg], opts: &[&Opt], paint: Painter<'_>) -> String {
+    let mut total = options_width(opts);
+    for a in args {
         total = total.max(width(&a.name));
     }
     let mut out = String::new();
-    if !def.args.is_empty() {
+    if !args.is_empty() {
         out.push_str(&paint("comment", "Arguments:"));
         out.push('\n');
-        for a in &def.args {
+        for a in args {
             let default = has_default(&a.default)
                 .map(|d| paint("comment", &format!(" [default: {}]", default_text(d))))
                 .unwrap_or_default();
@@ -87,22 +75,22 @@ pub fn describe_definition(def: &Definition, paint: Painter<'_>) -> String {
             ));
         }
     }
-    if !def.args.is_empty() && !def.opts.is_empty() {
+    if !args.is_empty() && !opts.is_empty() {
         out.push('\n');
     }
-    if !def.opts.is_empty() {
+    if !opts.is_empty() {
         out.push_str(&paint("comment", "Options:"));
-        let (later, first): (Vec<&OptDef>, Vec<&OptDef>) = def
-            .opts
+        let (later, first): (Vec<&Opt>, Vec<&Opt>) = opts
             .iter()
-            .partition(|o| o.shorts.join("|").chars().count() > 1);
+            .copied()
+            .partition(|o| short_of(o).chars().count() > 1);
         for o in first.into_iter().chain(later) {
-            let value = match o.mode {
+            let value = match o.value {
                 ValueMode::None => String::new(),
                 ValueMode::Required => format!("={}", o.name.to_uppercase()),
                 ValueMode::Optional => format!("[={}]", o.name.to_uppercase()),
             };
-            let short = o.shorts.join("|");
+            let short = short_of(o);
             let synopsis = format!(
                 "{}{}",
                 if short.is_empty() {
@@ -116,7 +104,7 @@ pub fn describe_definition(def: &Definition, paint: Painter<'_>) -> String {
                     format!("--{}{}", o.name, value)
                 }
             );
-            let default = if o.mode != ValueMode::None {
+            let default = if o.value != ValueMode::None {
                 has_default(&o.default)
                     .map(|d| paint("comment", &format!(" [default: {}]", default_text(d))))
                     .unwrap_or_default()
@@ -142,21 +130,20 @@ pub fn describe_definition(def: &Definition, paint: Painter<'_>) -> String {
 }
 
 /// Synopsis as Symfony prints it: short (`[options]`) or full (every option spelled out).
-pub fn synopsis(name: &str, def: &Definition, short: bool) -> String {
+pub fn synopsis(spec: &CommandSpec, short: bool) -> String {
     let mut elements: Vec<String> = Vec::new();
     if short {
         elements.push("[options]".into());
     } else {
-        for o in &def.opts {
-            let value = match o.mode {
+        for o in &spec.options {
+            let value = match o.value {
                 ValueMode::None => String::new(),
                 ValueMode::Required => format!(" {}", o.name.to_uppercase()),
                 ValueMode::Optional => format!(" [{}]", o.name.to_uppercase()),
             };
-            let shortcut = if o.shorts.is_empty() {
-                String::new()
-            } else {
-                format!("-{}|", o.shorts.join("|"))
+            let shortcut = match &o.short {
+                None => String::new(),
+                Some(s) => format!("-{s}|"),
             };
             let neg = if o.negatable {
                 format!("|--no-{}", o.name)
@@ -166,11 +153,11 @@ pub fn synopsis(name: &str, def: &Definition, short: bool) -> String {
             elements.push(format!("[{shortcut}--{}{value}{neg}]", o.name));
         }
     }
-    if !elements.is_empty() && !def.args.is_empty() {
+    if !elements.is_empty() && !spec.arguments.is_empty() {
         elements.push("[--]".into());
     }
     let mut tail = String::new();
-    for a in &def.args {
+    for a in &spec.arguments {
         let mut e = format!("<{}>", a.name);
         if a.multiple {
             e.push_str("...");
@@ -181,27 +168,30 @@ pub fn synopsis(name: &str, def: &Definition, short: bool) -> String {
         }
         elements.push(e);
     }
-    format!("{name} {}{tail}", elements.join(" "))
+    format!("{} {}{tail}", spec.name, elements.join(" "))
         .trim()
         .to_string()
 }
 
 /// `help <command>` in text.
-pub fn help_text(cmd: &CmdInfo, paint: Painter<'_>) -> String {
+pub fn help_text(cmd: &CommandSpec, globals: &[Opt], paint: Painter<'_>) -> String {
     let mut out = String::new();
     if !cmd.description.is_empty() {
         out.push_str(&paint("comment", "Description:"));
         out.push_str(&format!("\n  {}\n\n", cmd.description));
     }
     out.push_str(&paint("comment", "Usage:"));
-    out.push_str(&format!("\n  {}", synopsis(&cmd.name, &cmd.def, true)));
+    out.push_str(&format!("\n  {}", synopsis(cmd, true)));
     for a in &cmd.aliases {
         out.push_str(&format!("\n  {a}"));
     }
     out.push('\n');
-    let full = cmd.def.with_globals();
     out.push('\n');
-    out.push_str(&describe_definition(&full, paint));
+    out.push_str(&describe_definition(
+        &cmd.arguments,
+        &options_with_globals(cmd, globals),
+        paint,
+    ));
     out.push('\n');
     if !cmd.help.is_empty() && cmd.help != cmd.description {
         out.push('\n');
@@ -219,15 +209,18 @@ fn namespace_of(name: &str) -> &str {
 }
 
 /// Commands grouped by first-level namespace, global first, each sorted.
-fn grouped(cmds: &[CmdInfo], include_hidden: bool) -> Vec<(String, Vec<&CmdInfo>)> {
-    let mut groups: std::collections::BTreeMap<String, Vec<&CmdInfo>> = Default::default();
-    for c in cmds.iter().filter(|c| include_hidden || !c.hidden) {
+fn grouped<'a>(
+    cmds: &[&'a CommandSpec],
+    include_hidden: bool,
+) -> Vec<(String, Vec<&'a CommandSpec>)> {
+    let mut groups: std::collections::BTreeMap<String, Vec<&CommandSpec>> = Default::default();
+    for c in cmds.iter().copied().filter(|c| include_hidden || !c.hidden) {
         groups
             .entry(namespace_of(&c.name).to_string())
             .or_default()
             .push(c);
     }
-    let mut out: Vec<(String, Vec<&CmdInfo>)> = Vec::new();
+    let mut out: Vec<(String, Vec<&CommandSpec>)> = Vec::new();
     if let Some(g) = groups.remove("_global") {
         out.push(("_global".into(), g));
     }
@@ -238,28 +231,35 @@ fn grouped(cmds: &[CmdInfo], include_hidden: bool) -> Vec<(String, Vec<&CmdInfo>
     out
 }
 
+/// The commands in `namespace` (all without one).
+fn in_namespace<'a>(cmds: &[&'a CommandSpec], namespace: Option<&str>) -> Vec<&'a CommandSpec> {
+    cmds.iter()
+        .copied()
+        .filter(|c| {
+            namespace.is_none_or(|ns| {
+                c.name
+                    .strip_prefix(ns)
+                    .is_some_and(|rest| rest.starts_with(':'))
+            })
+        })
+        .collect()
+}
+
 /// `list [namespace]` in text; `header` is the first line (`occ 1.0.0`).
 pub fn list_text(
     header: &str,
-    cmds: &[CmdInfo],
+    cmds: &[&CommandSpec],
+    globals: &[Opt],
     namespace: Option<&str>,
     paint: Painter<'_>,
 ) -> String {
     let mut out = format!("{header}\n\n");
     out.push_str(&paint("comment", "Usage:"));
     out.push_str("\n  command [options] [arguments]\n\n");
-    let globals = Definition {
-        args: vec![],
-        opts: global_options(),
-    };
-    out.push_str(&describe_definition(&globals, paint));
+    let globals: Vec<&Opt> = globals.iter().collect();
+    out.push_str(&describe_definition(&[], &globals, paint));
     out.push_str("\n\n");
-    let shown: Vec<CmdInfo> = cmds
-        .iter()
-        .filter(|c| namespace.is_none_or(|ns| c.name.starts_with(&format!("{ns}:"))))
-        .cloned()
-        .collect();
-    let groups = grouped(&shown, false);
+    let groups = grouped(&in_namespace(cmds, namespace), false);
     let width = groups
         .iter()
         .flat_map(|(_, v)| v.iter().map(|c| width(&c.name)))
@@ -286,7 +286,7 @@ pub fn list_text(
             out.push_str(&format!(
                 "\n  {}{}{}{}",
                 paint("info", &c.name),
-                " ".repeat(width - width_of(&c.name)),
+                " ".repeat(width - self::width(&c.name)),
                 aliases,
                 c.description
             ));
@@ -296,18 +296,13 @@ pub fn list_text(
     out
 }
 
-fn width_of(s: &str) -> usize {
-    width(s)
-}
-
-fn opt_json(o: &OptDef) -> Vec<(String, Value)> {
+fn opt_json(o: &Opt) -> Vec<(String, Value)> {
     let shortcut = o
-        .shorts
-        .iter()
+        .shorts()
         .map(|s| format!("-{s}"))
         .collect::<Vec<_>>()
         .join("|");
-    let default = match (&o.default, o.mode, o.multiple) {
+    let default = match (&o.default, o.value, o.multiple) {
         (Some(d), _, _) => d.clone(),
         (None, _, true) => json!([]),
         (None, ValueMode::None, _) if !o.negatable => json!(false),
@@ -318,8 +313,8 @@ fn opt_json(o: &OptDef) -> Vec<(String, Value)> {
         json!({
             "name": format!("--{}", o.name),
             "shortcut": shortcut,
-            "accept_value": o.mode != ValueMode::None,
-            "is_value_required": o.mode == ValueMode::Required,
+            "accept_value": o.value != ValueMode::None,
+            "is_value_required": o.value == ValueMode::Required,
             "is_multiple": o.multiple,
             "description": o.description,
             "default": default,
@@ -342,10 +337,19 @@ fn opt_json(o: &OptDef) -> Vec<(String, Value)> {
     v
 }
 
-fn command_json(c: &CmdInfo) -> Value {
+/// A command in JSON; `short` (`list --short`) leaves out the definition and help, as
+/// Symfony's JSON descriptor does.
+fn command_json(c: &CommandSpec, globals: &[Opt], short: bool) -> Value {
+    if short {
+        return json!({
+            "name": c.name,
+            "description": c.description,
+            "usage": c.aliases,
+            "hidden": c.hidden,
+        });
+    }
     let args: Map<String, Value> = c
-        .def
-        .args
+        .arguments
         .iter()
         .map(|a| {
             let default = a.default.clone().unwrap_or(if a.multiple { json!([]) } else { Value::Null });
@@ -355,14 +359,11 @@ fn command_json(c: &CmdInfo) -> Value {
             )
         })
         .collect();
-    let opts: Map<String, Value> = c
-        .def
-        .with_globals()
-        .opts
-        .iter()
+    let opts: Map<String, Value> = options_with_globals(c, globals)
+        .into_iter()
         .flat_map(opt_json)
         .collect();
-    let mut usage = vec![Value::String(synopsis(&c.name, &c.def, false))];
+    let mut usage = vec![Value::String(synopsis(c, false))];
     usage.extend(c.aliases.iter().map(|a| Value::String(a.clone())));
     json!({
         "name": c.name,
@@ -377,17 +378,25 @@ fn command_json(c: &CmdInfo) -> Value {
     })
 }
 
+/// What `list` shows.
+pub struct Listing<'a> {
+    /// The commands available.
+    pub cmds: &'a [&'a CommandSpec],
+    /// The global options.
+    pub globals: &'a [Opt],
+    /// Only this namespace's commands.
+    pub namespace: Option<&'a str>,
+    /// `--short`: no definitions (JSON).
+    pub short: bool,
+}
+
 /// `list --format=json`.
-pub fn list_json(app: &str, version: &str, cmds: &[CmdInfo], namespace: Option<&str>) -> Value {
-    let shown: Vec<CmdInfo> = cmds
-        .iter()
-        .filter(|c| namespace.is_none_or(|ns| c.name.starts_with(&format!("{ns}:"))))
-        .cloned()
-        .collect();
-    let groups = grouped(&shown, true);
+pub fn list_json(app: &str, version: &str, l: &Listing<'_>) -> Value {
+    let namespace = l.namespace;
+    let groups = grouped(&in_namespace(l.cmds, namespace), true);
     let commands: Vec<Value> = groups
         .iter()
-        .flat_map(|(_, v)| v.iter().map(|c| command_json(c)))
+        .flat_map(|(_, v)| v.iter().map(|c| command_json(c, l.globals, l.short)))
         .collect();
     let namespaces: Vec<Value> = groups
         .iter()
@@ -410,8 +419,23 @@ pub fn list_json(app: &str, version: &str, cmds: &[CmdInfo], namespace: Option<&
 }
 
 /// `help <command> --format=json`.
-pub fn help_json(c: &CmdInfo) -> Value {
-    command_json(c)
+pub fn help_json(c: &CommandSpec, globals: &[Opt]) -> Value {
+    command_json(c, globals, false)
+}
+
+/// `list --raw`: each command's name and description, one a line, sorted.
+pub fn list_raw(cmds: &[&CommandSpec], namespace: Option<&str>) -> String {
+    let mut shown: Vec<&CommandSpec> = in_namespace(cmds, namespace)
+        .into_iter()
+        .filter(|c| !c.hidden)
+        .collect();
+    shown.sort_by(|a, b| a.name.cmp(&b.name));
+    let w = shown.iter().map(|c| width(&c.name)).max().unwrap_or(0);
+    let mut out = String::new();
+    for c in shown {
+        out.push_str(&format!("{:<w$} {}\n", c.name, c.description));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -424,11 +448,9 @@ mod tests {
 
     #[test]
     fn global_options_block_matches_reference() {
-        let globals = Definition {
-            args: vec![],
-            opts: global_options(),
-        };
-        let text = describe_definition(&globals, &plain);
+        let globals = crate::console::input::global_options();
+        let globals: Vec<&Opt> = globals.iter().collect();
+        let text = describe_definition(&[], &globals, &plain);
         assert!(text.starts_with("Options:\n  -h, --help            Display help"));
         assert!(text.contains("\n      --ansi|--no-ansi  Force (or disable --no-ansi) ANSI output"));
         assert!(text.ends_with("\n  -v|vv|vvv, --verbose  Increase the verbosity of messages: 1 for normal output, 2 for more verbose output and 3 for debug"));

@@ -4,18 +4,7 @@
 
 use std::collections::BTreeSet;
 
-/// What the finder needs to know of a command, borrowed from the command table.
-#[derive(Debug, Clone, Copy)]
-pub struct Entry<'a> {
-    /// Canonical name.
-    pub name: &'a str,
-    /// Aliases.
-    pub aliases: &'a [String],
-    /// Description (for the ambiguity list).
-    pub description: &'a str,
-    /// Hidden commands are never suggested.
-    pub hidden: bool,
-}
+use crate::plugins::index::Command;
 
 /// A resolution failure; the message is Symfony's.
 #[derive(Debug, Clone, PartialEq)]
@@ -132,8 +121,9 @@ pub fn find_namespace(ns: &str, all_names: &[String]) -> Result<String, NotFound
     })
 }
 
-/// Finds the canonical name for what the user typed.
-pub fn find(name: &str, entries: &[Entry]) -> Result<String, NotFound> {
+/// Finds the canonical name for what the user typed among the commands' records (hidden ones
+/// are found, never suggested).
+pub fn find(name: &str, entries: &[&Command]) -> Result<String, NotFound> {
     for e in entries {
         if e.name == name || e.aliases.iter().any(|a| a == name) {
             return Ok(e.name.to_string());
@@ -175,7 +165,7 @@ pub fn find(name: &str, entries: &[Entry]) -> Result<String, NotFound> {
             .find(|e| e.name == n || e.aliases.iter().any(|a| a == n))
             .copied()
     };
-    let mut uniq: Vec<Entry> = Vec::new();
+    let mut uniq: Vec<&Command> = Vec::new();
     for n in &found {
         if let Some(e) = canonical(n) {
             if !uniq.iter().any(|u| u.name == e.name) {
@@ -218,16 +208,11 @@ pub fn find(name: &str, entries: &[Entry]) -> Result<String, NotFound> {
 mod tests {
     use super::*;
 
-    fn e(n: &'static str, d: &'static str) -> Entry<'static> {
-        Entry {
-            name: n,
-            aliases: &[],
-            description: d,
-            hidden: false,
-        }
+    fn e(n: &str, d: &str) -> Command {
+        Command::record(&occ_plugin_api::CommandSpec::new(n, d))
     }
 
-    fn table() -> Vec<Entry<'static>> {
+    fn records() -> Vec<Command> {
         vec![
             e("maintenance:mode", "Set maintenance mode."),
             e("maintenance:install", "Install."),
@@ -238,6 +223,13 @@ mod tests {
             ),
             e("status", "Show status information."),
         ]
+    }
+
+    fn table() -> Vec<&'static Command> {
+        records()
+            .into_iter()
+            .map(|c| &*Box::leak(Box::new(c)))
+            .collect()
     }
 
     #[test]

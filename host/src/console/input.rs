@@ -5,137 +5,61 @@
 //! scripts rely on Symfony's exact semantics (options anywhere, `-abc` sets, a value-taking
 //! option swallowing the next word, `--` ending options) and on its exact error texts.
 
-use occ_plugin_api::{CommandSpec, ValueMode};
+use occ_plugin_api::{Arg, CommandSpec, Opt, ValueMode};
 use serde_json::{Map, Value};
 
-/// An option in a definition.
-#[derive(Debug, Clone)]
-pub struct OptDef {
-    /// Long name.
-    pub name: String,
-    /// Shortcuts (`v`, `vv`, `vvv`).
-    pub shorts: Vec<String>,
-    /// Value mode.
-    pub mode: ValueMode,
-    /// Repeatable.
-    pub multiple: bool,
-    /// Has a `--no-` form.
-    pub negatable: bool,
-    /// Description.
-    pub description: String,
-    /// Default.
-    pub default: Option<Value>,
-}
-
-/// A positional argument in a definition.
-#[derive(Debug, Clone)]
-pub struct ArgDef {
-    /// Name.
-    pub name: String,
-    /// Must be given.
-    pub required: bool,
-    /// Takes the rest.
-    pub multiple: bool,
-    /// Description.
-    pub description: String,
-    /// Default.
-    pub default: Option<Value>,
-}
-
-/// Arguments and options a command accepts.
-#[derive(Debug, Clone, Default)]
-pub struct Definition {
-    /// Positional arguments in order.
-    pub args: Vec<ArgDef>,
-    /// Options in display order.
-    pub opts: Vec<OptDef>,
-}
-
-fn gopt(
-    name: &str,
-    shorts: &[&str],
-    mode: ValueMode,
-    negatable: bool,
-    description: &str,
-) -> OptDef {
-    OptDef {
-        name: name.into(),
-        shorts: shorts.iter().map(|s| s.to_string()).collect(),
-        mode,
-        multiple: false,
-        negatable,
-        description: description.into(),
-        default: None,
-    }
-}
-
 /// The options every command accepts (Symfony 5.4's plus ownCloud's `--no-warnings` and `--root`).
-pub fn global_options() -> Vec<OptDef> {
+pub fn global_options() -> Vec<Opt> {
     vec![
-        gopt("help", &["h"], ValueMode::None, false, "Display help for the given command. When no command is given display help for the list command"),
-        gopt("quiet", &["q"], ValueMode::None, false, "Do not output any message"),
-        gopt("verbose", &["v", "vv", "vvv"], ValueMode::None, false, "Increase the verbosity of messages: 1 for normal output, 2 for more verbose output and 3 for debug"),
-        gopt("version", &["V"], ValueMode::None, false, "Display this application version"),
-        gopt("ansi", &[], ValueMode::None, true, "Force (or disable --no-ansi) ANSI output"),
-        gopt("no-interaction", &["n"], ValueMode::None, false, "Do not ask any interactive question"),
-        gopt("no-warnings", &[], ValueMode::None, false, "Skip global warnings, show command output only"),
-        gopt("root", &[], ValueMode::Required, false, "The instance root directory (default: $OCC_ROOT, else the current directory)"),
+        Opt::flag("help", "Display help for the given command. When no command is given display help for the list command").short("h"),
+        Opt::flag("quiet", "Do not output any message").short("q"),
+        Opt::flag("verbose", "Increase the verbosity of messages: 1 for normal output, 2 for more verbose output and 3 for debug").short("v|vv|vvv"),
+        Opt::flag("version", "Display this application version").short("V"),
+        Opt::flag("ansi", "Force (or disable --no-ansi) ANSI output").negatable(),
+        Opt::flag("no-interaction", "Do not ask any interactive question").short("n"),
+        Opt::flag("no-warnings", "Skip global warnings, show command output only"),
+        Opt::value("root", "The instance root directory (default: $OCC_ROOT, else the current directory)"),
     ]
 }
 
-impl Definition {
-    /// The definition of a plugin command (without the global options).
-    pub fn from_spec(spec: &CommandSpec) -> Self {
-        Self {
-            args: spec
-                .arguments
-                .iter()
-                .map(|a| ArgDef {
-                    name: a.name.clone(),
-                    required: a.required,
-                    multiple: a.multiple,
-                    description: a.description.clone(),
-                    default: a.default.clone(),
-                })
-                .collect(),
-            opts: spec
-                .options
-                .iter()
-                .map(|o| OptDef {
-                    name: o.name.clone(),
-                    shorts: o.short.iter().cloned().collect(),
-                    mode: o.value,
-                    multiple: o.multiple,
-                    negatable: false,
-                    description: o.description.clone(),
-                    default: o.default.clone(),
-                })
-                .collect(),
+/// A command's options followed by the global options it does not redefine: what help's
+/// "Options:" block lists and what the parser accepts.
+pub fn options_with_globals<'a>(spec: &'a CommandSpec, globals: &'a [Opt]) -> Vec<&'a Opt> {
+    let mut opts: Vec<&Opt> = spec.options.iter().collect();
+    for g in globals {
+        if !opts.iter().any(|o| o.name == g.name) {
+            opts.push(g);
         }
     }
+    opts
+}
 
-    /// This definition with the global options appended (help's "Options:" list).
-    pub fn with_globals(&self) -> Self {
-        let mut d = self.clone();
-        for g in global_options() {
-            if !d.opts.iter().any(|o| o.name == g.name) {
-                d.opts.push(g);
-            }
-        }
-        d
+/// What the parser reads a command line against: the `command` argument, the command's own
+/// arguments, and its options with the globals.
+struct Definition<'a> {
+    args: Vec<&'a Arg>,
+    opts: Vec<&'a Opt>,
+}
+
+impl Definition<'_> {
+    fn opt(&self, name: &str) -> Option<&Opt> {
+        self.opts.iter().copied().find(|o| o.name == name)
     }
 
-    fn opt(&self, name: &str) -> Option<&OptDef> {
-        self.opts.iter().find(|o| o.name == name)
+    fn negation(&self, name: &str) -> Option<&Opt> {
+        name.strip_prefix("no-").and_then(|n| {
+            self.opts
+                .iter()
+                .copied()
+                .find(|o| o.negatable && o.name == n)
+        })
     }
 
-    fn negation(&self, name: &str) -> Option<&OptDef> {
-        name.strip_prefix("no-")
-            .and_then(|n| self.opts.iter().find(|o| o.negatable && o.name == n))
-    }
-
-    fn short(&self, s: &str) -> Option<&OptDef> {
-        self.opts.iter().find(|o| o.shorts.iter().any(|x| x == s))
+    fn short(&self, s: &str) -> Option<&Opt> {
+        self.opts
+            .iter()
+            .copied()
+            .find(|o| o.shorts().any(|x| x == s))
     }
 }
 
@@ -148,8 +72,16 @@ pub struct Parsed {
     pub opts: Map<String, Value>,
 }
 
-/// Parses `tokens` (without the program name) against `def` whose first argument is `command`.
-pub fn parse(tokens: &[String], def: &Definition) -> Result<Parsed, String> {
+/// Parses `tokens` (without the program name): the command's name (the first argument), then
+/// what `spec` and the global options define.
+pub fn parse(tokens: &[String], spec: &CommandSpec, globals: &[Opt]) -> Result<Parsed, String> {
+    let command = Arg::required("command", "");
+    let def = &Definition {
+        args: std::iter::once(&command)
+            .chain(spec.arguments.iter())
+            .collect(),
+        opts: options_with_globals(spec, globals),
+    };
     let mut p = Parser {
         def,
         parsed: tokens.iter().rev().cloned().collect(),
@@ -173,7 +105,7 @@ pub fn parse(tokens: &[String], def: &Definition) -> Result<Parsed, String> {
 }
 
 struct Parser<'a> {
-    def: &'a Definition,
+    def: &'a Definition<'a>,
     /// Remaining tokens, reversed (pop takes the next).
     parsed: Vec<String>,
     out: Parsed,
@@ -207,7 +139,7 @@ impl Parser<'_> {
         let rest = chars.as_str();
         if !rest.is_empty() {
             if let Some(o) = self.def.short(&first.to_string()) {
-                if o.mode != ValueMode::None {
+                if o.value != ValueMode::None {
                     let n = o.name.clone();
                     return self.add_long(&n, Some(rest.to_string()));
                 }
@@ -218,7 +150,7 @@ impl Parser<'_> {
                     return Err(format!("The \"-{c}\" option does not exist."));
                 };
                 let n = o.name.clone();
-                if o.mode != ValueMode::None {
+                if o.value != ValueMode::None {
                     let tail = &name[i + c.len_utf8()..];
                     return self.add_long(
                         &n,
@@ -265,10 +197,10 @@ impl Parser<'_> {
         };
         let o = o.clone();
         let mut value = value;
-        if value.is_some() && o.mode == ValueMode::None {
+        if value.is_some() && o.value == ValueMode::None {
             return Err(format!("The \"--{name}\" option does not accept a value."));
         }
-        if value.as_deref().is_none_or(str::is_empty) && o.mode != ValueMode::None {
+        if value.as_deref().is_none_or(str::is_empty) && o.value != ValueMode::None {
             if let Some(next) = self.parsed.pop() {
                 if next.is_empty() || !next.starts_with('-') {
                     value = Some(next);
@@ -278,10 +210,10 @@ impl Parser<'_> {
             }
         }
         let v = match value {
-            None if o.mode == ValueMode::Required => {
+            None if o.value == ValueMode::Required => {
                 return Err(format!("The \"--{name}\" option requires a value."));
             }
-            None if o.mode == ValueMode::None => Value::Bool(true),
+            None if o.value == ValueMode::None => Value::Bool(true),
             None => Value::Null,
             Some(s) => Value::String(s),
         };
@@ -353,10 +285,11 @@ impl Parser<'_> {
     }
 }
 
-/// Fills in defaults so every declared argument and option is present.
-pub fn complete(parsed: &Parsed, def: &Definition) -> (Map<String, Value>, Map<String, Value>) {
+/// Fills in defaults so every argument and option `spec` declares is present (the globals and
+/// the command's name are the host's, not the command's).
+pub fn complete(parsed: &Parsed, spec: &CommandSpec) -> (Map<String, Value>, Map<String, Value>) {
     let mut args = Map::new();
-    for a in &def.args {
+    for a in &spec.arguments {
         let v = parsed
             .args
             .get(&a.name)
@@ -370,13 +303,13 @@ pub fn complete(parsed: &Parsed, def: &Definition) -> (Map<String, Value>, Map<S
         args.insert(a.name.clone(), v);
     }
     let mut opts = Map::new();
-    for o in &def.opts {
+    for o in &spec.options {
         let v = match parsed.opts.get(&o.name) {
-            Some(Value::Null) if o.mode == ValueMode::Optional => Value::Null,
+            Some(Value::Null) if o.value == ValueMode::Optional => Value::Null,
             Some(v) => v.clone(),
             None => o.default.clone().unwrap_or(if o.multiple {
                 Value::Array(Vec::new())
-            } else if o.mode == ValueMode::None {
+            } else if o.value == ValueMode::None {
                 Value::Bool(false)
             } else {
                 Value::Null
@@ -466,45 +399,20 @@ pub fn root_option(tokens: &[String]) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn def() -> Definition {
-        let mut d = Definition {
-            args: vec![
-                ArgDef {
-                    name: "command".into(),
-                    required: true,
-                    multiple: false,
-                    description: String::new(),
-                    default: None,
-                },
-                ArgDef {
-                    name: "uid".into(),
-                    required: true,
-                    multiple: false,
-                    description: String::new(),
-                    default: None,
-                },
-            ],
-            opts: vec![OptDef {
-                name: "group".into(),
-                shorts: vec!["g".into()],
-                mode: ValueMode::Optional,
-                multiple: true,
-                negatable: false,
-                description: String::new(),
-                default: None,
-            }],
-        };
-        d.opts.extend(global_options());
-        d
+    fn spec() -> CommandSpec {
+        CommandSpec::new("user:add", "")
+            .arg(Arg::required("uid", ""))
+            .opt(Opt::optional_value("group", "").short("g").multiple())
     }
 
-    fn toks(s: &str) -> Vec<String> {
-        s.split(' ').map(String::from).collect()
+    fn parse_line(s: &str) -> Result<Parsed, String> {
+        let toks: Vec<String> = s.split(' ').map(String::from).collect();
+        parse(&toks, &spec(), &global_options())
     }
 
     #[test]
     fn parses_symfony_style() {
-        let p = parse(&toks("user:add -g a --group=b -vvq x"), &def()).unwrap();
+        let p = parse_line("user:add -g a --group=b -vvq x").unwrap();
         assert_eq!(p.args["uid"], "x");
         assert_eq!(p.opts["group"], serde_json::json!(["a", "b"]));
         assert_eq!(p.opts["quiet"], true);
@@ -512,35 +420,37 @@ mod tests {
 
     #[test]
     fn errors_match_symfony() {
+        let err = |s| parse_line(s).unwrap_err();
+        assert_eq!(err("user:add --x"), "The \"--x\" option does not exist.");
+        assert_eq!(err("user:add -z"), "The \"-z\" option does not exist.");
         assert_eq!(
-            parse(&toks("user:add --x"), &def()).unwrap_err(),
-            "The \"--x\" option does not exist."
-        );
-        assert_eq!(
-            parse(&toks("user:add -z"), &def()).unwrap_err(),
-            "The \"-z\" option does not exist."
-        );
-        assert_eq!(
-            parse(&toks("user:add --quiet=1 a"), &def()).unwrap_err(),
+            err("user:add --quiet=1 a"),
             "The \"--quiet\" option does not accept a value."
         );
+        assert_eq!(err("user:add"), "Not enough arguments (missing: \"uid\").");
         assert_eq!(
-            parse(&toks("user:add"), &def()).unwrap_err(),
-            "Not enough arguments (missing: \"uid\")."
-        );
-        assert_eq!(
-            parse(&toks("user:add a b"), &def()).unwrap_err(),
+            err("user:add a b"),
             "Too many arguments to \"user:add\" command, expected arguments \"uid\"."
         );
         assert_eq!(
-            parse(&toks("user:add --root"), &def()).unwrap_err(),
+            err("user:add --root"),
             "The \"--root\" option requires a value."
+        );
+        assert_eq!(
+            err("user:add --no-quiet"),
+            "The \"--no-quiet\" option does not exist."
         );
     }
 
     #[test]
+    fn negatable_flags_have_a_no_form() {
+        let p = parse_line("user:add --no-ansi x").unwrap();
+        assert_eq!(p.opts["ansi"], false);
+    }
+
+    #[test]
     fn double_dash_ends_options() {
-        let p = parse(&toks("user:add -- -x"), &def()).unwrap();
+        let p = parse_line("user:add -- -x").unwrap();
         assert_eq!(p.args["uid"], "-x");
     }
 }

@@ -2,7 +2,9 @@
 //! Symfony error block, and rendering of plugin data as plain/json/json_pretty and tables.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+use std::cell::RefCell;
 use std::io::{self, IsTerminal, Write};
+use std::rc::Rc;
 
 use serde_json::Value;
 
@@ -23,6 +25,18 @@ pub struct Shell {
     broken: bool,
     /// A progress line on a terminal's stderr, while a long command runs.
     progress: Option<indicatif::ProgressBar>,
+    /// Where output goes instead of the process's stdout and stderr (the in-process test
+    /// harness).
+    capture: Option<Rc<RefCell<Captured>>>,
+}
+
+/// Output kept in memory instead of printed.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Captured {
+    /// What went to stdout.
+    pub stdout: String,
+    /// What went to stderr.
+    pub stderr: String,
 }
 
 /// Symfony's named styles.
@@ -48,12 +62,36 @@ impl Shell {
             decorate_err: ansi.unwrap_or(auto_err),
             broken: false,
             progress: None,
+            capture: None,
+        }
+    }
+
+    /// A shell that keeps its output in `into` (never decorated, no progress line).
+    pub fn capturing(verbosity: Verbosity, into: Rc<RefCell<Captured>>) -> Self {
+        Self {
+            verbosity,
+            decorate_out: false,
+            decorate_err: false,
+            broken: false,
+            progress: None,
+            capture: Some(into),
+        }
+    }
+
+    fn write_err(&self, text: &str) {
+        match &self.capture {
+            Some(c) => c.borrow_mut().stderr.push_str(text),
+            None => {
+                let mut e = io::stderr().lock();
+                let _ = e.write_all(text.as_bytes());
+                let _ = e.flush();
+            }
         }
     }
 
     /// Shows or updates the progress line (only on a terminal, never under `-q`).
     pub fn progress(&mut self, message: &str) {
-        if self.verbosity < 0 || !io::stderr().is_terminal() {
+        if self.verbosity < 0 || self.capture.is_some() || !io::stderr().is_terminal() {
             return;
         }
         let bar = self.progress.get_or_insert_with(|| {
@@ -99,6 +137,10 @@ impl Shell {
         if self.verbosity < 0 || self.broken {
             return;
         }
+        if let Some(c) = &self.capture {
+            c.borrow_mut().stdout.push_str(text);
+            return;
+        }
         let mut o = io::stdout().lock();
         if o.write_all(text.as_bytes())
             .and_then(|_| o.flush())
@@ -119,9 +161,7 @@ impl Shell {
         if self.verbosity < 0 {
             return;
         }
-        let mut e = io::stderr().lock();
-        let _ = e.write_all(text.as_bytes());
-        let _ = e.flush();
+        self.write_err(text);
     }
 
     /// Writes one line to stderr.
@@ -131,9 +171,9 @@ impl Shell {
 
     /// Writes an error line on stderr; shown even under `-q` (a failing script wants to know why).
     pub fn error_line(&mut self, text: &str) {
-        let painted = self.paint(true, "error", text);
-        let mut e = io::stderr().lock();
-        let _ = writeln!(e, "{painted}");
+        let mut painted = self.paint(true, "error", text);
+        painted.push('\n');
+        self.write_err(&painted);
     }
 
     /// Symfony's error block on stderr (console-level errors: unknown command, bad option).
@@ -169,8 +209,7 @@ impl Shell {
             text.push_str(&self.paint(true, "info", s));
             text.push_str("\n\n");
         }
-        let mut e = io::stderr().lock();
-        let _ = e.write_all(text.as_bytes());
+        self.write_err(&text);
     }
 
     /// Renders a plugin's data per `--output`.

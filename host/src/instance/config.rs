@@ -14,8 +14,6 @@ use serde_json::{Map, Value};
 pub struct Config {
     /// `config/config.json`.
     pub path: PathBuf,
-    /// Whether the file exists.
-    pub exists: bool,
     /// Its values.
     pub values: Map<String, Value>,
 }
@@ -34,15 +32,10 @@ impl Config {
                         path.display()
                     )));
                 };
-                Ok(Self {
-                    path,
-                    exists: true,
-                    values,
-                })
+                Ok(Self { path, values })
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self {
                 path,
-                exists: false,
                 values: Map::new(),
             }),
             Err(e) => Err(Error::new(format!("Cannot read {}: {e}", path.display()))),
@@ -53,7 +46,6 @@ impl Config {
     pub fn unreadable(root: &Path) -> Self {
         Self {
             path: root.join("config").join("config.json"),
-            exists: true,
             values: Map::new(),
         }
     }
@@ -121,7 +113,6 @@ impl Config {
         }
         write_atomic(&self.path, &next)?;
         self.values = next;
-        self.exists = true;
         Ok(())
     }
 }

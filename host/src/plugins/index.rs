@@ -114,17 +114,31 @@ impl Command {
     fn from_spec(spec: &CommandSpec) -> Option<Self> {
         let text = Rc::new(serde_json::to_string(spec).ok()?);
         Some(Self {
-            name: spec.name.clone(),
-            description: spec.description.clone(),
-            aliases: spec.aliases.clone(),
-            hidden: spec.hidden,
-            states: spec.states.clone(),
             spec: SpecText {
                 end: text.len(),
                 text,
                 start: 0,
             },
+            ..Self::record(spec)
         })
+    }
+
+    /// The record of a command whose spec the caller keeps (the console's own commands): no
+    /// spec text.
+    pub fn record(spec: &CommandSpec) -> Self {
+        Self {
+            name: spec.name.clone(),
+            description: spec.description.clone(),
+            aliases: spec.aliases.clone(),
+            hidden: spec.hidden,
+            states: spec.states.clone(),
+            spec: SpecText::default(),
+        }
+    }
+
+    /// Whether the command runs in state `s`.
+    pub fn runs_in(&self, s: State) -> bool {
+        s.allowed_by(&self.states)
     }
 
     /// The whole spec's JSON text.

@@ -18,23 +18,43 @@ use super::discover::{Candidate, Origin};
 use super::index::{self, Index};
 
 /// A usable plugin.
-pub struct Plugin {
-    /// Its file.
+pub struct LoadedPlugin {
+    /// Its file (`<in-process id>` for one linked into this process).
     pub file: PathBuf,
     /// What it declared.
     pub manifest: Manifest,
-    /// The file version whose layout check passed in an earlier run (the index says so).
-    checked: Option<index::Stamp>,
-    module: OnceCell<Result<PluginMod_Ref, String>>,
+    code: Code,
 }
 
-/// A registered command and the plugin that provides it: what name resolution needs (as the
-/// index keeps it), and the whole spec, parsed from the index's text when first asked for.
+/// Where a plugin's code is.
+enum Code {
+    /// A library file, dlopened on first use.
+    Library {
+        /// The file version whose layout check passed in an earlier run (the index says so).
+        checked: Option<index::Stamp>,
+        module: OnceCell<Result<PluginMod_Ref, String>>,
+    },
+    /// A plugin linked into this process (the test harness): called through the same request
+    /// handler its exported library would use.
+    InProcess(&'static dyn occ_plugin_api::Plugin),
+}
+
+/// Who runs a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Provider {
+    /// The console itself: index into the host's builtin table.
+    Builtin(usize),
+    /// A plugin: index into [`Registry::plugins`].
+    Plugin(usize),
+}
+
+/// A registered command and who provides it: what name resolution needs (as the index keeps
+/// it), and the whole spec, parsed from the index's text when first asked for.
 pub struct Registered {
     /// Name, description, aliases, visibility, states and the spec's text.
     pub command: Rc<index::Command>,
-    /// Index into [`Registry::plugins`].
-    pub plugin: usize,
+    /// Who runs it.
+    pub provider: Provider,
     spec: OnceCell<CommandSpec>,
 }
 
@@ -58,7 +78,7 @@ impl Registered {
 #[derive(Default)]
 pub struct Registry {
     /// Usable plugins, in precedence order.
-    pub plugins: Vec<Plugin>,
+    pub plugins: Vec<LoadedPlugin>,
     /// Commands, from plugins in precedence order.
     pub commands: Vec<Registered>,
     /// Files that could not be used, and why.
@@ -159,7 +179,11 @@ pub fn request(
 ) -> Result<Reply, String> {
     let handle = module.handle();
     let out = handle(RStr::from_str(kind_name), RStr::from_str(payload), host);
-    serde_json::from_str::<Reply>(out.as_str())
+    read_reply(out.as_str())
+}
+
+fn read_reply(text: &str) -> Result<Reply, String> {
+    serde_json::from_str::<Reply>(text)
         .map_err(|e| format!("the plugin answered something unreadable: {e}"))
 }
 
@@ -238,16 +262,12 @@ impl Registry {
             };
             match (&entry.manifest, &entry.error) {
                 (Some(m), _) => {
-                    let commands = entry
-                        .commands
-                        .iter()
-                        .map(|c| Registered {
-                            command: Rc::clone(c),
-                            plugin: 0,
-                            spec: OnceCell::new(),
-                        })
-                        .collect();
-                    self.register(c, m.clone(), commands, checked.then_some(stamp));
+                    let commands = entry.commands.iter().map(Rc::clone).collect();
+                    let code = Code::Library {
+                        checked: checked.then_some(stamp),
+                        module: OnceCell::new(),
+                    };
+                    self.register(c, m.clone(), commands, code);
                 }
                 (None, Some(err)) => self.problems.push((c.path, err.clone())),
                 (None, None) => self.problems.push((c.path, "unusable".into())),
@@ -255,12 +275,39 @@ impl Registry {
         }
     }
 
+    /// Registers a plugin linked into this process (the test harness), after the ones found
+    /// so far, with the same checks as a library's.
+    pub fn add_in_process(&mut self, plugin: &'static dyn occ_plugin_api::Plugin) {
+        let manifest = plugin.manifest();
+        let file = PathBuf::from(format!("<in-process {}>", manifest.id));
+        let entry = index::Entry::new(index::Stamp::default(), Ok(manifest));
+        let (Some(m), commands) = (entry.manifest, entry.commands) else {
+            return;
+        };
+        let c = Candidate {
+            path: file,
+            origin: Origin::Build,
+        };
+        self.register(c, m, commands, Code::InProcess(plugin));
+    }
+
+    /// Puts the console's own commands first in the table (they win over a plugin command of
+    /// the same name, which is never reached).
+    pub fn add_builtins(&mut self, specs: Vec<CommandSpec>) {
+        let builtins = specs.into_iter().enumerate().map(|(i, spec)| Registered {
+            command: Rc::new(index::Command::record(&spec)),
+            provider: Provider::Builtin(i),
+            spec: OnceCell::from(spec),
+        });
+        self.commands.splice(0..0, builtins);
+    }
+
     fn register(
         &mut self,
         c: Candidate,
         m: Manifest,
-        commands: Vec<Registered>,
-        checked: Option<index::Stamp>,
+        commands: Vec<Rc<index::Command>>,
+        code: Code,
     ) {
         if let Err(e) = check_api(&m) {
             self.problems.push((c.path, e));
@@ -300,12 +347,12 @@ impl Registry {
                 }
             }
         }
-        for mut cmd in commands {
-            let ns = namespace_of(&cmd.command.name);
+        for cmd in commands {
+            let ns = namespace_of(&cmd.name);
             if !within(ns, &m.namespaces) {
                 let msg = format!(
                     "command \"{}\" lies outside the plugin's namespaces ({})",
-                    cmd.command.name,
+                    cmd.name,
                     m.namespaces
                         .iter()
                         .map(|n| if n.is_empty() { "global" } else { n })
@@ -318,12 +365,16 @@ impl Registry {
             if !within(ns, &owned) {
                 continue; // its namespace went to an earlier plugin (warned above)
             }
-            let names = std::iter::once(&cmd.command.name).chain(cmd.command.aliases.iter());
+            let names = std::iter::once(&cmd.name).chain(cmd.aliases.iter());
             let clash = names.clone().find_map(|n| {
-                self.commands
-                    .iter()
-                    .find(|r| r.command.name == *n || r.command.aliases.contains(n))
-                    .map(|r| (n.clone(), r.plugin))
+                self.commands.iter().find_map(|r| match r.provider {
+                    Provider::Plugin(p)
+                        if r.command.name == *n || r.command.aliases.contains(n) =>
+                    {
+                        Some((n.clone(), p))
+                    }
+                    _ => None,
+                })
             });
             if let Some((n, other)) = clash {
                 let msg = format!(
@@ -333,26 +384,51 @@ impl Registry {
                 self.problems.push((c.path.clone(), msg));
                 continue;
             }
-            cmd.plugin = idx;
-            self.commands.push(cmd);
+            self.commands.push(Registered {
+                command: cmd,
+                provider: Provider::Plugin(idx),
+                spec: OnceCell::new(),
+            });
         }
-        self.plugins.push(Plugin {
+        self.plugins.push(LoadedPlugin {
             file: c.path,
             manifest: m,
-            checked,
-            module: OnceCell::new(),
+            code,
         });
     }
 
-    /// The loaded module of a plugin (dlopened on first use).
-    pub fn module(&self, idx: usize) -> Result<PluginMod_Ref, String> {
+    /// Sends one request to a plugin (its library dlopened on first use) and decodes the reply.
+    fn send(
+        &self,
+        idx: usize,
+        kind_name: &str,
+        payload: &str,
+        host: HostHandle,
+    ) -> crate::error::Result<Reply> {
+        use crate::error::Error;
         let p = &self.plugins[idx];
-        p.module
-            .get_or_init(|| match p.checked {
-                Some(stamp) => load_checked_module(&p.file, stamp),
-                None => load_module(&p.file),
-            })
-            .clone()
+        match &p.code {
+            Code::Library { checked, module } => {
+                let module = module
+                    .get_or_init(|| match checked {
+                        Some(stamp) => load_checked_module(&p.file, *stamp),
+                        None => load_module(&p.file),
+                    })
+                    .clone()
+                    .map_err(|e| Error::new(format!("plugin {}: {e}", p.file.display())))?;
+                request(module, kind_name, payload, host)
+            }
+            Code::InProcess(plugin) => {
+                let out = occ_plugin_api::export::handle_request(
+                    *plugin,
+                    RStr::from_str(kind_name),
+                    RStr::from_str(payload),
+                    host,
+                );
+                read_reply(out.as_str())
+            }
+        }
+        .map_err(|e| Error::new(format!("plugin \"{}\": {e}", p.manifest.id)))
     }
 
     /// Sends a request to a plugin: its answer, or its error with the exit code it asked for.
@@ -365,13 +441,7 @@ impl Registry {
     ) -> crate::error::Result<Value> {
         use crate::error::Error;
         let p = &self.plugins[idx];
-        let module = self
-            .module(idx)
-            .map_err(|e| Error::new(format!("plugin {}: {e}", p.file.display())))?;
-        let body = payload.to_string();
-        match request(module, kind_name, &body, host)
-            .map_err(|e| Error::new(format!("plugin \"{}\": {e}", p.manifest.id)))?
-        {
+        match self.send(idx, kind_name, &payload.to_string(), host)? {
             Reply::Ok(v) => Ok(v),
             Reply::Error { message, code } => {
                 Err(Error::new(message).with_code(if code == 0 { 1 } else { code }))

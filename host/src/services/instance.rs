@@ -82,11 +82,12 @@ pub fn upgrade(host: &Host, _: Upgrade) -> Result<Upgraded> {
     Ok(Upgraded { applied })
 }
 
-/// Closes the database at the end of the command. SQLite's connection is left (see
-/// [`crate::instance::db::Db::leave_sqlite`]: a short WAL stays for the next command).
-pub fn close_db(host: &mut Host) {
+/// Closes the database at the end of the command. A process that ends now leaves SQLite's
+/// connection open (`leave`; see [`crate::instance::db::Db::leave_sqlite`]: a short WAL stays
+/// for the next command); one that goes on (the test harness) closes it.
+pub fn close_db(host: &mut Host, leave: bool) {
     if let Some(db) = host.db.get_mut().take() {
-        if db.kind == DbKind::Sqlite {
+        if leave && db.kind == DbKind::Sqlite {
             db.leave_sqlite();
         } else {
             let _ = db.close();

@@ -1,29 +1,63 @@
-//! The console's own commands: `help`, `list` and `completion`. They exist in every instance
-//! state and describe whatever the plugins registered.
+//! `completion [<shell>]`: prints a bash, zsh or fish completion script with every command the
+//! plugins provide and its options.
 
-use occ_plugin_api::{Arg, CommandSpec, Opt, State};
+use occ_plugin_api::{Arg, CommandSpec, Input, State};
 
-/// The builtin command specs.
-pub fn specs() -> Vec<CommandSpec> {
-    vec![
-        CommandSpec::new("help", "Display help for a command")
-            .help("The help command displays help for a given command:\n\n  occ help list\n\nYou can also output the help in other formats by using the --format option:\n\n  occ help --format=json list\n\nTo display the list of available commands, please use the list command.")
-            .arg(Arg::optional("command_name", "The command name").default_value("help"))
-            .opt(Opt::value("format", "The output format (txt or json)").default_value("txt"))
-            .opt(Opt::flag("raw", "To output raw command help"))
-            .states(State::ALL),
-        CommandSpec::new("list", "List commands")
-            .help("The list command lists all commands:\n\n  occ list\n\nYou can also display the commands for a specific namespace:\n\n  occ list test\n\nYou can also output the information in other formats by using the --format option:\n\n  occ list --format=json\n\nIt's also possible to get raw list of commands (useful for embedding command runner):\n\n  occ list --raw")
-            .arg(Arg::optional("namespace", "The namespace name"))
-            .opt(Opt::flag("raw", "To output raw command list"))
-            .opt(Opt::value("format", "The output format (txt or json)").default_value("txt"))
-            .opt(Opt::flag("short", "To skip describing commands' arguments"))
-            .states(State::ALL),
-        CommandSpec::new("completion", "Dump the shell completion script")
+use super::Console;
+use crate::error::{Error, Result};
+
+/// The spec.
+pub fn spec() -> CommandSpec {
+    CommandSpec::new("completion", "Dump the shell completion script")
             .help("The completion command dumps the shell completion script required\nto use shell autocompletion (currently, bash, zsh and fish completion is supported).\n\n  Static installation\n  -------------------\n\nDump the script to a global completion file and restart your shell:\n\n    occ completion bash | sudo tee /etc/bash_completion.d/occ\n\n  Dynamic installation\n  --------------------\n\nAdd this to the end of your shell configuration file (e.g. \"~/.bashrc\"):\n\n    eval \"$(occ completion bash)\"")
             .arg(Arg::optional("shell", "The shell type (e.g. \"bash\"), the value of the \"$SHELL\" env var will be used if this is not given"))
-            .states(State::ALL),
-    ]
+            .states(State::ALL)
+}
+
+/// Prints the script for the shell given, else for `$SHELL`.
+pub fn run(c: &Console<'_>, input: &Input) -> Result<i32> {
+    let shell_name = input
+        .arg_str("shell")
+        .or_else(|| {
+            std::env::var("SHELL")
+                .ok()
+                .and_then(|s| s.rsplit('/').next().map(str::to_string))
+        })
+        .unwrap_or_default();
+    let mut cmds: Vec<&CommandSpec> = c.specs().into_iter().filter(|s| !s.hidden).collect();
+    cmds.sort_by(|a, b| a.name.cmp(&b.name));
+    let opts = |s: &CommandSpec| -> Vec<String> {
+        s.options.iter().map(|o| format!("--{}", o.name)).collect()
+    };
+    let script = match shell_name.as_str() {
+        "bash" => bash(
+            &cmds
+                .iter()
+                .map(|s| (s.name.clone(), opts(s)))
+                .collect::<Vec<_>>(),
+        ),
+        "zsh" => zsh(&cmds
+            .iter()
+            .map(|s| (s.name.clone(), s.description.clone(), opts(s)))
+            .collect::<Vec<_>>()),
+        "fish" => fish(
+            &cmds
+                .iter()
+                .map(|s| (s.name.clone(), s.description.clone(), opts(s)))
+                .collect::<Vec<_>>(),
+        ),
+        "" => {
+            return Err(Error::new("Shell not detected, occ shell completion only supports \"bash\", \"zsh\", \"fish\".").with_code(2));
+        }
+        other => {
+            return Err(Error::new(format!(
+                "Detected shell \"{other}\", which is not supported by occ shell completion (supported shells: \"bash\", \"zsh\", \"fish\")."
+            ))
+            .with_code(2));
+        }
+    };
+    c.host.shell.borrow_mut().out(&script);
+    Ok(0)
 }
 
 fn words(list: &[String]) -> String {
