@@ -12,7 +12,7 @@ fn main() {
     let mut times: Vec<f64> = (0..n)
         .map(|_| {
             let t = Instant::now();
-            let _ = occ_plugin_core::ops::hash_password("bench-password");
+            let _ = occ_plugin_core::password::hash_password("bench-password");
             t.elapsed().as_secs_f64() * 1000.0
         })
         .collect();

@@ -1,6 +1,7 @@
 //! Apps: what an app is, reading its manifest, checking the server versions it supports, its
-//! enabled state in `oc_appconfig`, and the compliance checks of `app:check-code`. The `app:*`
-//! commands are thin wrappers over this module.
+//! enabled state in `oc_appconfig` (read as [`crate::config::AppConfigRow`]s, written through
+//! [`crate::config`], the only module it uses), and the compliance checks of `app:check-code`.
+//! The `app:*` commands are thin wrappers over this module.
 //!
 //! # What an app is
 //!
@@ -55,7 +56,8 @@ use std::path::{Path, PathBuf};
 
 use occ_plugin_api::{Db, Error, Manifest};
 use semver::{Comparator, Op, Version, VersionReq};
-use serde_json::Value;
+
+use crate::config::{self, AppConfigRow};
 
 /// The folder below the instance root that holds the apps.
 pub const APPS_DIR: &str = "apps";
@@ -366,30 +368,23 @@ pub struct AppState {
 
 /// Every app's state as `oc_appconfig` records it, by app id.
 pub fn states(db: &Db<'_>) -> Result<BTreeMap<String, AppState>, Error> {
-    let rows = db.query(
+    let rows: Vec<AppConfigRow> = db.query_as(
         "SELECT appid, configkey, configvalue FROM *PREFIX*appconfig WHERE configkey IN ('enabled', 'installed_version')",
         &[],
     )?;
     let mut out: BTreeMap<String, AppState> = BTreeMap::new();
     for r in rows {
-        let (Some(app), Some(key)) = (
-            r.get("appid").and_then(Value::as_str),
-            r.get("configkey").and_then(Value::as_str),
-        ) else {
-            continue;
-        };
-        let value = r.get("configvalue").and_then(Value::as_str);
-        let s = out.entry(app.to_string()).or_default();
-        match key {
-            "enabled" => s.enabled = value.is_some_and(|v| v != "no"),
-            _ => s.installed_version = value.map(str::to_string),
+        let s = out.entry(r.appid).or_default();
+        match r.configkey.as_str() {
+            "enabled" => s.enabled = r.configvalue.is_some_and(|v| v != "no"),
+            _ => s.installed_version = r.configvalue,
         }
     }
     Ok(out)
 }
 
 fn set_value(db: &Db<'_>, app: &str, key: &str, value: &str) -> Result<(), Error> {
-    crate::config::app_put(db, app, key, value)
+    config::app_put(db, app, key, value)
 }
 
 /// Enables apps in one transaction: `enabled=yes`, and `installed_version` the first time.

@@ -1,8 +1,24 @@
 //! System config (`config/config.json`, written by the host atomically) and app config
 //! (`oc_appconfig`) operations: typed values, nested keys, secrets masking, import checks.
+//! [`AppConfigRow`] is how every query of `oc_appconfig` in core is decoded, and core's own
+//! SQL writes of that table are here (the host's `app_config` requests aside). It uses only
+//! `sql`.
 
 use occ_plugin_api::{Context, Db, Error};
 use serde_json::{json, Map, Value};
+
+use crate::sql;
+
+/// One row of `oc_appconfig`.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct AppConfigRow {
+    /// App id.
+    pub appid: String,
+    /// Config key.
+    pub configkey: String,
+    /// Value (NULL: none).
+    pub configvalue: Option<String>,
+}
 
 /// What `config:list` prints instead of a secret.
 pub const MASK: &str = "***REMOVED SENSITIVE VALUE***";
@@ -188,27 +204,18 @@ pub fn delete_in(top: &Value, rest: &[String]) -> Option<Value> {
     }
 }
 
-/// An app config value.
+/// An app config value; `None` when it is not set (or NULL).
 pub fn app_get(db: &Db<'_>, app: &str, key: &str) -> Result<Option<String>, Error> {
-    Ok(db
-        .query(
-            "SELECT configvalue FROM *PREFIX*appconfig WHERE appid = ? AND configkey = ?",
-            &[json!(app), json!(key)],
-        )?
-        .first()
-        .and_then(|r| {
-            r.get("configvalue")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        }))
+    let rows: Vec<AppConfigRow> = db.query_as(
+        "SELECT appid, configkey, configvalue FROM *PREFIX*appconfig WHERE appid = ? AND configkey = ?",
+        &[json!(app), json!(key)],
+    )?;
+    Ok(rows.into_iter().next().and_then(|r| r.configvalue))
 }
 
 /// Replaces an app config value (call it inside a transaction).
 pub fn app_put(db: &Db<'_>, app: &str, key: &str, value: &str) -> Result<(), Error> {
-    db.execute(
-        "DELETE FROM *PREFIX*appconfig WHERE appid = ? AND configkey = ?",
-        &[json!(app), json!(key)],
-    )?;
+    app_delete(db, app, key)?;
     db.execute(
         "INSERT INTO *PREFIX*appconfig (appid, configkey, configvalue) VALUES (?, ?, ?)",
         &[json!(app), json!(key), json!(value)],
@@ -221,32 +228,25 @@ pub fn app_set(db: &Db<'_>, app: &str, key: &str, value: &str) -> Result<(), Err
     db.transaction(|db| app_put(db, app, key, value))
 }
 
+/// Deletes an app config value (nothing happens when it is not set).
+pub fn app_delete(db: &Db<'_>, app: &str, key: &str) -> Result<(), Error> {
+    db.execute(
+        "DELETE FROM *PREFIX*appconfig WHERE appid = ? AND configkey = ?",
+        &[json!(app), json!(key)],
+    )?;
+    Ok(())
+}
+
 /// All app config, `{app: {key: value}}`, optionally for one app.
 pub fn app_all(db: &Db<'_>, only: Option<&str>) -> Result<Map<String, Value>, Error> {
-    let rows = db.query(
+    let rows: Vec<AppConfigRow> = db.query_as(
         "SELECT appid, configkey, configvalue FROM *PREFIX*appconfig WHERE (? = '' OR appid = ?) ORDER BY appid, configkey",
         &[json!(only.unwrap_or("")), json!(only.unwrap_or(""))],
     )?;
-    Ok(group_by_app(rows))
-}
-
-/// Rows of `appid, configkey, configvalue` (app config or a user's preferences) as
-/// `{app: {key: value}}`, in row order.
-pub fn group_by_app(rows: Vec<Map<String, Value>>) -> Map<String, Value> {
-    let mut out = Map::new();
-    for r in rows {
-        let text = |k: &str| {
-            r.get(k)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string()
-        };
-        let (app, key) = (text("appid"), text("configkey"));
-        if let Value::Object(m) = out.entry(app).or_insert_with(|| Value::Object(Map::new())) {
-            m.insert(key, r.get("configvalue").cloned().unwrap_or(Value::Null));
-        }
-    }
-    out
+    Ok(sql::group_by_app(
+        rows.into_iter()
+            .map(|r| (r.appid, r.configkey, r.configvalue)),
+    ))
 }
 
 /// A value as text for app config (strings as they are, others as JSON).

@@ -4,20 +4,23 @@
 //!
 //! A queued job's `class` is `<plugin id>::<job name>`; its `argument` is JSON text. A job is
 //! *valid* when a loaded plugin declares it; only valid jobs run.
+//!
+//! Every query of `oc_jobs` is decoded as [`JobRow`]; only this module reads or writes the
+//! table. It uses `sql` and `time`.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
 
 use occ_plugin_api::protocol::{JobRun, PluginsList};
 use occ_plugin_api::{Context, Db, Error};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 /// A reservation older than this (seconds) belongs to a cron that died: the job is free again.
 pub const RESERVATION_TIMEOUT: i64 = 12 * 3600;
 
 use crate::time::now;
 
-/// One row of `oc_jobs`.
+/// One queued job: a row of `oc_jobs` ([`JobRow`]) with the column defaults applied.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueuedJob {
     /// Row id.
@@ -36,38 +39,49 @@ pub struct QueuedJob {
     pub execution_duration: i64,
 }
 
-fn int(row: &Map<String, Value>, key: &str, default: i64) -> i64 {
-    match row.get(key) {
-        Some(Value::Number(n)) => n
-            .as_i64()
-            .or_else(|| n.as_f64().map(|f| f as i64))
-            .unwrap_or(default),
-        Some(Value::String(s)) => s.trim().parse().unwrap_or(default),
-        _ => default,
-    }
+/// One row of `oc_jobs` as the database hands it back: how every query of the queue is
+/// decoded (a query may select fewer columns; they are then `None`). [`QueuedJob`] is the
+/// same row with the column defaults applied.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+pub struct JobRow {
+    /// `id`.
+    #[serde(default, deserialize_with = "crate::sql::int")]
+    pub id: Option<i64>,
+    /// `class`.
+    #[serde(default)]
+    pub class: Option<String>,
+    /// `argument`.
+    #[serde(default)]
+    pub argument: Option<String>,
+    /// `last_run`.
+    #[serde(default, deserialize_with = "crate::sql::int")]
+    pub last_run: Option<i64>,
+    /// `last_checked`.
+    #[serde(default, deserialize_with = "crate::sql::int")]
+    pub last_checked: Option<i64>,
+    /// `reserved_at`.
+    #[serde(default, deserialize_with = "crate::sql::int")]
+    pub reserved_at: Option<i64>,
+    /// `execution_duration`.
+    #[serde(default, deserialize_with = "crate::sql::int")]
+    pub execution_duration: Option<i64>,
 }
 
-fn text(row: &Map<String, Value>, key: &str) -> String {
-    match row.get(key) {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Null) | None => String::new(),
-        Some(other) => other.to_string(),
+impl From<JobRow> for QueuedJob {
+    fn from(r: JobRow) -> Self {
+        Self {
+            id: r.id.unwrap_or(0),
+            class: r.class.unwrap_or_default(),
+            argument: r.argument.unwrap_or_default(),
+            last_run: r.last_run.unwrap_or(0),
+            last_checked: r.last_checked.unwrap_or(0),
+            reserved_at: r.reserved_at.unwrap_or(0),
+            execution_duration: r.execution_duration.unwrap_or(-1),
+        }
     }
 }
 
 impl QueuedJob {
-    fn from_row(row: &Map<String, Value>) -> Self {
-        Self {
-            id: int(row, "id", 0),
-            class: text(row, "class"),
-            argument: text(row, "argument"),
-            last_run: int(row, "last_run", 0),
-            last_checked: int(row, "last_checked", 0),
-            reserved_at: int(row, "reserved_at", 0),
-            execution_duration: int(row, "execution_duration", -1),
-        }
-    }
-
     /// The plugin id and job name of its class, if the class has that shape.
     pub fn plugin_and_name(&self) -> Option<(&str, &str)> {
         self.class
@@ -130,19 +144,15 @@ pub fn declared(ctx: &Context) -> Result<BTreeMap<String, u64>, Error> {
 
 /// Every queued job, by id.
 pub fn list(ctx: &Context) -> Result<Vec<QueuedJob>, Error> {
-    Ok(ctx
+    let rows: Vec<JobRow> = ctx
         .db()
-        .query("SELECT * FROM *PREFIX*jobs ORDER BY id ASC", &[])?
-        .iter()
-        .map(QueuedJob::from_row)
-        .collect())
+        .query_as("SELECT * FROM *PREFIX*jobs ORDER BY id ASC", &[])?;
+    Ok(rows.into_iter().map(QueuedJob::from).collect())
 }
 
 fn get_in(db: &Db<'_>, id: i64) -> Result<Option<QueuedJob>, Error> {
-    Ok(db
-        .query("SELECT * FROM *PREFIX*jobs WHERE id = ?", &[json!(id)])?
-        .first()
-        .map(QueuedJob::from_row))
+    let rows: Vec<JobRow> = db.query_as("SELECT * FROM *PREFIX*jobs WHERE id = ?", &[json!(id)])?;
+    Ok(rows.into_iter().next().map(QueuedJob::from))
 }
 
 /// One queued job.
@@ -158,10 +168,10 @@ pub fn ensure_queued(
 ) -> Result<Vec<String>, Error> {
     let now = now();
     ctx.db().transaction(|db| {
-        let queued: Vec<String> = db
-            .query("SELECT DISTINCT class FROM *PREFIX*jobs", &[])?
-            .iter()
-            .map(|r| text(r, "class"))
+        let rows: Vec<JobRow> = db.query_as("SELECT DISTINCT class FROM *PREFIX*jobs", &[])?;
+        let queued: Vec<String> = rows
+            .into_iter()
+            .map(|r| r.class.unwrap_or_default())
             .collect();
         let mut added = Vec::new();
         for (class, interval) in declared {
@@ -355,6 +365,34 @@ mod tests {
         assert!(job(0, now - 60).is_reserved(now));
         assert!(!job(0, now - RESERVATION_TIMEOUT - 1).is_reserved(now));
         assert!(!job(0, 0).is_reserved(now));
+    }
+
+    #[test]
+    fn rows_get_the_column_defaults() {
+        let full: JobRow = serde_json::from_value(json!({
+            "id": 7, "class": "a::b", "argument": "[1]", "last_run": "5",
+            "last_checked": 6.0, "reserved_at": 0, "execution_duration": 3
+        }))
+        .unwrap();
+        let j = QueuedJob::from(full);
+        assert_eq!(
+            (j.id, j.last_run, j.last_checked, j.execution_duration),
+            (7, 5, 6, 3)
+        );
+        assert_eq!((j.class.as_str(), j.argument.as_str()), ("a::b", "[1]"));
+        let nulls: JobRow = serde_json::from_value(json!({
+            "id": 8, "class": "a::b", "argument": null, "last_run": null,
+            "last_checked": null, "reserved_at": null, "execution_duration": null
+        }))
+        .unwrap();
+        let j = QueuedJob::from(nulls);
+        assert_eq!(
+            (j.last_run, j.reserved_at, j.execution_duration),
+            (0, 0, -1)
+        );
+        assert_eq!(j.argument, "");
+        let class_only: JobRow = serde_json::from_value(json!({"class": "x::y"})).unwrap();
+        assert_eq!(class_only.class.as_deref(), Some("x::y"));
     }
 
     #[test]

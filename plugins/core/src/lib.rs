@@ -1,5 +1,11 @@
-//! The `core` plugin: the global commands (`status`, `check`, `upgrade`) and the `maintenance`
-//! namespace, the core schema, and the operations behind them.
+//! The `core` plugin: the global commands (`status`, `check`, `upgrade`), the `maintenance`,
+//! `user`, `group`, `config`, `app` and background job namespaces, the core schema, and the
+//! operations behind them.
+//!
+//! Library modules own their tables and form a DAG: `time`, `sql`, `password` and
+//! `migrations` use no other module; `config`, `groups` -> `sql`; `jobs` -> `sql`, `time`;
+//! `users` -> `groups`, `sql`, `time`; `apps` -> `config`; `repair_steps` -> `groups`.
+//! `commands` (one file per command) may use any of them; none of them uses `commands`.
 
 pub mod apps;
 pub mod commands;
@@ -7,8 +13,9 @@ pub mod config;
 pub mod groups;
 pub mod jobs;
 pub mod migrations;
-pub mod ops;
+pub mod password;
 pub mod repair_steps;
+pub mod sql;
 pub mod time;
 pub mod users;
 
@@ -111,7 +118,7 @@ impl Plugin for Core {
             .unwrap_or_default();
         match name {
             "user.exists" => Ok(json!(
-                ops::validate_uid(uid).is_ok() && users::get(&ctx.db(), uid)?.is_some()
+                users::validate_uid(uid).is_ok() && users::get(&ctx.db(), uid)?.is_some()
             )),
             "user.list" => Ok(json!(users::list(&ctx.db(), "", i64::MAX, 0)?
                 .into_iter()

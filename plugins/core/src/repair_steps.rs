@@ -1,6 +1,9 @@
-//! The core plugin's own repair steps for `maintenance:repair`.
+//! The core plugin's own repair steps for `maintenance:repair`; the table work is done by the
+//! modules that own the tables (`groups`).
 
 use occ_plugin_api::prelude::*;
+
+use crate::groups;
 
 /// Removes `oc_group_user` rows whose user or group no longer exists. A user exists when it
 /// has an `oc_users` row (the database backend) or an `oc_accounts` row (every backend).
@@ -16,10 +19,7 @@ impl RepairStep for OrphanedGroupMemberships {
     }
 
     fn run(&self, ctx: &mut Context) -> Result<(), Error> {
-        let n = ctx.db().execute(
-            "DELETE FROM *PREFIX*group_user WHERE gid NOT IN (SELECT gid FROM *PREFIX*groups) OR (uid NOT IN (SELECT uid FROM *PREFIX*users) AND uid NOT IN (SELECT user_id FROM *PREFIX*accounts))",
-            &[],
-        )?;
+        let n = groups::remove_orphaned_memberships(&ctx.db())?;
         ctx.line(&format!(
             "     - INFO: {n} orphaned group memberships removed."
         ))?;

@@ -1,18 +1,46 @@
-//! User accounts in the database backend (`oc_users`, `oc_accounts`, `oc_preferences`,
-//! `oc_group_user`): the operations behind the `user:*` commands and core's user services.
-//! Every change happens in one transaction; slow work (password hashing) happens before it.
+//! User accounts in the database backend (`oc_users`, `oc_accounts`) and their preferences
+//! (`oc_preferences`): the uid rules, one row struct per table ([`UserRow`], the users table
+//! joined with its account; [`PreferenceRow`]), and the operations behind the `user:*`
+//! commands and core's user services. Group memberships are written through [`crate::groups`]
+//! (this module calls it; it never calls this one). Every change happens in one transaction;
+//! slow work (password hashing, [`crate::password`]) happens before it.
 
 use std::borrow::Cow;
 
 use occ_plugin_api::{for_each_row, Context, Db, DbKind, Error};
 use serde_json::{json, Map, Value};
 
-use crate::ops;
+use crate::time::now;
+use crate::{groups, sql};
 
 /// The backend name ownCloud reports for database users.
 pub const DATABASE_BACKEND: &str = "OC\\User\\Database";
 
-use crate::time::now;
+/// Characters allowed in a user id besides ASCII letters and digits (ownCloud's rule).
+pub const UID_EXTRA: &str = "+_.@-'";
+
+/// Checks a user id: 1-64 characters of `a-z A-Z 0-9 +_.@-'`.
+pub fn validate_uid(uid: &str) -> Result<(), String> {
+    if uid.is_empty() {
+        return Err("The user name must not be empty.".into());
+    }
+    if uid.chars().count() > 64 {
+        return Err("The user name must not be longer than 64 characters.".into());
+    }
+    if !uid
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || UID_EXTRA.contains(c))
+    {
+        return Err(format!(
+            "Invalid user name \"{}\": only the following characters are allowed in a user name: \"a-z\", \"A-Z\", \"0-9\", and \"+_.@-'\"",
+            uid.escape_default()
+        ));
+    }
+    if uid == "." || uid == ".." {
+        return Err(format!("Invalid user name \"{uid}\"."));
+    }
+    Ok(())
+}
 
 /// One user as the commands show it.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,57 +61,71 @@ pub struct User {
     pub backend: String,
 }
 
-fn text(row: &Map<String, Value>, k: &str) -> Option<String> {
-    row.get(k).and_then(Value::as_str).map(str::to_string)
+/// One row of `oc_users` with the columns of its `oc_accounts` row (a user without an account
+/// row has them NULL): how every query of users is decoded. Only `uid` is required; a query
+/// may select fewer columns (they are then `None`).
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+pub struct UserRow {
+    /// `oc_users.uid`.
+    pub uid: String,
+    /// `oc_users.displayname` (NULL or empty: none).
+    #[serde(default)]
+    pub displayname: Option<String>,
+    /// `oc_accounts.email`.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// `oc_accounts.state` (2: disabled).
+    #[serde(default, deserialize_with = "crate::sql::int")]
+    pub state: Option<i64>,
+    /// `oc_accounts.last_login`.
+    #[serde(default, deserialize_with = "crate::sql::int")]
+    pub last_login: Option<i64>,
+    /// `oc_accounts.home`.
+    #[serde(default)]
+    pub home: Option<String>,
+    /// `oc_accounts.backend`.
+    #[serde(default)]
+    pub backend: Option<String>,
 }
 
-fn int(row: &Map<String, Value>, k: &str) -> i64 {
-    row.get(k)
-        .and_then(|v| {
-            v.as_i64()
-                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-        })
-        .unwrap_or(0)
+/// The name a user is shown by: its display name, or its uid when that is NULL or empty.
+pub fn display_name<'a>(uid: &'a str, displayname: Option<&'a str>) -> &'a str {
+    displayname.filter(|d| !d.is_empty()).unwrap_or(uid)
+}
+
+impl UserRow {
+    /// The display name, or the uid when there is none.
+    pub fn display_name(&self) -> &str {
+        display_name(&self.uid, self.displayname.as_deref())
+    }
+
+    /// The user as the commands show it.
+    pub fn into_user(self) -> User {
+        User {
+            display_name: self.display_name().to_string(),
+            email: self.email.filter(|e| !e.is_empty()),
+            enabled: self.state != Some(2),
+            last_login: self.last_login.unwrap_or(0),
+            home: self.home.unwrap_or_default(),
+            backend: self.backend.unwrap_or_else(|| DATABASE_BACKEND.into()),
+            uid: self.uid,
+        }
+    }
 }
 
 const SELECT_USER: &str = "SELECT u.uid, u.displayname, a.email, a.state, a.last_login, a.home, a.backend FROM *PREFIX*users u LEFT JOIN *PREFIX*accounts a ON a.user_id = u.uid";
 
-fn from_row(r: &Map<String, Value>) -> User {
-    let uid = text(r, "uid").unwrap_or_default();
-    User {
-        display_name: text(r, "displayname")
-            .filter(|d| !d.is_empty())
-            .unwrap_or_else(|| uid.clone()),
-        email: text(r, "email").filter(|e| !e.is_empty()),
-        enabled: int(r, "state") != 2,
-        last_login: int(r, "last_login"),
-        home: text(r, "home").unwrap_or_default(),
-        backend: text(r, "backend").unwrap_or_else(|| DATABASE_BACKEND.into()),
-        uid,
-    }
-}
-
 /// A user by exact uid.
 pub fn get(db: &Db<'_>, uid: &str) -> Result<Option<User>, Error> {
-    let rows = db.query(&format!("{SELECT_USER} WHERE u.uid = ?"), &[json!(uid)])?;
-    Ok(rows.first().map(from_row))
+    let rows: Vec<UserRow> =
+        db.query_as(&format!("{SELECT_USER} WHERE u.uid = ?"), &[json!(uid)])?;
+    Ok(rows.into_iter().next().map(UserRow::into_user))
 }
 
 /// A user that must exist (`User does not exist` otherwise), after checking the uid's form.
 pub fn require(db: &Db<'_>, uid: &str) -> Result<User, Error> {
-    ops::validate_uid(uid).map_err(Error::new)?;
+    validate_uid(uid).map_err(Error::new)?;
     get(db, uid)?.ok_or_else(|| Error::new("User does not exist"))
-}
-
-/// `%pattern%`, lower-cased, with LIKE's wildcards escaped by `!` (use with `ESCAPE '!'`;
-/// a backslash is no escape character on MySQL).
-pub fn like_pattern(pattern: &str) -> String {
-    let escaped = pattern
-        .to_lowercase()
-        .replace('!', "!!")
-        .replace('%', "!%")
-        .replace('_', "!_");
-    format!("%{escaped}%")
 }
 
 /// `WHERE` clause and parameters matching users whose uid or display name contains `pattern`
@@ -92,27 +134,15 @@ fn pattern_filter(pattern: &str) -> (&'static str, Vec<Value>) {
     if pattern.is_empty() {
         return ("", Vec::new());
     }
-    let like = like_pattern(pattern);
+    let like = sql::like_pattern(pattern);
     (
         " WHERE LOWER(u.uid) LIKE ? ESCAPE '!' OR LOWER(COALESCE(u.displayname, '')) LIKE ? ESCAPE '!'",
         vec![json!(like), json!(like)],
     )
 }
 
-/// A page of `select` (over `*PREFIX*users u`) for users whose uid or display name contains
-/// `pattern` (case-insensitive), by uid.
-fn page<T: serde::de::DeserializeOwned>(
-    db: &Db<'_>,
-    select: &str,
-    pattern: &str,
-    limit: i64,
-    offset: i64,
-) -> Result<Vec<T>, Error> {
-    let (sql, params) = page_query(select, pattern, limit, offset);
-    db.query_as(&sql, &params)
-}
-
-/// The query of one page of users, by uid: `select` with the pattern's filter.
+/// The query of one page of users, by uid: `select` (over `*PREFIX*users u`) with the
+/// pattern's filter.
 fn page_query(select: &str, pattern: &str, limit: i64, offset: i64) -> (String, Vec<Value>) {
     let (filter, mut params) = pattern_filter(pattern);
     params.extend([json!(limit), json!(offset)]);
@@ -124,13 +154,15 @@ fn page_query(select: &str, pattern: &str, limit: i64, offset: i64) -> (String, 
 
 /// Users whose uid or display name contains `pattern` (case-insensitive), by uid.
 pub fn list(db: &Db<'_>, pattern: &str, limit: i64, offset: i64) -> Result<Vec<User>, Error> {
-    let rows: Vec<JsonUser> = page(db, SELECT_USER, pattern, limit, offset)?;
-    Ok(rows.into_iter().map(JsonUser::into_user).collect())
+    let (sql, params) = page_query(SELECT_USER, pattern, limit, offset);
+    let rows: Vec<UserRow> = db.query_as(&sql, &params)?;
+    Ok(rows.into_iter().map(UserRow::into_user).collect())
 }
 
 /// Hands `each` the uid and display name (the uid when it has none) of each user `list` would
 /// return, in order: what `user:list` prints, read without the accounts table, and borrowed
-/// from the host's answer (no row or name is copied).
+/// from the host's answer (no row or name is copied). The fast path: its borrowing row type
+/// is the two first columns of [`UserRow`], and it applies the same [`display_name`] rule.
 pub fn each_name(
     db: &Db<'_>,
     pattern: &str,
@@ -153,60 +185,36 @@ pub fn each_name(
     );
     db.query_with(&sql, &params, |rows| {
         for_each_row(rows, |n: Name<'_>| {
-            let display = n.displayname.as_deref().filter(|d| !d.is_empty());
-            each(&n.uid, display.unwrap_or(&n.uid));
+            each(&n.uid, display_name(&n.uid, n.displayname.as_deref()));
         })
     })
 }
 
-/// A user row as the query returns it.
-#[derive(serde::Deserialize)]
-struct JsonUser {
-    uid: String,
-    displayname: Option<String>,
-    email: Option<String>,
-    state: Option<i64>,
-    last_login: Option<i64>,
-    home: Option<String>,
-    backend: Option<String>,
-}
-
-impl JsonUser {
-    fn into_user(self) -> User {
-        User {
-            display_name: self
-                .displayname
-                .filter(|d| !d.is_empty())
-                .unwrap_or_else(|| self.uid.clone()),
-            email: self.email.filter(|e| !e.is_empty()),
-            enabled: self.state != Some(2),
-            last_login: self.last_login.unwrap_or(0),
-            home: self.home.unwrap_or_default(),
-            backend: self.backend.unwrap_or_else(|| DATABASE_BACKEND.into()),
-            uid: self.uid,
-        }
-    }
+/// Members of a group with their display names (the uid when none is set), by uid. A member
+/// without an `oc_users` row (another backend's user) is shown by its uid.
+pub fn members_of_group(db: &Db<'_>, gid: &str) -> Result<Vec<(String, String)>, Error> {
+    let rows: Vec<UserRow> = db.query_as(
+        "SELECT g.uid, u.displayname FROM *PREFIX*group_user g LEFT JOIN *PREFIX*users u ON u.uid = g.uid WHERE g.gid = ? ORDER BY g.uid",
+        &[json!(gid)],
+    )?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let display = r.display_name().to_string();
+            (r.uid, display)
+        })
+        .collect())
 }
 
 /// Number of database users.
 pub fn count(db: &Db<'_>) -> Result<i64, Error> {
-    Ok(db
-        .query("SELECT COUNT(*) AS n FROM *PREFIX*users", &[])?
-        .first()
-        .map(|r| int(r, "n"))
-        .unwrap_or(0))
-}
-
-/// Groups a user belongs to, sorted.
-pub fn groups_of(db: &Db<'_>, uid: &str) -> Result<Vec<String>, Error> {
-    Ok(db
-        .query(
-            "SELECT gid FROM *PREFIX*group_user WHERE uid = ? ORDER BY gid",
-            &[json!(uid)],
-        )?
-        .iter()
-        .filter_map(|r| text(r, "gid"))
-        .collect())
+    #[derive(serde::Deserialize)]
+    struct Count {
+        #[serde(default, deserialize_with = "crate::sql::int")]
+        n: Option<i64>,
+    }
+    let rows: Vec<Count> = db.query_as("SELECT COUNT(*) AS n FROM *PREFIX*users", &[])?;
+    Ok(rows.first().and_then(|c| c.n).unwrap_or(0))
 }
 
 /// What `create` should make.
@@ -234,19 +242,20 @@ pub struct Created {
 /// Whether a user with this uid exists in any letter case (account or database user). `user:add`
 /// runs it before its transaction, while the password hash is computed.
 ///
-/// Database users are compared through the uid index: a uid is ASCII (see
-/// [`crate::ops::validate_uid`]), so every case variant of it sorts bytewise between its
-/// all-upper and all-lower forms, with its first letter in one case or the other: two short
-/// index ranges instead of every user. That order holds for SQLite's and MySQL's binary
-/// collations; PostgreSQL's may be linguistic, so there every uid is compared.
+/// Database users are compared through the uid index: a uid is ASCII (see [`validate_uid`]),
+/// so every case variant of it sorts bytewise between its all-upper and all-lower forms, with
+/// its first letter in one case or the other: two short index ranges instead of every user.
+/// That order holds for SQLite's and MySQL's binary collations; PostgreSQL's may be
+/// linguistic, so there every uid is compared.
 pub fn taken(db: &Db<'_>, uid: &str) -> Result<bool, Error> {
     let lower = uid.to_ascii_lowercase();
     let bytewise = db.kind()? != DbKind::Pgsql;
-    let rows = if bytewise {
+    if bytewise {
         let upper = uid.to_ascii_uppercase();
         let split = upper.chars().next().map_or(0, char::len_utf8);
         let (upper_first, lower_first) = (&upper[..split], &lower[..split]);
-        db.query(
+        sql::exists(
+            db,
             "SELECT user_id FROM *PREFIX*accounts WHERE lower_user_id = ? UNION SELECT uid FROM *PREFIX*users WHERE (uid BETWEEN ? AND ? OR uid BETWEEN ? AND ?) AND LOWER(uid) = ?",
             &[
                 json!(lower),
@@ -256,26 +265,28 @@ pub fn taken(db: &Db<'_>, uid: &str) -> Result<bool, Error> {
                 json!(lower),
                 json!(lower),
             ],
-        )?
+        )
     } else {
-        db.query(
+        sql::exists(
+            db,
             "SELECT user_id FROM *PREFIX*accounts WHERE lower_user_id = ? UNION SELECT uid FROM *PREFIX*users WHERE LOWER(uid) = ?",
             &[json!(lower), json!(lower)],
-        )?
-    };
-    Ok(!rows.is_empty())
+        )
+    }
 }
 
-/// Creates a user whose uid [`taken`] found free. Inside the transaction only the indexed
-/// checks run again (exact uid, lower-cased account id; the accounts index is unique too), so
-/// a concurrent `user:add` of the same name still fails cleanly.
+/// Creates a user whose uid [`taken`] found free, and adds it to its groups (creating the
+/// missing ones) through [`crate::groups`]. Inside the transaction only the indexed checks run
+/// again (exact uid, lower-cased account id; the accounts index is unique too), so a
+/// concurrent `user:add` of the same name still fails cleanly.
 pub fn create(db: &Db<'_>, u: &NewUser<'_>) -> Result<Created, Error> {
     db.transaction(|db| {
-        let taken = db.query(
+        let taken = sql::exists(
+            db,
             "SELECT user_id FROM *PREFIX*accounts WHERE lower_user_id = ? UNION SELECT uid FROM *PREFIX*users WHERE uid = ?",
             &[json!(u.uid.to_lowercase()), json!(u.uid)],
         )?;
-        if !taken.is_empty() {
+        if taken {
             return Err(Error::new(format!("The user \"{}\" already exists.", u.uid)));
         }
         db.execute(
@@ -296,21 +307,22 @@ pub fn create(db: &Db<'_>, u: &NewUser<'_>) -> Result<Created, Error> {
         )?;
         let mut new_groups = Vec::new();
         for g in u.groups {
-            if !crate::groups::exists(db, g)? {
-                db.execute("INSERT INTO *PREFIX*groups (gid) VALUES (?)", &[json!(g)])?;
+            if !groups::exists(db, g)? {
+                groups::create(db, g)?;
                 new_groups.push(g.clone());
             }
-            db.execute("INSERT INTO *PREFIX*group_user (gid, uid) VALUES (?, ?)", &[json!(g), json!(u.uid)])?;
+            groups::add_member(db, g, u.uid)?;
         }
         Ok(Created { new_groups })
     })
 }
 
-/// Removes a user's rows everywhere core keeps them.
+/// Removes a user's rows everywhere core keeps them: memberships (through
+/// [`crate::groups`]), preferences, account and user.
 pub fn delete(db: &Db<'_>, uid: &str) -> Result<(), Error> {
     db.transaction(|db| {
+        groups::remove_user_everywhere(db, uid)?;
         for sql in [
-            "DELETE FROM *PREFIX*group_user WHERE uid = ?",
             "DELETE FROM *PREFIX*preferences WHERE userid = ?",
             "DELETE FROM *PREFIX*accounts WHERE user_id = ?",
             "DELETE FROM *PREFIX*users WHERE uid = ?",
@@ -335,6 +347,66 @@ pub fn set_enabled(db: &Db<'_>, uid: &str, enabled: bool) -> Result<(), Error> {
     db.execute(
         "UPDATE *PREFIX*accounts SET state = ? WHERE user_id = ?",
         &[json!(if enabled { 1 } else { 2 }), json!(uid)],
+    )?;
+    Ok(())
+}
+
+/// One row of `oc_preferences` (of one user): how every query of preferences is decoded.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct PreferenceRow {
+    /// App id.
+    pub appid: String,
+    /// Setting key.
+    pub configkey: String,
+    /// Value (NULL: none).
+    pub configvalue: Option<String>,
+}
+
+/// A user's setting; `None` when it is not set (or NULL).
+pub fn preference(db: &Db<'_>, uid: &str, app: &str, key: &str) -> Result<Option<String>, Error> {
+    let rows: Vec<PreferenceRow> = db.query_as(
+        "SELECT appid, configkey, configvalue FROM *PREFIX*preferences WHERE userid = ? AND appid = ? AND configkey = ?",
+        &[json!(uid), json!(app), json!(key)],
+    )?;
+    Ok(rows.into_iter().next().and_then(|r| r.configvalue))
+}
+
+/// A user's settings as `{app: {key: value}}`, by app and key, optionally for one app (`""`:
+/// every app).
+pub fn preferences(db: &Db<'_>, uid: &str, app: &str) -> Result<Map<String, Value>, Error> {
+    let rows: Vec<PreferenceRow> = db.query_as(
+        "SELECT appid, configkey, configvalue FROM *PREFIX*preferences WHERE userid = ? AND (? = '' OR appid = ?) ORDER BY appid, configkey",
+        &[json!(uid), json!(app), json!(app)],
+    )?;
+    Ok(sql::group_by_app(
+        rows.into_iter()
+            .map(|r| (r.appid, r.configkey, r.configvalue)),
+    ))
+}
+
+/// Sets (replaces) a user's setting, in one transaction.
+pub fn set_preference(
+    db: &Db<'_>,
+    uid: &str,
+    app: &str,
+    key: &str,
+    value: &str,
+) -> Result<(), Error> {
+    db.transaction(|db| {
+        delete_preference(db, uid, app, key)?;
+        db.execute(
+            "INSERT INTO *PREFIX*preferences (userid, appid, configkey, configvalue) VALUES (?, ?, ?, ?)",
+            &[json!(uid), json!(app), json!(key), json!(value)],
+        )?;
+        Ok(())
+    })
+}
+
+/// Deletes a user's setting (nothing happens when it is not set).
+pub fn delete_preference(db: &Db<'_>, uid: &str, app: &str, key: &str) -> Result<(), Error> {
+    db.execute(
+        "DELETE FROM *PREFIX*preferences WHERE userid = ? AND appid = ? AND configkey = ?",
+        &[json!(uid), json!(app), json!(key)],
     )?;
     Ok(())
 }
@@ -369,4 +441,54 @@ pub fn password_from(
         return Err(Error::new("The password must not be empty."));
     }
     Ok(p1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uid_rules() {
+        assert!(validate_uid("layla").is_ok());
+        assert!(validate_uid("a+b_c.d@e-f'g").is_ok());
+        assert!(validate_uid("").is_err());
+        assert!(validate_uid(&"a".repeat(65)).is_err());
+        assert!(validate_uid("../x").is_err());
+        assert!(validate_uid("a b").is_err());
+        assert!(validate_uid("a\nb").is_err());
+    }
+
+    #[test]
+    fn rows_decode_like_the_database_hands_them_back() {
+        let row = |v: Value| serde_json::from_value::<UserRow>(v).unwrap().into_user();
+        let full = row(json!({
+            "uid": "layla", "displayname": "Layla", "email": "l@example.org", "state": 2,
+            "last_login": "17", "home": "/d/layla", "backend": "LDAP"
+        }));
+        assert_eq!(
+            full,
+            User {
+                uid: "layla".into(),
+                display_name: "Layla".into(),
+                email: Some("l@example.org".into()),
+                enabled: false,
+                last_login: 17,
+                home: "/d/layla".into(),
+                backend: "LDAP".into(),
+            }
+        );
+        // No account row, NULL display name: as today, the uid and the database backend.
+        let bare = row(json!({
+            "uid": "x", "displayname": null, "email": null, "state": null,
+            "last_login": null, "home": null, "backend": null
+        }));
+        assert_eq!(bare.display_name, "x");
+        assert!(bare.enabled);
+        assert_eq!(bare.last_login, 0);
+        assert_eq!(bare.backend, DATABASE_BACKEND);
+        // A join selecting only some columns; an empty display name counts as none.
+        let member = row(json!({"uid": "y", "displayname": ""}));
+        assert_eq!(member.display_name, "y");
+        assert_eq!(member.email, None);
+    }
 }

@@ -1,4 +1,5 @@
-//! `config:app:get|set|delete <app> <name>`: app config values (`oc_appconfig`).
+//! `config:app:get|set|delete <app> <name>`: app config values (`oc_appconfig`, through
+//! `config`).
 
 use occ_plugin_api::prelude::*;
 
@@ -92,10 +93,7 @@ impl Command for AppDelete {
                 "Config {name} of app {app} could not be deleted because it did not exist"
             )));
         }
-        ctx.db().execute(
-            "DELETE FROM *PREFIX*appconfig WHERE appid = ? AND configkey = ?",
-            &[json!(app), json!(name)],
-        )?;
+        config::app_delete(&ctx.db(), &app, &name)?;
         ctx.styled(
             Style::Info,
             &format!("Config value {name} of app {app} deleted"),

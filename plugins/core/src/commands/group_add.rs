@@ -1,4 +1,4 @@
-//! `group:add <gid>`.
+//! `group:add <gid>`: checks the name and creates the group through `groups`.
 
 use occ_plugin_api::prelude::*;
 
@@ -20,8 +20,7 @@ impl Command for GroupAdd {
             if groups::exists(db, &gid)? {
                 return Err(Error::new(format!("Group \"{gid}\" already exists.")));
             }
-            db.execute("INSERT INTO *PREFIX*groups (gid) VALUES (?)", &[json!(gid)])?;
-            Ok(())
+            groups::create(db, &gid)
         })?;
         ctx.line(&format!("Created group \"{gid}\""))?;
         Ok(0)

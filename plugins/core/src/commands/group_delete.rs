@@ -1,4 +1,5 @@
-//! `group:delete <gid>`: the admin group cannot be deleted.
+//! `group:delete <gid>`: the admin group cannot be deleted; `groups` removes the group with
+//! its memberships.
 
 use occ_plugin_api::prelude::*;
 
@@ -21,14 +22,7 @@ impl Command for GroupDelete {
                 "Group \"admin\" could not be deleted: it is the admin group.",
             ));
         }
-        ctx.db().transaction(|db| {
-            db.execute(
-                "DELETE FROM *PREFIX*group_user WHERE gid = ?",
-                &[json!(gid)],
-            )?;
-            db.execute("DELETE FROM *PREFIX*groups WHERE gid = ?", &[json!(gid)])?;
-            Ok(())
-        })?;
+        groups::delete(&ctx.db(), &gid)?;
         ctx.line(&format!("Group \"{gid}\" was removed"))?;
         Ok(0)
     }

@@ -1,4 +1,6 @@
-//! `group:list-members <gid>`, `group:adduser <gid> <uid>`, `group:removeuser <gid> <uid>`.
+//! `group:list-members <gid>`, `group:adduser <gid> <uid>`, `group:removeuser <gid> <uid>`:
+//! memberships are changed through `groups`; members are listed with their display names by
+//! `users`.
 
 use occ_plugin_api::prelude::*;
 use serde_json::Map;
@@ -22,7 +24,7 @@ impl Command for GroupListMembers {
     fn run(&self, input: &Input, ctx: &mut Context) -> CmdResult {
         let gid = input.arg_str("group").unwrap_or_default();
         groups::require(&ctx.db(), &gid)?;
-        let members: Map<String, Value> = groups::members(&ctx.db(), &gid)?
+        let members: Map<String, Value> = users::members_of_group(&ctx.db(), &gid)?
             .into_iter()
             .map(|(u, d)| (u, Value::String(d)))
             .collect();
@@ -50,10 +52,7 @@ impl Command for GroupAddUser {
         let (gid, uid) = target(input, ctx)?;
         ctx.db().transaction(|db| {
             if !groups::is_member(db, &gid, &uid)? {
-                db.execute(
-                    "INSERT INTO *PREFIX*group_user (gid, uid) VALUES (?, ?)",
-                    &[json!(gid), json!(uid)],
-                )?;
+                groups::add_member(db, &gid, &uid)?;
             }
             Ok(())
         })?;
@@ -76,10 +75,7 @@ impl Command for GroupRemoveUser {
                 "User \"{uid}\" is not a member of group \"{gid}\"."
             )));
         }
-        ctx.db().execute(
-            "DELETE FROM *PREFIX*group_user WHERE gid = ? AND uid = ?",
-            &[json!(gid), json!(uid)],
-        )?;
+        groups::remove_member(&ctx.db(), &gid, &uid)?;
         ctx.line(&format!("User \"{uid}\" removed from group \"{gid}\""))?;
         Ok(0)
     }

@@ -1,19 +1,55 @@
 //! `maintenance:install`: validate every option before touching anything, then let the host
-//! create the database and every plugin's schema, create the admin account, and make it all
-//! permanent in one final step.
+//! create the database and every plugin's schema, create the admin account (through `users`,
+//! `groups` and `config`) and core's version record, and make it all permanent in one final
+//! step.
 
 use std::path::{Path, PathBuf};
 
 use occ_plugin_api::prelude::*;
 use occ_plugin_api::protocol::admin::{InstallBegin, InstallFinish, InstallRequest};
 
-use crate::ops;
+use crate::{config, groups, password, users};
 
 /// The command.
 pub struct Install;
 
 fn valid_prefix(p: &str) -> bool {
     p.len() <= 32 && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Creates the first admin account (in group `admin`) and records core as installed and
+/// enabled, inside the install transaction. Its home directory is made on first use, as
+/// ownCloud does.
+fn create_admin(ctx: &Context, uid: &str, password: &str, datadir: &str) -> Result<(), Error> {
+    let hash = password::hash_password(password)?;
+    let db = ctx.db();
+    db.transaction(|db| {
+        users::create(
+            db,
+            &users::NewUser {
+                uid,
+                hash: &hash,
+                display_name: None,
+                email: None,
+                groups: &[groups::ADMIN.to_string()],
+                datadir,
+            },
+        )?;
+        for (k, v) in [
+            ("installed_version", env!("CARGO_PKG_VERSION")),
+            ("enabled", "yes"),
+        ] {
+            config::app_put(db, "core", k, v)?;
+        }
+        Ok(())
+    })?;
+    // ownCloud's marker that this is a data directory.
+    std::fs::write(Path::new(datadir).join(".ocdata"), b"").map_err(|e| {
+        Error::new(format!(
+            "Cannot write into the data directory {datadir}: {e}"
+        ))
+    })?;
+    Ok(())
 }
 
 fn valid_db_name(n: &str) -> bool {
@@ -90,7 +126,7 @@ impl Command for Install {
         let admin = input
             .opt_str("admin-user")
             .unwrap_or_else(|| "admin".into());
-        ops::validate_uid(&admin).map_err(Error::new)?;
+        users::validate_uid(&admin).map_err(Error::new)?;
         let datadir = match input.opt_str("data-dir") {
             Some(d) if d.trim().is_empty() => {
                 return Err(Error::new("The data directory must not be empty."))
@@ -179,7 +215,7 @@ impl Command for Install {
         let datadir = req.datadir.clone();
         let dbtype = req.dbtype.clone();
         ctx.request(&InstallBegin(req))?;
-        ops::create_admin(ctx, &admin, &admin_pass, &datadir)?;
+        create_admin(ctx, &admin, &admin_pass, &datadir)?;
         ctx.request(&InstallFinish {})?;
         ctx.line("occ was successfully installed")?;
         tracing::info!("installed with {dbtype} database, admin {admin}");

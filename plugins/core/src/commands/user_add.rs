@@ -1,8 +1,9 @@
-//! `user:add`: create a database user, optionally with display name, email and groups.
+//! `user:add`: create a database user, optionally with display name, email and groups; the
+//! password is hashed (`password`) before `users` creates the account in one transaction.
 
 use occ_plugin_api::prelude::*;
 
-use crate::{groups, ops, users};
+use crate::{groups, password, users};
 
 /// The command.
 pub struct UserAdd;
@@ -34,7 +35,7 @@ impl Command for UserAdd {
 
     fn run(&self, input: &Input, ctx: &mut Context) -> CmdResult {
         let uid = input.arg_str("uid").unwrap_or_default();
-        ops::validate_uid(&uid).map_err(Error::new)?;
+        users::validate_uid(&uid).map_err(Error::new)?;
         let display_name = input.opt_str("display-name").filter(|d| !d.is_empty());
         if let Some(d) = &display_name {
             if d.chars().count() > 64 || d.chars().any(char::is_control) {
@@ -64,7 +65,7 @@ impl Command for UserAdd {
         // it starts now, on another core, while the database is read.
         let early = users::env_password()
             .filter(|_| from_env)
-            .map(|p| std::thread::spawn(move || ops::hash_password(&p)));
+            .map(|p| std::thread::spawn(move || password::hash_password(&p)));
         if users::taken(&ctx.db(), &uid)? {
             return Err(Error::new(format!("The user \"{uid}\" already exists.")));
         }
@@ -76,7 +77,7 @@ impl Command for UserAdd {
             None => {
                 let password =
                     users::password_from(ctx, from_env, "Enter password: ", "Confirm password: ")?;
-                ops::hash_password(&password)?
+                password::hash_password(&password)?
             }
         };
         let created = users::create(

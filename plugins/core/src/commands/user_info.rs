@@ -1,8 +1,8 @@
-//! `user:info <uid>`: one user's details.
+//! `user:info <uid>`: one user's details (from `users`) and groups (from `groups`).
 
 use occ_plugin_api::prelude::*;
 
-use crate::users;
+use crate::{groups, users};
 
 /// The command.
 pub struct UserInfo;
@@ -17,7 +17,7 @@ impl Command for UserInfo {
     fn run(&self, input: &Input, ctx: &mut Context) -> CmdResult {
         let uid = input.arg_str("user").unwrap_or_default();
         let u = users::require(&ctx.db(), &uid)?;
-        let groups = users::groups_of(&ctx.db(), &uid)?;
+        let groups = groups::of_user(&ctx.db(), &uid)?;
         ctx.data(json!({
             "user_id": u.uid,
             "display_name": u.display_name,

@@ -1,8 +1,9 @@
-//! `user:resetpassword`: set a user's password from a prompt or `OC_PASS`.
+//! `user:resetpassword`: set a user's password from a prompt or `OC_PASS`, hashed by
+//! `password`.
 
 use occ_plugin_api::prelude::*;
 
-use crate::{ops, users};
+use crate::{password, users};
 
 /// The command.
 pub struct UserResetPassword;
@@ -29,7 +30,7 @@ impl Command for UserResetPassword {
             "Enter a new password: ",
             "Confirm the new password: ",
         )?;
-        users::set_password(&ctx.db(), &uid, &ops::hash_password(&password)?)?;
+        users::set_password(&ctx.db(), &uid, &password::hash_password(&password)?)?;
         ctx.styled(
             Style::Info,
             &format!("Successfully reset password for {uid}"),

@@ -1,9 +1,10 @@
 //! `user:setting <uid> [<app> [<key>]]`: read, set and delete a user's preferences
-//! (`oc_preferences`), as Nextcloud's command does.
+//! (`oc_preferences`, through `users`), as Nextcloud's command does; also the app id and key
+//! rules the `config:*` commands share.
 
 use occ_plugin_api::prelude::*;
 
-use crate::{ops, users};
+use crate::users;
 
 /// The command.
 pub struct UserSetting;
@@ -36,14 +37,6 @@ pub fn validate_key(key: &str) -> Result<(), Error> {
     Ok(())
 }
 
-fn get(ctx: &Context, uid: &str, app: &str, key: &str) -> Result<Option<String>, Error> {
-    Ok(ctx
-        .db()
-        .query("SELECT configvalue FROM *PREFIX*preferences WHERE userid = ? AND appid = ? AND configkey = ?", &[json!(uid), json!(app), json!(key)])?
-        .first()
-        .and_then(|r| r.get("configvalue").and_then(Value::as_str).map(str::to_string)))
-}
-
 impl Command for UserSetting {
     fn spec(&self) -> CommandSpec {
         CommandSpec::new("user:setting", "Read and modify user settings.")
@@ -61,7 +54,7 @@ impl Command for UserSetting {
 
     fn run(&self, input: &Input, ctx: &mut Context) -> CmdResult {
         let uid = input.arg_str("uid").unwrap_or_default();
-        ops::validate_uid(&uid).map_err(Error::new)?;
+        users::validate_uid(&uid).map_err(Error::new)?;
         if !input.flag("ignore-missing-user") && users::get(&ctx.db(), &uid)?.is_none() {
             return Err(Error::new(format!("The user \"{uid}\" does not exist.")));
         }
@@ -80,39 +73,25 @@ impl Command for UserSetting {
             {
                 return Err(Error::usage("Please specify an app and a setting key."));
             }
-            let rows = ctx.db().query(
-                "SELECT appid, configkey, configvalue FROM *PREFIX*preferences WHERE userid = ? AND (? = '' OR appid = ?) ORDER BY appid, configkey",
-                &[json!(uid), json!(app), json!(app)],
-            )?;
-            let out = crate::config::group_by_app(rows);
+            let out = users::preferences(&ctx.db(), &uid, &app)?;
             ctx.data(Value::Object(out))?;
             return Ok(0);
         }
         validate_key(&key)?;
-        let current = get(ctx, &uid, &app, &key)?;
+        let current = users::preference(&ctx.db(), &uid, &app, &key)?;
         let missing = || Error::new(format!("The setting does not exist for user \"{uid}\"."));
         if let Some(v) = value {
             if input.flag("update-only") && current.is_none() {
                 return Err(missing());
             }
-            ctx.db().transaction(|db| {
-                db.execute("DELETE FROM *PREFIX*preferences WHERE userid = ? AND appid = ? AND configkey = ?", &[json!(uid), json!(app), json!(key)])?;
-                db.execute(
-                    "INSERT INTO *PREFIX*preferences (userid, appid, configkey, configvalue) VALUES (?, ?, ?, ?)",
-                    &[json!(uid), json!(app), json!(key), json!(v)],
-                )?;
-                Ok(())
-            })?;
+            users::set_preference(&ctx.db(), &uid, &app, &key, &v)?;
             return Ok(0);
         }
         if delete {
             if current.is_none() && input.flag("error-if-not-exists") {
                 return Err(missing());
             }
-            ctx.db().execute(
-                "DELETE FROM *PREFIX*preferences WHERE userid = ? AND appid = ? AND configkey = ?",
-                &[json!(uid), json!(app), json!(key)],
-            )?;
+            users::delete_preference(&ctx.db(), &uid, &app, &key)?;
             return Ok(0);
         }
         match current.or_else(|| input.opt_str("default-value")) {
