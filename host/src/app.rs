@@ -179,7 +179,7 @@ pub fn run_with(args: Vec<String>, plugins: Plugins<'_>, mut shell: Shell) -> i3
         }
     }
 
-    let code = match dispatch(&host, &args, state) {
+    let code = match run_command(&host, &args, state) {
         Ok(code) => code,
         Err(e) => {
             report(&mut host.shell.borrow_mut(), &e);
@@ -227,7 +227,7 @@ pub fn in_process_host(
 }
 
 /// Resolves, parses and runs the command `args` name.
-fn dispatch(host: &Host, args: &[String], state: State) -> Result<i32> {
+fn run_command(host: &Host, args: &[String], state: State) -> Result<i32> {
     let commands = &host.registry.commands;
     let available: Vec<&Registered> = commands
         .iter()

@@ -14,3 +14,4 @@ pub mod services;
 
 pub use app::run;
 pub use error::{Error, Result};
+pub use services::Host;

@@ -99,7 +99,7 @@ fn serve<R: WithEnv>(
     })
 }
 
-fn dispatch<P: Plugin + ?Sized>(
+fn route<P: Plugin + ?Sized>(
     plugin: &P,
     kind_name: &str,
     payload: &str,
@@ -157,7 +157,7 @@ pub fn handle_request<P: Plugin + ?Sized>(
     install_panic_hook();
     IN_REQUEST.with(|n| n.set(n.get() + 1));
     let reply = panic::catch_unwind(AssertUnwindSafe(|| {
-        dispatch(plugin, kind_name.as_str(), payload.as_str(), host)
+        route(plugin, kind_name.as_str(), payload.as_str(), host)
     }));
     IN_REQUEST.with(|n| n.set(n.get().saturating_sub(1)));
     let reply = reply.unwrap_or_else(|_| {

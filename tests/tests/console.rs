@@ -367,3 +367,52 @@ fn broken_pipe_is_not_an_error() {
     assert_eq!(o.status.code(), Some(0), "{:?}", o.status);
     assert_eq!(String::from_utf8_lossy(&o.stderr), "");
 }
+
+#[test]
+fn list_short_leaves_out_the_definitions_and_list_raw_is_names_and_descriptions() {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Short {
+        name: String,
+        description: String,
+        usage: Vec<String>,
+        hidden: bool,
+    }
+    #[derive(Deserialize)]
+    struct ShortList {
+        commands: Vec<Short>,
+    }
+    let i = Instance::installed();
+    let o = i.run(&["list", "--format=json", "--short"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let l: ShortList = serde_json::from_str(&o.stdout).unwrap();
+    let status = l.commands.iter().find(|c| c.name == "status").unwrap();
+    assert_eq!(status.description, "Show status information.");
+    assert!(status.usage.is_empty());
+    assert!(!status.hidden);
+    // Symfony's short usage is the aliases.
+    let list = l
+        .commands
+        .iter()
+        .find(|c| c.name == "background:queue:status")
+        .unwrap();
+    assert_eq!(list.usage, ["background-job:list"]);
+    let o = i.run(&["list", "--raw", "maintenance"]);
+    assert_eq!(
+        o.stdout,
+        "maintenance:mode       Set maintenance mode.
+maintenance:repair     Repair the installation.
+maintenance:singleuser Set single user mode.
+"
+    );
+}
+
+#[test]
+fn help_raw_is_never_styled() {
+    let i = Instance::installed();
+    let styled = i.run(&["--ansi", "help", "maintenance:mode"]);
+    assert!(styled.stdout.contains("\u{1b}[33mUsage:\u{1b}[0m"));
+    let raw = i.run(&["--ansi", "help", "--raw", "maintenance:mode"]);
+    assert!(!raw.stdout.contains('\u{1b}'), "{}", raw.stdout);
+    assert_eq!(raw.stdout, i.run(&["help", "maintenance:mode"]).stdout);
+}

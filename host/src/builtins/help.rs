@@ -3,7 +3,7 @@
 
 use occ_plugin_api::{Arg, CommandSpec, Input, Opt, State};
 
-use super::Console;
+use super::{unsupported_format, Console};
 use crate::console::{describe, finder, json};
 use crate::error::{Error, Result};
 
@@ -49,13 +49,7 @@ pub fn show(c: &Console<'_>, name: &str, format: &str, raw: bool) -> Result<i32>
             let text = describe::help_text(spec, c.globals, &paint);
             sh.out(&text);
         }
-        other => {
-            return Err(Error::block(
-                format!("Unsupported format \"{other}\"."),
-                1,
-                None,
-            ))
-        }
+        other => return Err(unsupported_format(other)),
     }
     Ok(0)
 }

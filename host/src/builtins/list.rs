@@ -3,7 +3,7 @@
 
 use occ_plugin_api::{Arg, CommandSpec, Input, Opt, State};
 
-use super::{state_banner, Console};
+use super::{state_banner, unsupported_format, Console};
 use crate::console::describe::{self, Listing};
 use crate::console::{finder, json};
 use crate::error::{Error, Result};
@@ -59,13 +59,7 @@ pub fn run(c: &Console<'_>, input: &Input) -> Result<i32> {
             let text = describe::list_text(&header, &specs, c.globals, ns, &paint);
             sh.out(&text);
         }
-        other => {
-            return Err(Error::block(
-                format!("Unsupported format \"{other}\"."),
-                1,
-                None,
-            ))
-        }
+        other => return Err(unsupported_format(other)),
     }
     Ok(0)
 }

@@ -8,7 +8,7 @@ pub mod list;
 
 use occ_plugin_api::{CommandSpec, Input, Opt, State};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::instance::PRODUCT;
 use crate::plugins::index::Command;
 use crate::plugins::registry::Registered;
@@ -74,6 +74,11 @@ pub static TABLE: &[Builtin] = &[
 /// The specs of [`TABLE`], in its order.
 pub fn specs() -> Vec<CommandSpec> {
     TABLE.iter().map(|b| (b.spec)()).collect()
+}
+
+/// `--format` names a format the command does not have.
+pub fn unsupported_format(format: &str) -> Error {
+    Error::block(format!("Unsupported format \"{format}\"."), 1, None)
 }
 
 /// Lines `list` and `-V` print first in a restricted state (ownCloud prints them to stdout).

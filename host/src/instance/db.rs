@@ -45,7 +45,7 @@ enum Conn {
 }
 
 /// An open database connection with its runtime.
-pub struct Db {
+pub struct Database {
     /// The async runtime sqlx needs (server databases only).
     rt: Option<tokio::runtime::Runtime>,
     conn: Conn,
@@ -84,7 +84,7 @@ fn split_host(host: &str, default_port: u16) -> (String, u16) {
     }
 }
 
-impl Db {
+impl Database {
     /// Opens a SQLite file: a busy timeout so concurrent writers wait, a 16 MiB page cache,
     /// statement journals in memory. `journal` sets the journal mode (install sets WAL once;
     /// it persists in the file), `None` leaves it: an ordinary open issues no statement that
@@ -243,7 +243,7 @@ impl Db {
     }
 
     /// Runs a query returning rows, as the JSON text of an array of column -> value objects
-    /// (what [`Db::query`] returns, serialized), or with `arrays` of arrays of the values in
+    /// (what [`Database::query`] returns, serialized), or with `arrays` of arrays of the values in
     /// the select list's order. On SQLite the text is written row by row from the statement,
     /// without building a map per row.
     pub fn query_json(&mut self, sql: &str, params: &[Value], arrays: bool) -> Result<String> {
@@ -423,7 +423,7 @@ impl Db {
     }
 
     /// Runs `f` in a transaction: committed when it returns `Ok`, rolled back otherwise.
-    pub fn transaction<T>(&mut self, f: impl FnOnce(&mut Db) -> Result<T>) -> Result<T> {
+    pub fn transaction<T>(&mut self, f: impl FnOnce(&mut Database) -> Result<T>) -> Result<T> {
         self.begin()?;
         match f(self) {
             Ok(v) => {
@@ -460,7 +460,7 @@ impl Db {
 
     /// Closes the connection cleanly (SQLite checkpoints its WAL).
     pub fn close(self) -> Result<()> {
-        let Db { rt, conn, .. } = self;
+        let Database { rt, conn, .. } = self;
         match (conn, rt) {
             (Conn::Sqlite(c), _) => c.close().map_err(|(_, e)| db_error(e)),
             (Conn::Pg(c), Some(rt)) => rt.block_on(c.close()).map_err(db_error),
@@ -644,7 +644,7 @@ fn sqlite_param(v: &Value) -> rusqlite::types::Value {
     }
 }
 
-/// The WAL a command leaves behind before it checkpoints it (see [`Db::leave_sqlite`]).
+/// The WAL a command leaves behind before it checkpoints it (see [`Database::leave_sqlite`]).
 pub const WAL_KEEP: u64 = 256 * 1024;
 
 /// Runs a SQLite query through the statement cache; the rows as JSON text, written as they
@@ -828,7 +828,7 @@ mod tests {
     fn sqlite_connections_get_the_pragmas() {
         let dir = std::env::temp_dir().join(format!("occ-db-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let mut db = Db::open_sqlite(&dir.join("t.db"), "oc_", true, Some("WAL")).unwrap();
+        let mut db = Database::open_sqlite(&dir.join("t.db"), "oc_", true, Some("WAL")).unwrap();
         let r = db.query("PRAGMA cache_size", &[]).unwrap();
         assert_eq!(r[0]["cache_size"], -16384, "{r:?}");
         let r = db.query("PRAGMA journal_mode", &[]).unwrap();
@@ -848,7 +848,7 @@ mod tests {
     fn rows_as_json_text_in_objects_or_arrays() {
         let dir = std::env::temp_dir().join(format!("occ-db-json-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let mut db = Db::open_sqlite(&dir.join("t.db"), "oc_", true, None).unwrap();
+        let mut db = Database::open_sqlite(&dir.join("t.db"), "oc_", true, None).unwrap();
         db.execute_raw("CREATE TABLE oc_t (id INTEGER, name TEXT, r REAL, b BLOB)")
             .unwrap();
         db.execute_raw(

@@ -3,7 +3,7 @@
 //! and `config/config.json` saying `installed` is written last, so an install that fails or is
 //! killed midway leaves nothing that a second install would trip over.
 //!
-//! It works on a [`Db`] and the [`Config`] alone: [`begin`] opens the new database,
+//! It works on a [`Database`] and the [`Config`] alone: [`begin`] opens the new database,
 //! [`migrate`] runs the plugins' migrations the caller collected, [`finish`] makes it permanent
 //! and [`abort`] undoes it.
 
@@ -15,7 +15,7 @@ use occ_plugin_api::{DbKind, Migration};
 use serde_json::{json, Map};
 
 use super::config::Config;
-use super::db::{Db, DbParams};
+use super::db::{Database, DbParams};
 use super::version4;
 use crate::error::{Error, Result};
 
@@ -80,7 +80,7 @@ fn statements(m: &Migration, kind: DbKind) -> &[String] {
 const MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS *PREFIX*migrations (app VARCHAR(177) NOT NULL, version VARCHAR(14) NOT NULL, PRIMARY KEY (app, version))";
 
 /// Runs every migration of `plugins` that has not run yet on `db`; returns how many ran.
-pub fn migrate(db: &mut Db, plugins: &PluginMigrations) -> Result<usize> {
+pub fn migrate(db: &mut Database, plugins: &PluginMigrations) -> Result<usize> {
     #[derive(serde::Deserialize)]
     struct Done {
         version: String,
@@ -114,7 +114,7 @@ pub fn migrate(db: &mut Db, plugins: &PluginMigrations) -> Result<usize> {
 
 /// Validates the request and creates the new, empty database: not yet permanent. `note`
 /// receives the progress lines ownCloud prints (`creating sqlite db`).
-pub fn begin(req: &InstallRequest, note: &mut dyn FnMut(&str)) -> Result<(Db, Pending)> {
+pub fn begin(req: &InstallRequest, note: &mut dyn FnMut(&str)) -> Result<(Database, Pending)> {
     let Some(kind) = DbKind::parse(&req.dbtype) else {
         return Err(Error::new(format!(
             "Database {} is not supported.",
@@ -139,7 +139,8 @@ pub fn begin(req: &InstallRequest, note: &mut dyn FnMut(&str)) -> Result<(Db, Pe
                     name: String,
                 }
                 // Any table at all, whatever its prefix: the file is replaced at the end.
-                let mut existing = Db::open_sqlite(&final_file, &req.dbtableprefix, false, None)?;
+                let mut existing =
+                    Database::open_sqlite(&final_file, &req.dbtableprefix, false, None)?;
                 let tables: Vec<Table> = existing.query_as("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite!_%' ESCAPE '!' ORDER BY name", &[])?;
                 let _ = existing.close();
                 if !tables.is_empty() {
@@ -154,7 +155,7 @@ pub fn begin(req: &InstallRequest, note: &mut dyn FnMut(&str)) -> Result<(Db, Pe
             let tmp = datadir.join(format!(".{}.db.installing", req.dbname));
             remove_sqlite_files(&tmp);
             note("creating sqlite db");
-            let db = Db::open_sqlite(&tmp, &req.dbtableprefix, true, Some("DELETE"))?;
+            let db = Database::open_sqlite(&tmp, &req.dbtableprefix, true, Some("DELETE"))?;
             sqlite_files = Some((tmp, final_file));
             db
         }
@@ -167,7 +168,7 @@ pub fn begin(req: &InstallRequest, note: &mut dyn FnMut(&str)) -> Result<(Db, Pe
                 password: req.dbpass.clone(),
                 prefix: req.dbtableprefix.clone(),
             };
-            let mut db = Db::open_server(&p)?;
+            let mut db = Database::open_server(&p)?;
             let tables = db.prefixed_tables()?;
             if !tables.is_empty() {
                 return Err(Error::new(format!(
@@ -194,7 +195,7 @@ pub fn begin(req: &InstallRequest, note: &mut dyn FnMut(&str)) -> Result<(Db, Pe
 
 /// Makes the install permanent: database in place, then the config saying `installed`.
 /// Returns the database when it stays open (a server's; SQLite's was moved into place).
-pub fn finish(pending: Pending, mut db: Db, config: &mut Config) -> Result<Option<Db>> {
+pub fn finish(pending: Pending, mut db: Database, config: &mut Config) -> Result<Option<Database>> {
     let req = &pending.req;
     while db.in_transaction() {
         db.commit()?;
@@ -209,7 +210,7 @@ pub fn finish(pending: Pending, mut db: Db, config: &mut Config) -> Result<Optio
         fs::rename(tmp, final_file)
             .map_err(|e| Error::new(format!("Cannot move the database into place: {e}")))?;
         // WAL from now on (it persists in the file; ordinary opens leave the mode alone).
-        Db::open_sqlite(final_file, &req.dbtableprefix, false, Some("WAL"))?.close()?;
+        Database::open_sqlite(final_file, &req.dbtableprefix, false, Some("WAL"))?.close()?;
         if let Some(dir) = final_file.parent() {
             let _ = File::open(dir).and_then(|f| f.sync_all());
         }
@@ -249,7 +250,7 @@ pub fn finish(pending: Pending, mut db: Db, config: &mut Config) -> Result<Optio
     Ok(kept)
 }
 
-fn drop_prefixed_tables(db: &mut Db) {
+fn drop_prefixed_tables(db: &mut Database) {
     if let Ok(tables) = db.prefixed_tables() {
         for t in tables {
             let _ = db.execute_raw(&format!("DROP TABLE {t}"));
@@ -258,7 +259,7 @@ fn drop_prefixed_tables(db: &mut Db) {
 }
 
 /// Undoes an install that did not finish.
-pub fn abort(pending: Pending, db: Option<Db>) {
+pub fn abort(pending: Pending, db: Option<Database>) {
     match (&pending.sqlite_files, db) {
         (Some((tmp, _)), db) => {
             if let Some(db) = db {
@@ -281,10 +282,194 @@ pub fn abort(pending: Pending, db: Option<Db>) {
 }
 
 /// Runs pending migrations in one transaction and records the code's version.
-pub fn upgrade(db: &mut Db, config: &mut Config, plugins: &PluginMigrations) -> Result<usize> {
+pub fn upgrade(
+    db: &mut Database,
+    config: &mut Config,
+    plugins: &PluginMigrations,
+) -> Result<usize> {
     let applied = db.transaction(|db| migrate(db, plugins))?;
     let mut set = Map::new();
     set.insert("version".into(), json!(version4()));
     config.update(set, &[])?;
     Ok(applied)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(datadir: &Path) -> InstallRequest {
+        InstallRequest {
+            dbtype: "sqlite".into(),
+            dbname: "owncloud".into(),
+            dbhost: String::new(),
+            dbuser: String::new(),
+            dbpass: String::new(),
+            dbtableprefix: "oc_".into(),
+            datadir: datadir.display().to_string(),
+        }
+    }
+
+    fn plugin(id: &str, migrations: &[(&str, &str)]) -> (String, Vec<Migration>) {
+        (
+            id.to_string(),
+            migrations
+                .iter()
+                .map(|(v, sql)| Migration::portable(v, "test", &[sql]))
+                .collect(),
+        )
+    }
+
+    fn tables(file: &Path) -> Vec<String> {
+        #[derive(serde::Deserialize)]
+        struct T {
+            name: String,
+        }
+        let mut db = Database::open_sqlite(file, "oc_", false, None).unwrap();
+        let t: Vec<T> = db
+            .query_as(
+                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+                &[],
+            )
+            .unwrap();
+        db.close().unwrap();
+        t.into_iter().map(|t| t.name).collect()
+    }
+
+    #[test]
+    fn begin_migrate_finish_makes_the_database_then_the_config() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let mut notes = Vec::new();
+        let (mut db, pending) = begin(&request(&data), &mut |l| notes.push(l.to_string())).unwrap();
+        assert_eq!(notes, ["creating sqlite db"]);
+        // Built in a temporary file; nothing is in place yet.
+        assert!(data.join(".owncloud.db.installing").exists());
+        assert!(!data.join("owncloud.db").exists());
+        let plugins = [plugin(
+            "p",
+            &[("1", "CREATE TABLE *PREFIX*p_t (x INTEGER)")],
+        )];
+        assert_eq!(migrate(&mut db, &plugins).unwrap(), 1);
+        let mut config = Config::load(dir.path()).unwrap();
+        assert!(finish(pending, db, &mut config).unwrap().is_none());
+        assert!(!data.join(".owncloud.db.installing").exists());
+        assert_eq!(
+            tables(&data.join("owncloud.db")),
+            ["oc_migrations", "oc_p_t"]
+        );
+        let written = Config::load(dir.path()).unwrap().values;
+        assert_eq!(written["installed"], true);
+        assert_eq!(written["dbtype"], "sqlite");
+        assert_eq!(written["dbtableprefix"], "oc_");
+        assert_eq!(written["version"], version4());
+        assert_eq!(written["datadirectory"], data.display().to_string());
+        assert!(written["instanceid"].as_str().unwrap().starts_with("oc"));
+        assert_eq!(written["secret"].as_str().unwrap().len(), 48);
+        assert!(written.get("dbpassword").is_none());
+    }
+
+    #[test]
+    fn abort_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let (mut db, pending) = begin(&request(&data), &mut |_| {}).unwrap();
+        migrate(
+            &mut db,
+            &[plugin("p", &[("1", "CREATE TABLE *PREFIX*t (x INTEGER)")])],
+        )
+        .unwrap();
+        abort(pending, Some(db));
+        let left: Vec<_> = std::fs::read_dir(&data).unwrap().collect();
+        assert!(left.is_empty(), "{left:?}");
+        assert!(!dir.path().join("config").exists());
+    }
+
+    #[test]
+    fn a_failing_migration_names_plugin_and_migration() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut db, pending) = begin(&request(&dir.path().join("d")), &mut |_| {}).unwrap();
+        let e = migrate(&mut db, &[plugin("bad", &[("7", "CREATE TABLE (")])]).unwrap_err();
+        assert!(
+            e.message
+                .starts_with("Migration 7 of plugin \"bad\" failed: "),
+            "{}",
+            e.message
+        );
+        abort(pending, Some(db));
+    }
+
+    #[test]
+    fn bad_requests_are_refused_before_anything_is_made() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut req = request(&dir.path().join("data"));
+        req.dbtype = "oracle".into();
+        let e = begin(&req, &mut |_| {}).err().unwrap();
+        assert_eq!(e.message, "Database oracle is not supported.");
+        let mut req = request(Path::new("relative/data"));
+        req.datadir = "relative/data".into();
+        let e = begin(&req, &mut |_| {}).err().unwrap();
+        assert_eq!(
+            e.message,
+            "The data directory must be an absolute path: relative/data"
+        );
+        assert!(!dir.path().join("data").exists());
+    }
+
+    #[test]
+    fn a_database_with_tables_is_never_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        std::fs::create_dir_all(&data).unwrap();
+        let mut other = Database::open_sqlite(&data.join("owncloud.db"), "x_", true, None).unwrap();
+        other.execute_raw("CREATE TABLE keep (x INTEGER)").unwrap();
+        other.close().unwrap();
+        let e = begin(&request(&data), &mut |_| {}).err().unwrap();
+        assert!(
+            e.message.ends_with(
+                "already holds tables (keep); remove it or choose another --database-name"
+            ),
+            "{}",
+            e.message
+        );
+        assert_eq!(tables(&data.join("owncloud.db")), ["keep"]);
+    }
+
+    #[test]
+    fn upgrade_runs_only_what_has_not_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let (mut db, pending) = begin(&request(&data), &mut |_| {}).unwrap();
+        let v1 = [plugin("p", &[("1", "CREATE TABLE *PREFIX*a (x INTEGER)")])];
+        migrate(&mut db, &v1).unwrap();
+        let mut config = Config::load(dir.path()).unwrap();
+        finish(pending, db, &mut config).unwrap();
+        let mut config = Config::load(dir.path()).unwrap();
+        config
+            .update(
+                [("version".to_string(), json!("0.0.1.0"))]
+                    .into_iter()
+                    .collect(),
+                &[],
+            )
+            .unwrap();
+        let mut db = Database::open_sqlite(&data.join("owncloud.db"), "oc_", false, None).unwrap();
+        let v2 = [plugin(
+            "p",
+            &[
+                ("1", "CREATE TABLE *PREFIX*a (x INTEGER)"),
+                ("2", "CREATE TABLE *PREFIX*b (x INTEGER)"),
+            ],
+        )];
+        assert_eq!(upgrade(&mut db, &mut config, &v2).unwrap(), 1);
+        db.close().unwrap();
+        assert_eq!(
+            tables(&data.join("owncloud.db")),
+            ["oc_a", "oc_b", "oc_migrations"]
+        );
+        assert_eq!(
+            Config::load(dir.path()).unwrap().values["version"],
+            version4()
+        );
+    }
 }

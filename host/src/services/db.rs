@@ -10,7 +10,7 @@ use occ_plugin_api::DbKind;
 
 use super::Host;
 use crate::error::{Error, Result};
-use crate::instance::db::{Db, DbParams, Param};
+use crate::instance::db::{Database, DbParams, Param};
 use crate::instance::PRODUCT;
 
 /// `db.query`: the rows as the JSON text of an array of objects, or of arrays (since 1.3).
@@ -79,7 +79,7 @@ impl Host {
     }
 
     /// Runs `f` on the database, opening it on first use.
-    pub fn with_db<T>(&self, f: impl FnOnce(&mut Db) -> Result<T>) -> Result<T> {
+    pub fn with_db<T>(&self, f: impl FnOnce(&mut Database) -> Result<T>) -> Result<T> {
         let mut slot = self.db.borrow_mut();
         if slot.is_none() {
             if !self.instance.borrow().installed() {
@@ -100,9 +100,9 @@ impl Host {
                         file.display()
                     )));
                 }
-                Db::open_sqlite(&file, &p.prefix, false, None)?
+                Database::open_sqlite(&file, &p.prefix, false, None)?
             } else {
-                Db::open_server(&p)?
+                Database::open_server(&p)?
             };
             *slot = Some(db);
         }

@@ -83,7 +83,7 @@ pub fn upgrade(host: &Host, _: Upgrade) -> Result<Upgraded> {
 }
 
 /// Closes the database at the end of the command. A process that ends now leaves SQLite's
-/// connection open (`leave`; see [`crate::instance::db::Db::leave_sqlite`]: a short WAL stays
+/// connection open (`leave`; see [`crate::instance::db::Database::leave_sqlite`]: a short WAL stays
 /// for the next command); one that goes on (the test harness) closes it.
 pub fn close_db(host: &mut Host, leave: bool) {
     if let Some(db) = host.db.get_mut().take() {

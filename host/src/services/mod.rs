@@ -25,7 +25,7 @@ use serde_json::Value;
 
 use crate::console::shell::Shell;
 use crate::error::{Error, Result};
-use crate::instance::db::Db;
+use crate::instance::db::Database;
 use crate::instance::{install, Instance};
 use crate::plugins::registry::Registry;
 
@@ -38,7 +38,7 @@ pub struct Host {
     /// Plugins and commands.
     pub registry: Registry,
     /// The database, opened on first use.
-    pub db: RefCell<Option<Db>>,
+    pub db: RefCell<Option<Database>>,
     /// `--output` of the running command.
     pub output_format: RefCell<String>,
     /// Facts passed to plugins.
@@ -188,8 +188,62 @@ fn null() -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
     use super::decode;
+    use crate::console::shell::{Captured, Shell};
     use occ_plugin_api::protocol::{AppConfigSet, DbQuery, SystemConfigGet};
+
+    fn host(root: &std::path::Path) -> (super::Host, Rc<RefCell<Captured>>) {
+        let out = Rc::new(RefCell::new(Captured::default()));
+        let shell = Shell::capturing(0, Rc::clone(&out));
+        (crate::app::in_process_host(root, &[], shell), out)
+    }
+
+    #[test]
+    fn an_unknown_method_names_itself_and_the_api_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let (h, _) = host(dir.path());
+        let e = h.answer("files.teleport", "{}").unwrap_err();
+        assert_eq!(
+            e.message,
+            format!(
+                "unknown host method \"files.teleport\" (this host speaks plugin-api {})",
+                occ_plugin_api::API_VERSION
+            )
+        );
+    }
+
+    #[test]
+    fn requests_are_answered_through_their_types() {
+        let dir = tempfile::tempdir().unwrap();
+        let (h, out) = host(dir.path());
+        assert_eq!(
+            h.answer("config.system.get", r#"{"key":"nothing"}"#)
+                .unwrap(),
+            "null"
+        );
+        let e = h.answer("config.system.get", r#"{"key":1}"#).unwrap_err();
+        assert!(
+            e.message
+                .starts_with("bad request to config.system.get: field `key`: invalid type"),
+            "{}",
+            e.message
+        );
+        h.answer(
+            "output.write",
+            r#"{"stream":"err","text":"hi","newline":true,"style":"plain","verbosity":0}"#,
+        )
+        .unwrap();
+        h.answer("output.text", "{\"stream\":\"out\",\"newline\":false,\"style\":\"info\",\"verbosity\":0}\nraw \\ text")
+            .unwrap();
+        assert_eq!(out.borrow().stderr, "hi\n");
+        assert_eq!(out.borrow().stdout, "raw \\ text");
+        // No database before install: a clear error, not a panic.
+        let e = h.answer("db.info", "{}").unwrap_err();
+        assert_eq!(e.message, "occ is not installed: there is no database yet");
+    }
 
     #[test]
     fn a_missing_field_names_the_method_and_the_field() {
