@@ -28,7 +28,12 @@ impl Command for GroupListMembers {
             .into_iter()
             .map(|(u, d)| (u, Value::String(d)))
             .collect();
-        ctx.data(Value::Object(members))?;
+        // PHP's json_encode of an empty array is `[]`, of one keyed by uid an object.
+        ctx.data(if members.is_empty() {
+            Value::Array(Vec::new())
+        } else {
+            Value::Object(members)
+        })?;
         Ok(0)
     }
 }
