@@ -18,6 +18,12 @@
 //! Everything the binary does happens here too (name resolution, parsing, state gating,
 //! migrations, the host's services, rendering), except that plugins are not loaded from files,
 //! nothing is logged, output is captured and every command runs with `--no-interaction`.
+//!
+//! One test binary links one plugin library built with `export_plugin!`: each exports
+//! abi_stable's root-module symbol under the same name, so two would clash at link time. For
+//! what other plugins provide (a user backend's service, an event), register a small stand-in
+//! `Plugin` of the test's own beside yours, without `export_plugin!` (the files plugin's tests
+//! do so for the core plugin's user services).
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
