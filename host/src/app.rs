@@ -6,13 +6,13 @@ use std::cell::RefCell;
 use std::path::PathBuf;
 
 use occ_plugin_api::wire::{kind, Env, RunRequest};
-use occ_plugin_api::{Input, State};
+use occ_plugin_api::State;
 use serde_json::Value;
 
 use crate::builtins::{self, state_banner, Console};
 use crate::console::input;
 use crate::console::shell::Shell;
-use crate::console::{describe, finder};
+use crate::console::{cli, describe, finder};
 use crate::error::{Error, Result, Shown};
 use crate::instance::{owner, Instance, PRODUCT, VERSION};
 use crate::logging;
@@ -288,13 +288,13 @@ fn run_command(host: &Host, args: &[String], state: State) -> Result<i32> {
             .collect(),
         Some(_) => args.to_vec(),
     };
-    let parsed = input::parse(&parse_args, spec, &globals)
+    let mut input = cli::parse(&parse_args, spec, &globals)
         .map_err(|msg| Error::block(msg, 2, Some(describe::synopsis(spec, true))))?;
-    let (mut arguments, options) = input::complete(&parsed, spec);
     if typed.is_none() && help_flag {
-        arguments.insert("command_name".into(), Value::String("list".into()));
+        input
+            .arguments
+            .insert("command_name".into(), Value::String("list".into()));
     }
-    let input = Input { arguments, options };
 
     match cmd.provider {
         Provider::Builtin(i) => (builtins::TABLE[i].run)(&console, &input),

@@ -159,6 +159,10 @@ pub struct Opt {
     /// A flag that also has a `--no-` form (`--ansi|--no-ansi`); since 1.4.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub negatable: bool,
+    /// The only values it takes, when they are fixed (`plain`, `json`, `json_pretty`): any
+    /// other is a usage error, and shell completion offers these; since 1.4.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
 }
 
 impl Opt {
@@ -195,6 +199,12 @@ impl Opt {
             "The output format to use (plain, json or json_pretty).",
         )
         .default_value("plain")
+        .values(&["plain", "json", "json_pretty"])
+    }
+    /// Restricts it to fixed values (since 1.4).
+    pub fn values(mut self, values: &[&str]) -> Self {
+        self.values = values.iter().map(|v| v.to_string()).collect();
+        self
     }
     /// Sets the short name.
     pub fn short(mut self, s: &str) -> Self {

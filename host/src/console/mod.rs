@@ -1,6 +1,7 @@
-//! The console: parsing a command line, name resolution, help and list texts, JSON output and
+//! The console: the command line (clap), name resolution, help and list texts, JSON output and
 //! the one place that prints.
 
+pub mod cli;
 pub mod describe;
 pub mod finder;
 pub mod input;

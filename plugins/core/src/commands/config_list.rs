@@ -14,7 +14,7 @@ impl Command for ConfigList {
     fn spec(&self) -> CommandSpec {
         CommandSpec::new("config:list", "List all configs.")
             .arg(Arg::optional("app", "Name of the app (\"system\" to get the config.php values, \"all\" for all apps and system)").default_value("all"))
-            .opt(Opt::optional_value("output", "The output format to use (plain, json or json_pretty).").default_value("json_pretty"))
+            .opt(Opt::output_format().default_value("json_pretty"))
             .opt(Opt::flag("private", "Use this option when you want to include sensitive configs like passwords, salts, ..."))
     }
 
