@@ -202,6 +202,7 @@ fn new_host(instance: Instance, shell: Shell, env: Env) -> Host {
         env,
         install: RefCell::new(None),
         current_plugin: RefCell::new(Vec::new()),
+        running: RefCell::new(None),
     }
 }
 
@@ -234,9 +235,11 @@ fn run_command(host: &Host, args: &[String], state: State) -> Result<i32> {
         .filter(|r| r.command.runs_in(state))
         .collect();
     let globals = input::global_options();
+    let all: Vec<&Registered> = commands.iter().collect();
     let console = Console {
         host,
         available: &available,
+        all: &all,
         state,
         globals: &globals,
     };
@@ -251,8 +254,8 @@ fn run_command(host: &Host, args: &[String], state: State) -> Result<i32> {
         Ok(n) => n,
         Err(nf) => {
             // A command that exists, but not in this state: one clear line.
-            let all: Vec<_> = commands.iter().map(|r| &*r.command).collect();
-            if let Ok(n) = finder::find(&name, &all) {
+            let records: Vec<_> = all.iter().map(|r| &*r.command).collect();
+            if let Ok(n) = finder::find(&name, &records) {
                 return Err(Error::new(format!(
                     "Command \"{n}\" is not available: {}.",
                     state_text(state)
@@ -302,6 +305,7 @@ fn run_command(host: &Host, args: &[String], state: State) -> Result<i32> {
             if let Some(Value::String(f)) = input.options.get("output") {
                 *host.output_format.borrow_mut() = f.clone();
             }
+            *host.running.borrow_mut() = Some(name.to_string());
             let req = RunRequest {
                 command: name.to_string(),
                 input,

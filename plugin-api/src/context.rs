@@ -413,7 +413,9 @@ impl<'a> Db<'a> {
 
 /// An open transaction: [`Db::begin`]'s guard. Queries through it (it dereferences to
 /// [`Db`]) run inside the transaction; dropping it without [`Transaction::commit`] rolls it
-/// back.
+/// back. A transaction begun inside another is a savepoint of it: commit or roll back the inner
+/// one first.
+#[must_use = "dropping the guard rolls the transaction back at once"]
 pub struct Transaction<'a> {
     db: Db<'a>,
     open: bool,

@@ -10,8 +10,9 @@ use serde_json::{json, Value};
 
 use crate::abi::HostHandle;
 use crate::context::Context;
-use crate::error::Error;
-use crate::plugin::Plugin;
+// Also where plugin-api 1.0-1.3 had them (`occ_plugin_api::export::Error`, ...).
+pub use crate::error::{CmdResult, Error};
+pub use crate::plugin::{Command, Plugin, RepairStep};
 use crate::wire::{
     kind, Env, EventRequest, JobRequest, RepairRequest, Reply, RunRequest, ServiceRequest,
 };
@@ -23,16 +24,29 @@ thread_local! {
     static IN_REQUEST: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
-/// Keeps a panic inside a request quiet: the message is captured and handed back to the host,
-/// which prints one line. (A cdylib has its own std, so there this hook is the plugin's alone;
-/// a plugin linked into a test process shares it, so any other panic goes to the hook that was
-/// there before, such as the test harness's.)
+/// Set when plugins run linked into the host's process (the test harness): the panic hook is
+/// then the process's, and panics outside a request belong to whoever was there before.
+static IN_PROCESS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Says that plugins run in the host's process (called by the host for a plugin linked in).
+#[doc(hidden)]
+pub fn running_in_process() {
+    IN_PROCESS.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Keeps a plugin's panics quiet: the message is captured and handed back to the host, which
+/// prints one line. A cdylib has its own std, so there this hook is the plugin's alone and every
+/// panic of it (its threads' too) is quiet. A plugin linked into the host's process (tests)
+/// shares the process's hook: a panic outside a request goes to the hook that was there before,
+/// such as the test harness's.
 fn install_panic_hook() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let previous = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
-            if IN_REQUEST.with(|n| n.get()) == 0 {
+            if IN_REQUEST.with(|n| n.get()) == 0
+                && IN_PROCESS.load(std::sync::atomic::Ordering::Relaxed)
+            {
                 return previous(info);
             }
             let msg = if let Some(s) = info.payload().downcast_ref::<&str>() {

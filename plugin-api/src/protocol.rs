@@ -54,18 +54,32 @@ pub enum Stream {
     Err,
 }
 
-/// How a text is printed: the fields [`OutputWrite`] and [`OutputText`] share.
+/// How a text is printed: the fields [`OutputWrite`] and [`OutputText`] share. Each has the
+/// default the host has always applied (stdout, a line break, plain, normal verbosity).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Printing<'a> {
     /// stdout or stderr.
+    #[serde(default = "Stream::out")]
     pub stream: Stream,
     /// Whether a line break follows.
+    #[serde(default = "yes")]
     pub newline: bool,
     /// `plain`, `info`, `comment`, `error` (Symfony's styles; unknown ones print plain).
-    #[serde(borrow)]
+    #[serde(borrow, default)]
     pub style: Cow<'a, str>,
     /// Printed only at this verbosity or above (0 normal, 1..3 for `-v`..`-vvv`).
+    #[serde(default)]
     pub verbosity: i32,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Stream {
+    fn out() -> Self {
+        Stream::Out
+    }
 }
 
 /// `output.write`: a text inside the JSON (plugin-api 1.0-1.2; [`OutputText`] since 1.3).
@@ -117,7 +131,7 @@ impl HostRequest for OutputText<'_> {
 /// `V` is any serializable value on the plugin's side, the raw JSON text on the host's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutputData<V> {
-    /// The value.
+    /// The value (absent: `null`, as the host has always taken it).
     pub value: V,
 }
 impl<V: Serialize> HostRequest for OutputData<V> {
@@ -231,7 +245,8 @@ pub struct DbQuery<'a> {
     /// The statement.
     #[serde(borrow)]
     pub sql: Cow<'a, str>,
-    /// Its parameters.
+    /// Its parameters (absent: none).
+    #[serde(default)]
     pub params: Cow<'a, [Value]>,
     /// How rows are shaped (since 1.3; absent: objects).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -245,7 +260,8 @@ pub struct DbExecute<'a> {
     /// The statement.
     #[serde(borrow)]
     pub sql: Cow<'a, str>,
-    /// Its parameters.
+    /// Its parameters (absent: none).
+    #[serde(default)]
     pub params: Cow<'a, [Value]>,
 }
 method!(DbExecute<'_>, "db.execute", u64);
@@ -257,7 +273,8 @@ pub struct DbExecuteMany<'a, R> {
     /// The statement.
     #[serde(borrow)]
     pub sql: Cow<'a, str>,
-    /// One parameter row per run.
+    /// One parameter row per run (absent: none).
+    #[serde(default)]
     pub rows: R,
 }
 impl<R: Serialize> HostRequest for DbExecuteMany<'_, R> {
@@ -310,6 +327,13 @@ impl DbKind {
             "mysql" => Some(DbKind::Mysql),
             _ => None,
         }
+    }
+}
+
+impl PartialEq<&str> for DbKind {
+    /// Compares with a `dbtype` name (`kind == "sqlite"`, as plugin-api 1.2-1.3 returned it).
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
     }
 }
 

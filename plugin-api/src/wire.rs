@@ -28,78 +28,74 @@ pub mod kind {
 }
 
 /// The names of the methods a plugin may call on the host, as plugin-api 1.0-1.3 spelled
-/// them; each is a typed request of [`crate::protocol`] now.
+/// them: each is the [`crate::protocol`] request type's [`HostRequest::METHOD`](crate::protocol::HostRequest::METHOD).
 pub mod method {
-    /// `{"stream":"out"|"err","text":..,"newline":bool,"style":..,"verbosity":n}` -> null.
-    pub const OUTPUT_WRITE: &str = "output.write";
-    /// The same as [`OUTPUT_WRITE`], with the text outside the JSON (since 1.3): a line of
-    /// `{"stream":..,"newline":bool,"style":..,"verbosity":n}`, a line break, then the text as
-    /// it is, neither escaped nor unescaped -> null.
-    pub const OUTPUT_TEXT: &str = "output.text";
-    /// `{"value": any}` rendered as plain/json/json_pretty per `--output` -> null.
-    pub const OUTPUT_DATA: &str = "output.data";
-    /// `{"headers":[..],"rows":[[..]]}` rendered as a table (or JSON) -> null.
-    pub const OUTPUT_TABLE: &str = "output.table";
-    /// `{"message":..}` shows or updates a progress line on a terminal (nothing elsewhere or
-    /// under `-q`); `{"done":true}` clears it (since 1.1).
-    pub const OUTPUT_PROGRESS: &str = "output.progress";
-    /// `{"question":..,"hidden":bool}` -> string; refused under `-n`.
-    pub const PROMPT: &str = "prompt";
-    /// `{"question":..,"default":bool}` -> bool; refused under `-n`.
-    pub const CONFIRM: &str = "confirm";
-    /// `{"key":..}` -> value or null.
-    pub const SYSTEM_CONFIG_GET: &str = "config.system.get";
-    /// `{}` -> the whole system config object.
-    pub const SYSTEM_CONFIG_ALL: &str = "config.system.all";
-    /// `{"set":{k:v},"delete":[k]}` -> null, written atomically in one step.
-    pub const SYSTEM_CONFIG_UPDATE: &str = "config.system.update";
-    /// `{"app":..,"key":..}` -> string or null.
-    pub const APP_CONFIG_GET: &str = "config.app.get";
-    /// `{"app":..,"key":..,"value":string|null}` -> null (null deletes).
-    pub const APP_CONFIG_SET: &str = "config.app.set";
-    /// `{"sql":..,"params":[..]}` -> `[{column: value}]`; with `"rows":"arrays"` (since 1.3)
-    /// -> `[[value, ..]]`, each row's values in the order of the select list.
-    pub const DB_QUERY: &str = "db.query";
-    /// `{"sql":..,"params":[..]}` -> rows affected.
-    pub const DB_EXECUTE: &str = "db.execute";
-    /// `{"sql":..,"rows":[[..]]}` -> rows affected; one statement run for each parameter row.
-    pub const DB_EXECUTE_MANY: &str = "db.execute_many";
-    /// `{}` -> null: begin a transaction (write-locking on SQLite).
-    pub const DB_BEGIN: &str = "db.begin";
-    /// `{}` -> null.
-    pub const DB_COMMIT: &str = "db.commit";
-    /// `{}` -> null.
-    pub const DB_ROLLBACK: &str = "db.rollback";
-    /// `{}` -> `{"type":"sqlite"|"pgsql"|"mysql","prefix":..}`.
-    pub const DB_INFO: &str = "db.info";
-    /// `{"level":"error"|"warn"|"info"|"debug"|"trace","message":..,"target":..}` -> null.
-    pub const LOG: &str = "log";
-    /// `{"name":..,"payload":..}` -> null; delivered to every subscribed plugin.
-    pub const EVENT_EMIT: &str = "event.emit";
-    /// `{"name":..,"payload":..}` -> the providing plugin's answer.
-    pub const SERVICE_CALL: &str = "service.call";
-    /// `{}` -> [`super::InstanceInfo`].
-    pub const INSTANCE_INFO: &str = "instance.info";
-    /// [`super::InstallRequest`] -> null: create the database and every plugin's schema.
+    use crate::protocol::*;
+
+    /// [`OutputWrite`].
+    pub const OUTPUT_WRITE: &str = <OutputWrite<'static> as HostRequest>::METHOD;
+    /// [`OutputText`].
+    pub const OUTPUT_TEXT: &str = <OutputText<'static> as HostRequest>::METHOD;
+    /// [`OutputData`].
+    pub const OUTPUT_DATA: &str = <OutputData<()> as HostRequest>::METHOD;
+    /// [`OutputTable`].
+    pub const OUTPUT_TABLE: &str = <OutputTable as HostRequest>::METHOD;
+    /// [`OutputProgress`].
+    pub const OUTPUT_PROGRESS: &str = <OutputProgress as HostRequest>::METHOD;
+    /// [`Prompt`].
+    pub const PROMPT: &str = <Prompt as HostRequest>::METHOD;
+    /// [`Confirm`].
+    pub const CONFIRM: &str = <Confirm as HostRequest>::METHOD;
+    /// [`SystemConfigGet`].
+    pub const SYSTEM_CONFIG_GET: &str = <SystemConfigGet as HostRequest>::METHOD;
+    /// [`SystemConfigAll`].
+    pub const SYSTEM_CONFIG_ALL: &str = <SystemConfigAll as HostRequest>::METHOD;
+    /// [`SystemConfigUpdate`].
+    pub const SYSTEM_CONFIG_UPDATE: &str = <SystemConfigUpdate as HostRequest>::METHOD;
+    /// [`AppConfigGet`].
+    pub const APP_CONFIG_GET: &str = <AppConfigGet as HostRequest>::METHOD;
+    /// [`AppConfigSet`].
+    pub const APP_CONFIG_SET: &str = <AppConfigSet as HostRequest>::METHOD;
+    /// [`DbQuery`].
+    pub const DB_QUERY: &str = <DbQuery<'static> as HostRequest>::METHOD;
+    /// [`DbExecute`].
+    pub const DB_EXECUTE: &str = <DbExecute<'static> as HostRequest>::METHOD;
+    /// [`DbExecuteMany`].
+    pub const DB_EXECUTE_MANY: &str = <DbExecuteMany<'static, ()> as HostRequest>::METHOD;
+    /// [`DbBegin`].
+    pub const DB_BEGIN: &str = <DbBegin as HostRequest>::METHOD;
+    /// [`DbCommit`].
+    pub const DB_COMMIT: &str = <DbCommit as HostRequest>::METHOD;
+    /// [`DbRollback`].
+    pub const DB_ROLLBACK: &str = <DbRollback as HostRequest>::METHOD;
+    /// [`DbInfoRequest`].
+    pub const DB_INFO: &str = <DbInfoRequest as HostRequest>::METHOD;
+    /// [`Log`].
+    pub const LOG: &str = <Log<'static> as HostRequest>::METHOD;
+    /// [`EventEmit`].
+    pub const EVENT_EMIT: &str = <EventEmit as HostRequest>::METHOD;
+    /// [`ServiceCall`].
+    pub const SERVICE_CALL: &str = <ServiceCall as HostRequest>::METHOD;
+    /// [`InstanceInfoRequest`].
+    pub const INSTANCE_INFO: &str = <InstanceInfoRequest as HostRequest>::METHOD;
+    /// [`RepairList`].
+    pub const REPAIR_LIST: &str = <RepairList as HostRequest>::METHOD;
+    /// [`RepairRun`].
+    pub const REPAIR_RUN: &str = <RepairRun as HostRequest>::METHOD;
+    /// [`PluginProblems`].
+    pub const PLUGIN_PROBLEMS: &str = <PluginProblems as HostRequest>::METHOD;
+    /// [`PluginsList`].
+    pub const PLUGINS_LIST: &str = <PluginsList as HostRequest>::METHOD;
+    /// [`PluginsInspect`].
+    pub const PLUGINS_INSPECT: &str = <PluginsInspect as HostRequest>::METHOD;
+    /// [`JobRun`].
+    pub const JOB_RUN: &str = <JobRun as HostRequest>::METHOD;
+    /// `protocol::admin::InstallBegin` (the `admin` feature).
     pub const INSTANCE_INSTALL_BEGIN: &str = "instance.install.begin";
-    /// `{}` -> null: make the install permanent (database in place, config written).
+    /// `protocol::admin::InstallFinish` (the `admin` feature).
     pub const INSTANCE_INSTALL_FINISH: &str = "instance.install.finish";
-    /// `{}` -> `{"applied": n}`: run every pending migration and record the new version.
+    /// `protocol::admin::Upgrade` (the `admin` feature).
     pub const INSTANCE_UPGRADE: &str = "instance.upgrade";
-    /// `{}` -> `[{"plugin":..,"id":..,"name":..,"expensive":bool}]`.
-    pub const REPAIR_LIST: &str = "repair.list";
-    /// `{"plugin":..,"id":..}` -> null: run one plugin's repair step.
-    pub const REPAIR_RUN: &str = "repair.run";
-    /// `{}` -> `[{"file":..,"problem":..}]`: plugin files that could not be used.
-    pub const PLUGIN_PROBLEMS: &str = "plugins.problems";
-    /// `{}` -> `[{"id":..,"version":..,"file":..,"namespaces":[..],"services":[..],"jobs":[..]}]`: the
-    /// loaded plugins (since 1.1).
-    pub const PLUGINS_LIST: &str = "plugins.list";
-    /// `{"path":..}` -> the file's [`crate::Manifest`], or an error saying why it is no usable
-    /// plugin (since 1.1; used by `app:check-code`).
-    pub const PLUGINS_INSPECT: &str = "plugins.inspect";
-    /// `{"plugin":..,"name":..,"argument":..}` -> null: run a plugin's background job (since 1.1).
-    pub const JOB_RUN: &str = "job.run";
 }
 
 /// What a plugin answers to any request.

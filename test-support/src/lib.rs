@@ -113,9 +113,12 @@ impl TestInstance {
 
     /// Runs `occ <args>` on this instance with its plugins; `--no-interaction` is added.
     pub fn run(&self, args: &[&str]) -> Output {
-        let mut argv: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-        argv.push("--no-interaction".into());
-        argv.push(format!("--root={}", self.root().display()));
+        // First, so that a `--` among the arguments cannot make them arguments.
+        let mut argv = vec![
+            "--no-interaction".to_string(),
+            format!("--root={}", self.root().display()),
+        ];
+        argv.extend(args.iter().map(|a| a.to_string()));
         let captured = Rc::new(RefCell::new(Captured::default()));
         let verbosity = occ_host::console::input::verbosity(&argv);
         let shell = Shell::capturing(verbosity, Rc::clone(&captured));

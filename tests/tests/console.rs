@@ -314,6 +314,37 @@ fn prompts_are_refused_under_no_interaction() {
     );
 }
 
+/// Completions bash gives for the words of a command line, as bash splits them
+/// (`COMP_WORDBREAKS` has `:`): the script sourced into a real bash, its function called.
+fn bash_completes(script: &str, words: &[&str]) -> Vec<String> {
+    let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+    let program = format!(
+        "source /dev/stdin\nCOMP_WORDS=({})\nCOMP_CWORD={}\nCOMP_LINE=\"${{COMP_WORDS[*]}}\"\n$(complete -p occ | sed -E 's/.*-F ([^ ]+) .*/\\1/')\nprintf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        quoted.join(" "),
+        words.len() - 1
+    );
+    let mut child = std::process::Command::new("bash")
+        .args(["--norc", "--noprofile", "-c", &program])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
 #[test]
 fn completion_scripts_include_plugin_commands() {
     let mut i = Instance::new();
@@ -322,33 +353,97 @@ fn completion_scripts_include_plugin_commands() {
     i.install();
     let o = i.run(&["completion", "bash"]);
     assert_eq!(o.code, 0);
-    assert!(o.stdout.contains("complete -F _occ occ"));
-    assert!(o.stdout.contains(" hello:greet "), "{}", o.stdout);
-    assert!(o
-        .stdout
-        .contains("        hello:greet) opts=\"--shout\" ;;"));
-    // The script is valid bash.
-    let check = std::process::Command::new("bash")
-        .arg("-n")
-        .arg("-c")
-        .arg(&o.stdout)
-        .status()
-        .unwrap();
-    assert!(check.success());
+    let bash = o.stdout;
+    // `occ user:a<TAB>`: bash hands over `user`, `:`, `a` and replaces the `a`.
+    assert_eq!(bash_completes(&bash, &["occ", "user", ":", "a"]), ["add"]);
+    assert_eq!(
+        bash_completes(&bash, &["occ", "hel"]),
+        ["help", "hello:greet", "hello:list"]
+    );
+    assert_eq!(
+        bash_completes(&bash, &["occ", "hello", ":", "greet", "--sh"]),
+        ["--shout"]
+    );
+    assert_eq!(
+        bash_completes(&bash, &["occ", "user", ":", "list", "--output", ""]),
+        ["plain", "json", "json_pretty"]
+    );
     let o = i.run(&["completion", "zsh"]);
+    assert!(o.stdout.starts_with("#compdef occ\n"), "{}", o.stdout);
+    // zsh's `name:description` with the name's `:` escaped.
     assert!(
-        o.stdout.starts_with("#compdef occ\n")
-            && o.stdout
-                .contains("'hello\\:greet:Greets someone and counts the greeting.'")
+        o.stdout
+            .contains("'hello\\:greet:Greets someone and counts the greeting.' \\\n"),
+        "{}",
+        o.stdout
     );
     let o = i.run(&["completion", "fish"]);
-    assert!(o.stdout.contains("complete -c occ -f -n '__fish_use_subcommand' -a 'hello:greet' -d 'Greets someone and counts the greeting.'"));
+    assert!(
+        o.stdout
+            .contains("-a \"hello:greet\" -d 'Greets someone and counts the greeting.'"),
+        "{}",
+        o.stdout
+    );
+    let o = i.run(&["completion", "elvish"]);
+    assert!(o.stdout.contains("hello:greet"));
+    let o = i.run(&["completion", "powershell"]);
+    assert!(o.stdout.contains("'hello:greet'"), "{}", o.stdout);
     let o = i.run(&["completion", "tcsh"]);
     assert_eq!(o.code, 2);
     assert!(o.stderr.contains("Detected shell \"tcsh\""));
     let o = i.run(&["completion"]);
     assert_eq!(o.code, 2);
     assert!(o.stderr.starts_with("Shell not detected"));
+}
+
+#[test]
+fn completion_works_on_a_real_terminal() {
+    // bash at a terminal (tmux), the script sourced, `occ user:a` and a TAB.
+    if std::process::Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_err()
+    {
+        eprintln!("tmux is not installed: tests/run.sh installs it");
+        return;
+    }
+    let i = Instance::installed();
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("occ.bash");
+    std::fs::write(&script, i.run(&["completion", "bash"]).stdout).unwrap();
+    let session = format!("occ-completion-{}", std::process::id());
+    let tmux = |args: &[&str]| {
+        std::process::Command::new("tmux")
+            .args(["-L", &session])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    tmux(&[
+        "new-session",
+        "-d",
+        "-x",
+        "120",
+        "-y",
+        "10",
+        "bash --norc --noprofile -i",
+    ]);
+    tmux(&[
+        "send-keys",
+        &format!("source {}", script.display()),
+        "Enter",
+    ]);
+    tmux(&["send-keys", "occ user:a", "Tab"]);
+    let mut screen = String::new();
+    for _ in 0..50 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        screen = String::from_utf8_lossy(&tmux(&["capture-pane", "-p"]).stdout).into_owned();
+        if screen.contains("occ user:add") {
+            break;
+        }
+    }
+    tmux(&["kill-server"]);
+    assert!(screen.contains("occ user:add"), "{screen}");
 }
 
 #[test]

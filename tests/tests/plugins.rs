@@ -58,6 +58,7 @@ fn bad_plugins_cost_one_warning_line_each_and_nothing_else() {
 occ: ignoring plugin {d1}/libnotaplugin.so: not an occ plugin (no abi_stable root module)
 occ: ignoring plugin {d1}/libocc_fixture_abi_mismatch.so: incompatible plugin ABI (abi_stable layout check failed)
 occ: ignoring plugin {d1}/libocc_fixture_major2.so: built against plugin-api 2.0.0; this host supports 1.x
+occ: ignoring plugin {d1}/libocc_fixture_misbehaving.so: command \"misbehave:malformed\": option \"--x\" declared twice
 occ: ignoring plugin {d1}/libocc_fixture_misbehaving.so: namespace \"hello\" is already owned by plugin \"hello\" ({d1}/libocc_example_hello.so)
 occ: ignoring plugin {d1}/libocc_fixture_misbehaving.so: command \"user:evil\" lies outside the plugin's namespaces (misbehave, hello)
 occ: ignoring plugin {d2}/libhello_again.so: duplicate plugin id \"hello\" (already provided by {d1}/libocc_example_hello.so)
@@ -77,6 +78,8 @@ occ: ignoring plugin {d2}/libhello_again.so: duplicate plugin id \"hello\" (alre
         o.code, 1,
         "a command outside its plugin's namespaces is not registered"
     );
+    let o = i.run(&["--no-warnings", "misbehave:malformed"]);
+    assert_eq!(o.code, 1, "a command clap cannot take is not registered");
     // check reports plugin problems too.
     let o = i.run(&["--no-warnings", "check"]);
     assert_eq!(o.code, 1);

@@ -1,15 +1,17 @@
-//! The console's own commands: `help`, `list` and `completion`, one file each with its spec and
-//! its run function, in one table. They exist in every instance state and describe whatever
+//! The console's own commands: `help`, `list`, `completion` and `man` (hidden), one file each
+//! with its spec and its run function, in one table. They exist in every instance state and describe whatever
 //! the plugins registered.
 
 pub mod completion;
 pub mod help;
 pub mod list;
+pub mod man;
 
 use occ_plugin_api::{CommandSpec, Input, Opt, State};
 
+use crate::console::cli;
 use crate::error::{Error, Result};
-use crate::instance::PRODUCT;
+use crate::instance::{PRODUCT, VERSION};
 use crate::plugins::index::Command;
 use crate::plugins::registry::Registered;
 use crate::services::Host;
@@ -21,6 +23,9 @@ pub struct Console<'a> {
     pub host: &'a Host,
     /// The commands available in this state.
     pub available: &'a [&'a Registered],
+    /// Every registered command, whatever the state (what completion and man pages describe:
+    /// the commands the installed plugins provide).
+    pub all: &'a [&'a Registered],
     /// The instance's state.
     pub state: State,
     /// The global options.
@@ -36,6 +41,13 @@ impl Console<'_> {
     /// The available commands' specs.
     pub fn specs(&self) -> Vec<&CommandSpec> {
         self.available.iter().map(|r| r.spec()).collect()
+    }
+
+    /// `occ` as clap describes it: every command the plugins provide (hidden ones left out)
+    /// and the global options; for shell completion and man pages.
+    pub fn application(&self) -> clap::Command {
+        let specs: Vec<&CommandSpec> = self.all.iter().map(|r| r.spec()).collect();
+        cli::application(PRODUCT, VERSION, &specs, self.globals)
     }
 
     /// The spec of the available command named `name`.
@@ -68,6 +80,10 @@ pub static TABLE: &[Builtin] = &[
     Builtin {
         spec: completion::spec,
         run: completion::run,
+    },
+    Builtin {
+        spec: man::spec,
+        run: man::run,
     },
 ];
 

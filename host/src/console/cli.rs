@@ -109,10 +109,72 @@ fn build(spec: &CommandSpec, globals: &[Opt], leading: usize) -> Command {
     for (i, a) in spec.arguments.iter().enumerate() {
         cmd = cmd.arg(positional(a, leading + i + 1));
     }
+    // A command's own short name wins over a global option's (`-v` of a command, say).
+    let own: Vec<&str> = spec.options.iter().flat_map(Opt::shorts).collect();
     for o in options_with_globals(spec, globals) {
-        cmd = cmd.args(option(o));
+        if o.shorts().any(|s| own.contains(&s)) && !spec.options.iter().any(|c| c.name == o.name) {
+            let mut o = o.clone();
+            o.short = None;
+            cmd = cmd.args(option(&o));
+        } else {
+            cmd = cmd.args(option(o));
+        }
     }
     cmd
+}
+
+/// Why clap could not take a command's spec as it is, if it could not: option and argument
+/// names unique, short names one character each, a required argument never after an optional
+/// one, only the last argument taking several words. Checked when a plugin is first read, so a
+/// plugin that breaks these loses that command with a warning instead of the console failing.
+pub fn check_spec(spec: &CommandSpec) -> Result<(), String> {
+    let bad = |why: String| Err(format!("command \"{}\": {why}", spec.name));
+    let mut longs: Vec<String> = Vec::new();
+    let mut shorts: Vec<&str> = Vec::new();
+    for o in &spec.options {
+        if o.name.is_empty() || o.name.starts_with('-') || o.name.contains(['=', ' ']) {
+            return bad(format!("invalid option name \"{}\"", o.name));
+        }
+        let mut names = vec![o.name.clone()];
+        if o.negatable {
+            names.push(format!("no-{}", o.name));
+        }
+        for n in names {
+            if longs.contains(&n) {
+                return bad(format!("option \"--{n}\" declared twice"));
+            }
+            longs.push(n);
+        }
+        for s in o.shorts() {
+            if single_char(s).is_none() || s == "-" {
+                return bad(format!("invalid short name \"{s}\" of \"--{}\"", o.name));
+            }
+            if shorts.contains(&s) {
+                return bad(format!("short name \"-{s}\" declared twice"));
+            }
+            shorts.push(s);
+        }
+    }
+    let mut seen_optional = false;
+    for (i, a) in spec.arguments.iter().enumerate() {
+        if a.name.is_empty() || spec.arguments[..i].iter().any(|b| b.name == a.name) {
+            return bad(format!("invalid or repeated argument name \"{}\"", a.name));
+        }
+        if a.required && seen_optional {
+            return bad(format!(
+                "required argument \"{}\" after an optional one",
+                a.name
+            ));
+        }
+        if a.multiple && i + 1 != spec.arguments.len() {
+            return bad(format!(
+                "argument \"{}\" takes several words but is not the last",
+                a.name
+            ));
+        }
+        seen_optional |= !a.required;
+    }
+    Ok(())
 }
 
 /// Parses `tokens` (without the program name: the command's name first, then what `spec` and
@@ -378,6 +440,41 @@ mod tests {
             e,
             "No arguments expected for \"status\" command, got \"x\"."
         );
+    }
+
+    #[test]
+    fn specs_clap_cannot_take_are_refused_with_a_reason() {
+        let ok = spec();
+        assert_eq!(check_spec(&ok), Ok(()));
+        let twice = CommandSpec::new("a:b", "")
+            .opt(Opt::flag("x", ""))
+            .opt(Opt::flag("x", ""));
+        assert_eq!(
+            check_spec(&twice).unwrap_err(),
+            "command \"a:b\": option \"--x\" declared twice"
+        );
+        let order = CommandSpec::new("a:b", "")
+            .arg(SpecArg::optional("x", ""))
+            .arg(SpecArg::required("y", ""));
+        assert!(check_spec(&order)
+            .unwrap_err()
+            .contains("after an optional one"));
+        let many = CommandSpec::new("a:b", "")
+            .arg(SpecArg::optional("x", "").multiple())
+            .arg(SpecArg::optional("y", ""));
+        assert!(check_spec(&many).unwrap_err().contains("is not the last"));
+        let short = CommandSpec::new("a:b", "").opt(Opt::flag("x", "").short("xy"));
+        assert!(check_spec(&short)
+            .unwrap_err()
+            .contains("invalid short name"));
+    }
+
+    #[test]
+    fn a_commands_short_name_wins_over_a_globals() {
+        let spec = CommandSpec::new("a:b", "").opt(Opt::flag("verbatim", "").short("v"));
+        let toks: Vec<String> = ["a:b", "-v"].map(String::from).to_vec();
+        let i = parse(&toks, &spec, &global_options()).unwrap();
+        assert_eq!(i.options["verbatim"], true);
     }
 
     #[test]

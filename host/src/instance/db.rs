@@ -388,15 +388,21 @@ impl Database {
         Ok(())
     }
 
-    /// Commits (or releases the innermost savepoint).
+    /// Commits (or releases the innermost savepoint). If that fails, the level is rolled
+    /// back, so the connection and the count of open levels agree either way.
     pub fn commit(&mut self) -> Result<()> {
         let sql = match self.depth {
             0 => return Err("no transaction is open".into()),
             1 => "COMMIT".to_string(),
             d => format!("RELEASE SAVEPOINT occ_sp{}", d - 1),
         };
+        if let Err(e) = self.execute_raw(&sql) {
+            // The commit's error is what the caller needs; the rollback's would hide it.
+            let _ = self.rollback();
+            return Err(e);
+        }
         self.depth -= 1;
-        self.execute_raw(&sql)
+        Ok(())
     }
 
     /// Rolls back (or to the innermost savepoint).

@@ -240,9 +240,12 @@ pub fn finish(pending: Pending, mut db: Database, config: &mut Config) -> Result
     set.insert("installed".into(), json!(true));
     if let Err(e) = config.update(set, &[]) {
         // Keep database and config consistent: without a config the schema must go too.
-        match (&pending.sqlite_files, kept.as_mut()) {
+        match (&pending.sqlite_files, kept) {
             (Some((_, final_file)), _) => remove_sqlite_files(final_file),
-            (None, Some(db)) => drop_prefixed_tables(db),
+            (None, Some(mut db)) => {
+                drop_prefixed_tables(&mut db);
+                let _ = db.close();
+            }
             (None, None) => {}
         }
         return Err(e);

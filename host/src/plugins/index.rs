@@ -50,6 +50,9 @@ pub struct Entry {
     spans: Vec<[usize; 2]>,
     /// Why it is not, otherwise.
     pub error: Option<String>,
+    /// Commands of a usable plugin that were refused, and why (one warning each).
+    #[serde(default)]
+    pub refused: Vec<String>,
 }
 
 /// A command as the index keeps it: what name resolution and state gating need, and the whole
@@ -89,22 +92,35 @@ impl Entry {
     /// The entry for a file just read: its manifest's commands split off as index commands.
     pub fn new(stamp: Stamp, manifest: Result<Manifest, String>) -> Self {
         match manifest {
-            Ok(mut m) => Self {
-                stamp,
-                commands: std::mem::take(&mut m.commands)
+            Ok(mut m) => {
+                let mut refused = Vec::new();
+                let commands = std::mem::take(&mut m.commands)
                     .into_iter()
+                    .filter(|spec| match crate::console::cli::check_spec(spec) {
+                        Ok(()) => true,
+                        Err(why) => {
+                            refused.push(why);
+                            false
+                        }
+                    })
                     .filter_map(|spec| Command::from_spec(&spec).map(Rc::new))
-                    .collect(),
-                spans: Vec::new(),
-                manifest: Some(m),
-                error: None,
-            },
+                    .collect();
+                Self {
+                    stamp,
+                    commands,
+                    spans: Vec::new(),
+                    manifest: Some(m),
+                    error: None,
+                    refused,
+                }
+            }
             Err(e) => Self {
                 stamp,
                 manifest: None,
                 commands: Vec::new(),
                 spans: Vec::new(),
                 error: Some(e),
+                refused: Vec::new(),
             },
         }
     }
@@ -222,7 +238,7 @@ impl Index {
                     (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
                 })
         });
-        let path = cache_dir().map(|d| d.join(format!("plugin-index-v4-{key:016x}")));
+        let path = cache_dir().map(|d| d.join(format!("plugin-index-v5-{key:016x}")));
         // This very host binary: a rebuild (whose plugin ABI may differ) starts a new index.
         // Without it (no /proc, a binary replaced while running) nothing the index says about
         // layout checks can be trusted: see `trusted`.

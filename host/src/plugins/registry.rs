@@ -262,6 +262,9 @@ impl Registry {
             };
             match (&entry.manifest, &entry.error) {
                 (Some(m), _) => {
+                    for why in &entry.refused {
+                        self.problems.push((c.path.clone(), why.clone()));
+                    }
                     let commands = entry.commands.iter().map(Rc::clone).collect();
                     let code = Code::Library {
                         checked: checked.then_some(stamp),
@@ -278,10 +281,16 @@ impl Registry {
     /// Registers a plugin linked into this process (the test harness), after the ones found
     /// so far, with the same checks as a library's.
     pub fn add_in_process(&mut self, plugin: &'static dyn occ_plugin_api::Plugin) {
+        occ_plugin_api::export::running_in_process();
         let manifest = plugin.manifest();
         let file = PathBuf::from(format!("<in-process {}>", manifest.id));
         let entry = index::Entry::new(index::Stamp::default(), Ok(manifest));
+        for why in entry.refused {
+            self.problems.push((file.clone(), why));
+        }
         let (Some(m), commands) = (entry.manifest, entry.commands) else {
+            let why = entry.error.unwrap_or_else(|| "unusable".into());
+            self.problems.push((file, why));
             return;
         };
         let c = Candidate {

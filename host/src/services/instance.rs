@@ -40,8 +40,20 @@ fn migrations(host: &Host) -> Result<Vec<(String, Vec<Migration>)>> {
     Ok(out)
 }
 
+/// Install and upgrade are answered only to the console's own commands for them, whichever
+/// plugin provides those.
+fn only_for(host: &Host, method: &str, command: &str) -> Result<()> {
+    if host.running.borrow().as_deref() == Some(command) {
+        return Ok(());
+    }
+    Err(Error::new(format!(
+        "{method} is answered only to the {command} command"
+    )))
+}
+
 /// `instance.install.begin`: the database and every plugin's schema, not yet permanent.
 pub fn install_begin(host: &Host, r: InstallBegin) -> Result<()> {
+    only_for(host, "instance.install.begin", "maintenance:install")?;
     if host.instance.borrow().installed() {
         return Err(Error::new(format!("{PRODUCT} is already installed.")));
     }
@@ -58,6 +70,7 @@ pub fn install_begin(host: &Host, r: InstallBegin) -> Result<()> {
 
 /// `instance.install.finish`: the database in place, then the config saying `installed`.
 pub fn install_finish(host: &Host, _: InstallFinish) -> Result<()> {
+    only_for(host, "instance.install.finish", "maintenance:install")?;
     let Some(pending) = host.install.borrow_mut().take() else {
         return Err(Error::new("no install in progress"));
     };
@@ -76,6 +89,7 @@ pub fn abort_install(host: &Host) {
 
 /// `instance.upgrade`: every pending migration in one transaction, then the new version.
 pub fn upgrade(host: &Host, _: Upgrade) -> Result<Upgraded> {
+    only_for(host, "instance.upgrade", "upgrade")?;
     let plugins = migrations(host)?;
     let applied =
         host.with_db(|db| install::upgrade(db, &mut host.instance.borrow_mut().config, &plugins))?;

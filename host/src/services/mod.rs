@@ -47,6 +47,8 @@ pub struct Host {
     pub install: RefCell<Option<install::Pending>>,
     /// The plugin currently being called (for log records).
     pub current_plugin: RefCell<Vec<String>>,
+    /// The command running (install and upgrade are answered only to their own commands).
+    pub running: RefCell<Option<String>>,
 }
 
 extern "C" fn host_call(ctx: HostCtx, m: RStr<'_>, payload: RStr<'_>) -> RResult<RString, RString> {
@@ -59,10 +61,17 @@ extern "C" fn host_call(ctx: HostCtx, m: RStr<'_>, payload: RStr<'_>) -> RResult
     match r {
         Ok(Ok(v)) => RResult::ROk(RString::from(v)),
         Ok(Err(e)) => RResult::RErr(RString::from(e.message)),
-        Err(_) => RResult::RErr(RString::from(format!(
-            "internal error in host method {}",
-            m.as_str()
-        ))),
+        Err(panic) => {
+            let why = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            RResult::RErr(RString::from(format!(
+                "internal error in host service {}: {why}",
+                m.as_str()
+            )))
+        }
     }
 }
 
@@ -133,6 +142,12 @@ impl Host {
     /// reports, printed text) go between the request text, the database and the reply text
     /// without a value tree; the rest are answered through their typed responses.
     fn answer(&self, m: &str, payload: &str) -> Result<String> {
+        // A request without fields may come as `null` (plugin-api 1.0's `Context::call`).
+        let payload = if payload.trim() == "null" {
+            "{}"
+        } else {
+            payload
+        };
         if m == <p::OutputText as HostRequest>::METHOD {
             return output::text(self, payload).map(|()| null());
         }
@@ -213,6 +228,48 @@ mod tests {
                 occ_plugin_api::API_VERSION
             )
         );
+    }
+
+    #[test]
+    fn install_and_upgrade_are_answered_only_to_their_commands() {
+        let dir = tempfile::tempdir().unwrap();
+        let (h, _) = host(dir.path());
+        *h.running.borrow_mut() = Some("hello:greet".into());
+        let e = h.answer("instance.upgrade", "{}").unwrap_err();
+        assert_eq!(
+            e.message,
+            "instance.upgrade is answered only to the upgrade command"
+        );
+        let e = h.answer("instance.install.finish", "null").unwrap_err();
+        assert_eq!(
+            e.message,
+            "instance.install.finish is answered only to the maintenance:install command"
+        );
+        assert!(!dir.path().join("config").exists());
+    }
+
+    #[test]
+    fn the_method_names_of_1_0_are_the_typed_requests_names() {
+        use occ_plugin_api::protocol::{admin, HostRequest};
+        use occ_plugin_api::wire::method;
+        assert_eq!(method::INSTANCE_INSTALL_BEGIN, admin::InstallBegin::METHOD);
+        assert_eq!(
+            method::INSTANCE_INSTALL_FINISH,
+            admin::InstallFinish::METHOD
+        );
+        assert_eq!(method::INSTANCE_UPGRADE, admin::Upgrade::METHOD);
+        assert_eq!(method::DB_QUERY, "db.query");
+        assert_eq!(method::OUTPUT_TEXT, "output.text");
+    }
+
+    #[test]
+    fn what_plugin_api_1_0_sends_still_decodes() {
+        let dir = tempfile::tempdir().unwrap();
+        let (h, out) = host(dir.path());
+        // Requests without fields as `null`, and the fields 1.0's host defaulted.
+        assert_eq!(h.answer("config.system.all", "null").unwrap(), "{}");
+        h.answer("output.write", r#"{"text":"plain"}"#).unwrap();
+        assert_eq!(out.borrow().stdout, "plain\n");
     }
 
     #[test]
