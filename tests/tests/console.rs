@@ -511,3 +511,58 @@ fn help_raw_is_never_styled() {
     assert!(!raw.stdout.contains('\u{1b}'), "{}", raw.stdout);
     assert_eq!(raw.stdout, i.run(&["help", "maintenance:mode"]).stdout);
 }
+
+#[test]
+fn bad_input_is_a_usage_error_and_changes_nothing() {
+    let mut i = Instance::new();
+    let plugins = plugin_dir(&["occ_example_hello"]);
+    i.set_env("OCC_PLUGIN_PATH", plugins.path());
+    i.install();
+    let before = i.dump();
+    let config = std::fs::read(i.config_path()).unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["hello:greet", "--bogus", "Ann"],
+            "The \"--bogus\" option does not exist.",
+        ),
+        (
+            &["config:system:set", "x", "--value"],
+            "The \"--value\" option requires a value.",
+        ),
+        (
+            &["hello:greet", "--shout=yes", "Ann"],
+            "The \"--shout\" option does not accept a value.",
+        ),
+        (
+            &["user:list", "--output=xml"],
+            "The \"--output\" option takes plain, json or json_pretty, not \"xml\".",
+        ),
+        (&["user:add"], "Not enough arguments (missing: \"uid\")."),
+    ];
+    for (args, message) in cases {
+        let o = i.run(args);
+        assert_eq!(o.code, 2, "{args:?}: {}", o.stderr);
+        assert_eq!(o.stdout, "", "{args:?}");
+        // The message on one line of Symfony's block, then the synopsis.
+        assert_eq!(
+            o.stderr.lines().filter(|l| l.contains(message)).count(),
+            1,
+            "{args:?}: {}",
+            o.stderr
+        );
+    }
+    // An argument that is no UTF-8 never reaches a command.
+    use std::os::unix::ffi::OsStrExt;
+    let o = i
+        .command(&["hello:greet"])
+        .arg(std::ffi::OsStr::from_bytes(b"\xffAnn"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "The argument \"\\xFFAnn\" is not valid UTF-8.\n"
+    );
+    assert_eq!(i.dump(), before);
+    assert_eq!(std::fs::read(i.config_path()).unwrap(), config);
+}

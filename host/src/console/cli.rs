@@ -309,8 +309,17 @@ fn symfony_message(e: &clap::Error, tokens: &[String], spec: &CommandSpec) -> St
             if value.is_empty() {
                 format!("The \"{name}\" option requires a value.")
             } else {
-                let valid = context_str(e, ContextKind::ValidValue).unwrap_or_default();
-                format!("The value \"{value}\" is not valid for the \"{name}\" option (use one of: {valid}).")
+                let valid: Vec<String> = match e.get(ContextKind::ValidValue) {
+                    Some(ContextValue::Strings(v)) => v.clone(),
+                    _ => Vec::new(),
+                };
+                let valid = match valid.split_last() {
+                    Some((last, rest)) if !rest.is_empty() => {
+                        format!("{} or {last}", rest.join(", "))
+                    }
+                    _ => valid.join(""),
+                };
+                format!("The \"{name}\" option takes {valid}, not \"{value}\".")
             }
         }
         _ => e
@@ -424,7 +433,7 @@ mod tests {
         );
         assert_eq!(
             err("user:add a --output=xml"),
-            "The value \"xml\" is not valid for the \"--output\" option (use one of: plain, json, json_pretty)."
+            "The \"--output\" option takes plain, json or json_pretty, not \"xml\"."
         );
         assert_eq!(
             err("user:add --no-quiet a"),
