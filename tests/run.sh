@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test on a fresh machine: formatting, clippy, then the unit tests and the
-# integration tests (the real occ binary with the real plugins against real instances), then
-# the Debian packages built, installed and removed again (tests/package.sh, as root).
-# The tests of this stage need no database server; the ones that do start and stop their own
-# servers from tests/services/ (added with the database and LDAP work).
+# integration tests (the real occ binary with the real plugins against real instances) on
+# SQLite, the integration tests again on PostgreSQL and on MariaDB (real servers on loopback,
+# installed when missing, started here and stopped at the end: tests/services/), then the
+# Debian packages built, installed and removed again (tests/package.sh, as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
@@ -16,14 +16,33 @@ command -v objdump >/dev/null || missing+=(binutils)
 if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ]; then
   apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+# The database servers (Debian's packages; as root).
+if [ "$(id -u)" = 0 ] && ! { command -v mariadbd >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; }; then
+  bash tests/services/install-deps.sh >/dev/null
+fi
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 # The integration tests run the binary and load the plugin libraries: build them all first.
 cargo build --workspace --quiet
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+export SVC_RUN=${SVC_RUN:-$(mktemp -d)}
+chmod 755 "$SVC_RUN"
+stop_servers() {
+  bash tests/services/stop-postgres.sh --wipe >/dev/null 2>&1 || true
+  bash tests/services/stop-mariadb.sh --wipe >/dev/null 2>&1 || true
+  rm -rf "$SVC_RUN"
+}
+trap 'stop_servers; rm -f "$log"' EXIT
 status=0
 cargo test --workspace 2>&1 | tee "$log" || status=$?
+# The integration suite once per server database (each instance in a database of its own).
+bash tests/services/start-postgres.sh >/dev/null
+bash tests/services/start-mariadb.sh >/dev/null
+for db in pgsql mysql; do
+  echo "== integration tests on $db"
+  OCC_TEST_DB=$db cargo test -p occ-tests 2>&1 | tee -a "$log" || status=1
+done
+stop_servers
 bash tests/package.sh 2>&1 | tee -a "$log" || status=1
 # One closing line over every test binary (cargo prints one "test result" line per binary)
 # and the package test.

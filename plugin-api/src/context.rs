@@ -13,9 +13,9 @@ use crate::abi::HostHandle;
 use crate::error::Error;
 use crate::protocol::{
     AppConfigGet, AppConfigSet, Confirm, DbBegin, DbCommit, DbExecute, DbExecuteMany, DbInfo,
-    DbInfoRequest, DbKind, DbQuery, DbRollback, EventEmit, HostRequest, InstanceInfoRequest, Log,
-    OutputData, OutputProgress, OutputTable, OutputText, Printing, Prompt, RowShape, ServiceCall,
-    Stream, SystemConfigAll, SystemConfigGet, SystemConfigUpdate,
+    DbInfoRequest, DbKind, DbLock, DbQuery, DbRollback, EventEmit, HostRequest,
+    InstanceInfoRequest, Log, OutputData, OutputProgress, OutputTable, OutputText, Printing,
+    Prompt, RowShape, ServiceCall, Stream, SystemConfigAll, SystemConfigGet, SystemConfigUpdate,
 };
 use crate::wire::{Env, InstanceInfo};
 
@@ -396,6 +396,16 @@ impl<'a> Db<'a> {
         self.ctx.request(&DbExecuteMany {
             sql: Cow::Borrowed(sql),
             rows,
+        })
+    }
+
+    /// Takes a named lock until the transaction ends: other transactions taking the same
+    /// name wait for this one. For a check-then-insert that no unique key protects (SQLite's
+    /// write transactions are serial anyway; PostgreSQL and MySQL run them side by side).
+    /// Since plugin-api 1.4.
+    pub fn lock(&self, name: &str) -> Result<(), Error> {
+        self.ctx.request(&DbLock {
+            name: name.to_string(),
         })
     }
 

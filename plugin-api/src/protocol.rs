@@ -297,6 +297,16 @@ method!(DbCommit, "db.commit", ());
 pub struct DbRollback {}
 method!(DbRollback, "db.rollback", ());
 
+/// `db.lock` (since 1.4): a named lock held until the open transaction ends, so concurrent
+/// transactions that take the same name run one after the other (a check-then-insert with no
+/// unique key to lean on).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DbLock {
+    /// The lock's name, scoped by the host to this instance.
+    pub name: String,
+}
+method!(DbLock, "db.lock", ());
+
 /// A database type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -34,7 +34,7 @@ use occ_host::console::shell::{Captured, Shell};
 use occ_host::instance::config::Config;
 use occ_host::instance::install;
 use occ_host::services::instance::close_db;
-use occ_plugin_api::wire::{Env, InstallRequest};
+use occ_plugin_api::wire::Env;
 use occ_plugin_api::{Context, Plugin};
 use serde_json::{Map, Value};
 
@@ -81,15 +81,7 @@ impl TestInstance {
     #[allow(clippy::expect_used)]
     pub fn installed(plugins: &[&'static dyn Plugin]) -> Self {
         let t = Self::new(plugins);
-        let req = InstallRequest {
-            dbtype: "sqlite".into(),
-            dbname: "owncloud".into(),
-            dbhost: String::new(),
-            dbuser: String::new(),
-            dbpass: String::new(),
-            dbtableprefix: "oc_".into(),
-            datadir: t.data_dir().display().to_string(),
-        };
+        let req = install::sqlite_request(&t.data_dir());
         let migrations: Vec<_> = plugins
             .iter()
             .map(|p| (p.id().to_string(), p.migrations()))

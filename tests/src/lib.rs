@@ -1,15 +1,73 @@
 //! Shared helpers of the integration tests: build paths, throwaway instances, running the real
-//! `occ` binary, copying plugin files into plugin directories, reading the SQLite database.
+//! `occ` binary, copying plugin files into plugin directories, reading the instance's database.
 //!
 //! The tests need `cargo build --workspace` first (the README's test command does it), so the
 //! binary and every plugin and fixture library exist in the target directory.
+//!
+//! `OCC_TEST_DB=sqlite|pgsql|mysql` chooses the database an installed instance uses (default
+//! SQLite). The servers are the ones `tests/services/` starts: PostgreSQL on 127.0.0.1:15432,
+//! MariaDB on 127.0.0.1:13306, user `ocuser`, and each instance gets a database of its own,
+//! which `maintenance:install` creates.
 
 use std::ffi::OsStr;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use occ_host::instance::db::{Database, DbParams};
+use occ_plugin_api::DbKind;
 use serde_json::{Map, Value};
+
+/// The database installed instances use: `OCC_TEST_DB`, else SQLite.
+pub fn test_db() -> DbKind {
+    match std::env::var("OCC_TEST_DB").as_deref() {
+        Ok("pgsql") => DbKind::Pgsql,
+        Ok("mysql") => DbKind::Mysql,
+        Ok("sqlite") | Err(_) => DbKind::Sqlite,
+        Ok(other) => panic!("OCC_TEST_DB={other}: use sqlite, pgsql or mysql"),
+    }
+}
+
+/// Whether a test of what only SQLite does runs: when the suite's database is SQLite (the
+/// other runs say they skip it).
+pub fn sqlite_only(what: &str) -> bool {
+    let kind = test_db();
+    if kind != DbKind::Sqlite {
+        eprintln!("skipped on {kind}: {what}");
+    }
+    kind == DbKind::Sqlite
+}
+
+/// Seconds since the epoch.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// The test server of a database kind: `host:port`.
+pub fn test_server(kind: DbKind) -> &'static str {
+    match kind {
+        DbKind::Pgsql => "127.0.0.1:15432",
+        _ => "127.0.0.1:13306",
+    }
+}
+
+/// The user and password of the test servers.
+pub const SERVER_USER: (&str, &str) = ("ocuser", "ocpass");
+
+/// A database name no other instance of this test run uses.
+pub fn fresh_database_name() -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "occt_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
 
 /// The target directory holding `occ` and the plugin libraries (`target/debug`).
 pub fn target_dir() -> PathBuf {
@@ -155,16 +213,55 @@ impl Instance {
         }
     }
 
-    /// Installs on SQLite with admin/secret-pass; panics if that fails.
+    /// Installs with admin/secret-pass on the test database ([`test_db`]); panics if that
+    /// fails.
     pub fn install(&self) -> Out {
-        let o = self.run(&[
+        let mut args: Vec<String> = [
             "maintenance:install",
             "--admin-user=admin",
             "--admin-pass=secret-pass",
             "-n",
-        ]);
+        ]
+        .map(String::from)
+        .to_vec();
+        let kind = test_db();
+        if kind != DbKind::Sqlite {
+            args.extend([
+                format!("--database={kind}"),
+                format!("--database-host={}", test_server(kind)),
+                format!("--database-user={}", SERVER_USER.0),
+                format!("--database-pass={}", SERVER_USER.1),
+                format!("--database-name={}", fresh_database_name()),
+            ]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = self.run(&args);
         assert_eq!(o.code, 0, "install failed: {o:?}");
         o
+    }
+
+    /// The installed instance's server database, opened as occ opens it (`None` on SQLite).
+    fn server(&self) -> Option<Database> {
+        let c = self.config();
+        let kind = DbKind::parse(c.get("dbtype")?.as_str()?)?;
+        if kind == DbKind::Sqlite {
+            return None;
+        }
+        let text = |k: &str| {
+            c.get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        let p = DbParams {
+            dbtype: kind,
+            name: text("dbname"),
+            host: text("dbhost"),
+            user: text("dbuser"),
+            password: text("dbpassword"),
+            prefix: text("dbtableprefix"),
+        };
+        Some(Database::open_server(&p, false).expect("the instance's database server"))
     }
 
     /// An installed instance.
@@ -179,18 +276,38 @@ impl Instance {
         self.root().join("data").join("owncloud.db")
     }
 
-    /// Rows of a query on the instance's SQLite database.
+    /// Rows of a query on the instance's database.
     pub fn query(&self, sql: &str) -> Vec<Map<String, Value>> {
-        query_sqlite(&self.db_path(), sql)
+        match self.server() {
+            Some(mut db) => {
+                let rows = db.query(sql, &[]).unwrap_or_else(|e| panic!("{sql}: {e}"));
+                let _ = db.close();
+                rows
+            }
+            None => query_sqlite(&self.db_path(), sql),
+        }
+    }
+
+    /// The instance's tables.
+    pub fn tables(&self) -> Vec<String> {
+        match self.server() {
+            Some(mut db) => {
+                let mut t = db.prefixed_tables().unwrap();
+                let _ = db.close();
+                t.sort();
+                t
+            }
+            None => tables(&self.db_path()),
+        }
     }
 
     /// Everything a command could change: the config file's bytes and every table's rows
     /// (sorted), as one comparable text.
     pub fn dump(&self) -> String {
         let mut out = std::fs::read_to_string(self.config_path()).unwrap_or_default();
-        for t in tables(&self.db_path()) {
+        for t in self.tables() {
             let mut rows: Vec<String> = self
-                .query(&format!("SELECT * FROM \"{t}\""))
+                .query(&format!("SELECT * FROM {t}"))
                 .iter()
                 .map(|r| serde_json::to_string(r).unwrap())
                 .collect();
@@ -200,9 +317,15 @@ impl Instance {
         out
     }
 
-    /// Runs a statement on the instance's SQLite database.
+    /// Runs statements on the instance's database.
     pub fn exec(&self, sql: &str) {
-        exec_sqlite(&self.db_path(), sql)
+        match self.server() {
+            Some(mut db) => {
+                db.execute_raw(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+                let _ = db.close();
+            }
+            None => exec_sqlite(&self.db_path(), sql),
+        }
     }
 }
 

@@ -9,8 +9,9 @@ use serde_json::{json, Value};
 
 const STEP: &str = "Remove group memberships of users and groups that no longer exist";
 const MAINTENANCE_BANNER: &str = "occ is in maintenance mode - no app have been loaded\n\n";
-/// 2100-01-01T00:00:00+00:00: a last run "in the future" keeps an hourly job from being due.
-const FUTURE: i64 = 4_102_444_800;
+/// 2033-05-18T03:33:20+00:00: a last run "in the future" keeps an hourly job from being due
+/// (within ownCloud's 32-bit `last_run`).
+const FUTURE: i64 = 2_000_000_000;
 
 /// An installed instance that loads the fixture app plugin (kept alive with the directory).
 fn with_app() -> (Instance, tempfile::TempDir) {
@@ -110,11 +111,17 @@ fn cron_skips_reserved_jobs_until_the_reservation_is_stale() {
     assert_eq!(i.run(&["system:cron"]).code, 0);
     assert_eq!(ticks(&i).as_deref(), Some("1"));
     // Held by a running cron for a minute: not run.
-    i.exec("UPDATE oc_jobs SET last_run = 0, reserved_at = strftime('%s', 'now') - 60");
+    i.exec(&format!(
+        "UPDATE oc_jobs SET last_run = 0, reserved_at = {}",
+        occ_tests::now() - 60
+    ));
     assert_eq!(outcome(&i.run(&["system:cron"])), ("", "", 0));
     assert_eq!(ticks(&i).as_deref(), Some("1"));
     // A reservation older than 12 hours belongs to a dead cron: run, and freed.
-    i.exec("UPDATE oc_jobs SET reserved_at = strftime('%s', 'now') - 13 * 3600");
+    i.exec(&format!(
+        "UPDATE oc_jobs SET reserved_at = {}",
+        occ_tests::now() - 13 * 3600
+    ));
     assert_eq!(outcome(&i.run(&["system:cron"])), ("", "", 0));
     assert_eq!(ticks(&i).as_deref(), Some("2"));
     assert_eq!(int(&jobs(&i)[0], "reserved_at"), 0);
@@ -299,7 +306,7 @@ fn queue_execute_runs_one_job_when_due_or_forced() {
         outcome(&o),
         (
             "Found job: exampleapp::tick with ID 1\n",
-            "Job 1 is not due: it last ran at 2100-01-01T00:00:00+00:00 and runs every 3600 seconds; use --force to run it now.\n",
+            "Job 1 is not due: it last ran at 2033-05-18T03:33:20+00:00 and runs every 3600 seconds; use --force to run it now.\n",
             1
         )
     );

@@ -252,7 +252,7 @@ fn the_example_plugin_works_end_to_end() {
     let plugins = plugin_dir(&["occ_example_hello"]);
     i.set_env("OCC_PLUGIN_PATH", plugins.path());
     i.install();
-    assert!(occ_tests::tables(&i.db_path()).contains(&"oc_hello_greetings".to_string()));
+    assert!(i.tables().contains(&"oc_hello_greetings".to_string()));
     for name in ["Ann", "Bob", "Ann"] {
         assert_eq!(i.run(&["hello:greet", name]).code, 0);
     }

@@ -190,7 +190,7 @@ fn invalid_names_are_refused_and_nothing_changes() {
     // SQL metacharacters are data, not SQL: a group may be called that.
     let o = i.run(&["group:add", "x'; DROP TABLE oc_users; --"]);
     assert_eq!(o.code, 0);
-    assert!(occ_tests::tables(&i.db_path()).contains(&"oc_users".to_string()));
+    assert!(i.tables().contains(&"oc_users".to_string()));
 }
 
 #[test]

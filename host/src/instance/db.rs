@@ -54,6 +54,8 @@ pub struct Database {
     /// The database type.
     pub kind: DbKind,
     depth: usize,
+    /// MySQL's named locks taken in the open transaction (released when it ends).
+    named_locks: Vec<String>,
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -106,6 +108,7 @@ impl Database {
                         prefix: prefix.into(),
                         kind: DbKind::Sqlite,
                         depth: 0,
+                        named_locks: Vec::new(),
                     })
                 }
                 Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
@@ -143,43 +146,51 @@ impl Database {
         Ok(conn)
     }
 
-    /// Opens a PostgreSQL or MySQL/MariaDB server connection.
-    pub fn open_server(p: &DbParams) -> Result<Self> {
+    /// Opens a PostgreSQL or MySQL/MariaDB server connection. With `create`, a database that
+    /// does not exist yet is created first (when the user may), as ownCloud's install does:
+    /// MariaDB's in utf8mb4 with a binary collation.
+    pub fn open_server(p: &DbParams, create: bool) -> Result<Self> {
         let rt = runtime()?;
-        let conn = match p.dbtype {
-            DbKind::Pgsql => {
-                let (host, port) = split_host(&p.host, 5432);
-                let opts = PgConnectOptions::new()
-                    .host(&host)
-                    .port(port)
-                    .username(&p.user)
-                    .password(&p.password)
-                    .database(&p.name)
-                    .disable_statement_logging();
-                Conn::Pg(
-                    rt.block_on(opts.connect())
-                        .map_err(|e| connect_error(p.dbtype, &host, port, &e))?,
-                )
-            }
-            DbKind::Mysql => {
-                let (host, port) = split_host(&p.host, 3306);
-                let opts = MySqlConnectOptions::new()
-                    .host(&host)
-                    .port(port)
-                    .username(&p.user)
-                    .password(&p.password)
-                    .database(&p.name)
-                    .disable_statement_logging();
-                let mut c = rt
-                    .block_on(opts.connect())
+        let default_port = if p.dbtype == DbKind::Pgsql {
+            5432
+        } else {
+            3306
+        };
+        let (host, port) = split_host(&p.host, default_port);
+        let conn = match connect(&rt, p, &host, port, Some(&p.name)) {
+            Ok(c) => c,
+            Err(e) if create && missing_database(&e) => {
+                // The server's own database (PostgreSQL) or none (MySQL), to create ours.
+                let admin = if p.dbtype == DbKind::Pgsql {
+                    Some("postgres")
+                } else {
+                    None
+                };
+                let mut c = connect(&rt, p, &host, port, admin)
                     .map_err(|e| connect_error(p.dbtype, &host, port, &e))?;
-                // GROUP_CONCAT is cut at 1,024 bytes by default; the file cache reads whole
-                // folders with it.
-                rt.block_on(c.execute("SET SESSION group_concat_max_len = 4294967295"))
-                    .map_err(db_error)?;
-                Conn::My(c)
+                let sql = match p.dbtype {
+                    DbKind::Pgsql => format!("CREATE DATABASE \"{}\"", p.name.replace('"', "\"\"")),
+                    _ => format!(
+                        "CREATE DATABASE `{}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
+                        p.name.replace('`', "``")
+                    ),
+                };
+                let made = match &mut c {
+                    Conn::Pg(c) => rt.block_on(c.execute(AssertSqlSafe(sql))).map(|_| ()),
+                    Conn::My(c) => rt.block_on(c.execute(AssertSqlSafe(sql))).map(|_| ()),
+                    Conn::Sqlite(_) => Ok(()),
+                };
+                made.map_err(|e| {
+                    Error::new(format!(
+                        "Cannot create the database \"{}\": {}",
+                        p.name,
+                        db_error(&e)
+                    ))
+                })?;
+                connect(&rt, p, &host, port, Some(&p.name))
+                    .map_err(|e| connect_error(p.dbtype, &host, port, &e))?
             }
-            DbKind::Sqlite => return Err("SQLite is a file, not a server".into()),
+            Err(e) => return Err(connect_error(p.dbtype, &host, port, &e).into()),
         };
         Ok(Self {
             rt: Some(rt),
@@ -187,12 +198,19 @@ impl Database {
             prefix: p.prefix.clone(),
             kind: p.dbtype,
             depth: 0,
+            named_locks: Vec::new(),
         })
     }
 
     /// Substitutes the prefix and numbers placeholders as this database wants.
+    ///
+    /// Upserts are written as SQLite and PostgreSQL write them (`ON CONFLICT DO NOTHING`,
+    /// `ON CONFLICT (keys) DO UPDATE SET c = excluded.c`) and become MySQL's there.
     pub fn prepare_sql(&self, sql: &str) -> String {
         let sql = sql.replace("*PREFIX*", &self.prefix);
+        if self.kind == DbKind::Mysql {
+            return mysql_upsert(sql);
+        }
         if self.kind != DbKind::Pgsql {
             return sql;
         }
@@ -402,7 +420,59 @@ impl Database {
             return Err(e);
         }
         self.depth -= 1;
+        self.release_named_locks();
         Ok(())
+    }
+
+    /// Takes a named lock until the open transaction ends: concurrent transactions that take
+    /// the same name run one after the other (check-then-insert without a unique key, say).
+    /// SQLite's write transaction holds the whole database already; PostgreSQL takes a
+    /// transaction-level advisory lock, MySQL a named lock released when the transaction ends.
+    pub fn lock_named(&mut self, name: &str) -> Result<()> {
+        if self.depth == 0 {
+            return Err(Error::new("a named lock needs a transaction"));
+        }
+        // Scoped to this instance's tables (several instances may share a server).
+        let scoped = format!("occ:{}:{name}", self.prefix);
+        match self.kind {
+            DbKind::Sqlite => Ok(()),
+            DbKind::Pgsql => self
+                .execute(
+                    "SELECT 1 FROM (SELECT pg_advisory_xact_lock(hashtextextended(?, 0))) AS l",
+                    &[Value::String(scoped)],
+                )
+                .map(|_| ()),
+            DbKind::Mysql => {
+                // MySQL's names are at most 64 characters and server-wide.
+                let scoped = format!("{:x}", fnv1a(&scoped));
+                let got = self.query(
+                    "SELECT GET_LOCK(?, 60) AS got",
+                    &[Value::String(scoped.clone())],
+                )?;
+                if got
+                    .first()
+                    .and_then(|r| r.get("got"))
+                    .and_then(Value::as_i64)
+                    != Some(1)
+                {
+                    return Err(Error::new(format!(
+                        "Cannot take the lock \"{name}\": another process holds it"
+                    )));
+                }
+                self.named_locks.push(scoped);
+                Ok(())
+            }
+        }
+    }
+
+    /// Releases MySQL's named locks once no transaction is open.
+    fn release_named_locks(&mut self) {
+        if self.depth > 0 || self.named_locks.is_empty() {
+            return;
+        }
+        for name in std::mem::take(&mut self.named_locks) {
+            let _ = self.query("SELECT RELEASE_LOCK(?) AS r", &[Value::String(name)]);
+        }
     }
 
     /// Rolls back (or to the innermost savepoint).
@@ -413,7 +483,9 @@ impl Database {
             d => format!("ROLLBACK TO SAVEPOINT occ_sp{}", d - 1),
         };
         self.depth -= 1;
-        self.execute_raw(&sql)
+        let r = self.execute_raw(&sql);
+        self.release_named_locks();
+        r
     }
 
     /// Runs a query and decodes each row (column -> value) into `T`.
@@ -474,6 +546,65 @@ impl Database {
             _ => Ok(()),
         }
     }
+}
+
+/// A 64-bit FNV-1a hash, hex-printed as a short stable lock name.
+fn fnv1a(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// One server connection to `database` (none: the server's default).
+fn connect(
+    rt: &tokio::runtime::Runtime,
+    p: &DbParams,
+    host: &str,
+    port: u16,
+    database: Option<&str>,
+) -> std::result::Result<Conn, sqlx::Error> {
+    match p.dbtype {
+        DbKind::Pgsql => {
+            let mut opts = PgConnectOptions::new()
+                .host(host)
+                .port(port)
+                .username(&p.user)
+                .password(&p.password)
+                .disable_statement_logging();
+            if let Some(d) = database {
+                opts = opts.database(d);
+            }
+            Ok(Conn::Pg(rt.block_on(opts.connect())?))
+        }
+        _ => {
+            let mut opts = MySqlConnectOptions::new()
+                .host(host)
+                .port(port)
+                .username(&p.user)
+                .password(&p.password)
+                .charset("utf8mb4")
+                .disable_statement_logging();
+            if let Some(d) = database {
+                opts = opts.database(d);
+            }
+            let mut c = rt.block_on(opts.connect())?;
+            // GROUP_CONCAT is cut at 1,024 bytes by default; the file cache reads whole
+            // folders with it.
+            rt.block_on(c.execute("SET SESSION group_concat_max_len = 4294967295"))?;
+            Ok(Conn::My(c))
+        }
+    }
+}
+
+/// Whether connecting failed because the database does not exist.
+fn missing_database(e: &sqlx::Error) -> bool {
+    let Some(d) = e.as_database_error() else {
+        return false;
+    };
+    // PostgreSQL's invalid_catalog_name; MySQL's ER_BAD_DB_ERROR (1049).
+    d.code().as_deref() == Some("3D000")
+        || d.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+            .is_some_and(|m| m.number() == 1049)
 }
 
 fn connect_error(kind: DbKind, host: &str, port: u16, e: &sqlx::Error) -> String {
@@ -748,6 +879,80 @@ fn sqlite_query(
     Ok(out)
 }
 
+/// SQLite's and PostgreSQL's upserts as MySQL says them: `INSERT INTO ... ON CONFLICT DO
+/// NOTHING` is `INSERT IGNORE INTO ...`, and `... ON CONFLICT (keys) DO UPDATE SET c =
+/// excluded.c, ...` is `... ON DUPLICATE KEY UPDATE c = VALUES(c), ...` (MySQL finds the
+/// key itself).
+fn mysql_upsert(sql: String) -> String {
+    let upper = sql.to_ascii_uppercase();
+    let (true, Some(at)) = (
+        upper.starts_with("INSERT INTO "),
+        upper.rfind(" ON CONFLICT"),
+    ) else {
+        return sql;
+    };
+    let rest = upper[at..].trim_end();
+    let head = &sql[..at];
+    if rest.ends_with("DO NOTHING") {
+        return format!("INSERT IGNORE INTO {}", &head["INSERT INTO ".len()..]);
+    }
+    let Some(set_at) = rest.find("DO UPDATE SET ") else {
+        return sql;
+    };
+    let assignments = sql[at + set_at + "DO UPDATE SET ".len()..].trim_end();
+    let lower = assignments.to_ascii_lowercase();
+    let mut out = String::with_capacity(sql.len());
+    let mut i = 0;
+    while let Some(j) = lower[i..].find("excluded.") {
+        let start = i + j;
+        out.push_str(&assignments[i..start]);
+        let col_start = start + "excluded.".len();
+        let col_end = assignments[col_start..]
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .map_or(assignments.len(), |k| col_start + k);
+        out.push_str(&format!("VALUES({})", &assignments[col_start..col_end]));
+        i = col_end;
+    }
+    out.push_str(&assignments[i..]);
+    format!("{head} ON DUPLICATE KEY UPDATE {out}")
+}
+
+/// A decimal as the JSON number it holds (an integer when it is one, as SQLite gives it).
+fn decimal(text: &str) -> Value {
+    text.parse::<i64>()
+        .map(Value::from)
+        .or_else(|_| text.parse::<f64>().map(num_f64))
+        .unwrap_or_else(|_| Value::String(text.to_string()))
+}
+
+/// PostgreSQL's binary NUMERIC: digit count, weight, sign, scale, then base-10000 digits.
+fn pg_numeric(b: &[u8]) -> Option<Value> {
+    let word = |i: usize| -> Option<i32> {
+        Some(i32::from(i16::from_be_bytes([*b.get(i)?, *b.get(i + 1)?])))
+    };
+    let (ndigits, weight, sign, dscale) = (word(0)?, word(2)?, word(4)? & 0xFFFF, word(6)?);
+    if sign == 0xC000 {
+        return None; // NaN
+    }
+    let digits: Vec<i32> = (0..ndigits)
+        .map(|k| word(8 + 2 * k as usize))
+        .collect::<Option<_>>()?;
+    let negative = sign == 0x4000;
+    if dscale == 0 && weight >= ndigits - 1 && weight < 4 {
+        let mut n: i64 = 0;
+        for d in &digits {
+            n = n.checked_mul(10_000)?.checked_add(i64::from(*d))?;
+        }
+        n = n.checked_mul(10_000i64.checked_pow((weight - (ndigits - 1)) as u32)?)?;
+        return Some(Value::from(if negative { -n } else { n }));
+    }
+    let mut f = 0f64;
+    for (k, d) in digits.iter().enumerate() {
+        f += f64::from(*d) * 10_000f64.powi(weight - k as i32);
+    }
+    Some(num_f64(if negative { -f } else { f }))
+}
+
 fn pg_row(row: &sqlx::postgres::PgRow) -> Map<String, Value> {
     let mut m = Map::new();
     for (i, col) in row.columns().iter().enumerate() {
@@ -779,6 +984,12 @@ fn pg_row(row: &sqlx::postgres::PgRow) -> Map<String, Value> {
                     .try_get::<Vec<u8>, _>(i)
                     .map(|b| Value::String(String::from_utf8_lossy(&b).into_owned()))
                     .unwrap_or(Value::Null),
+                // SUM() of integers, for one.
+                "NUMERIC" => raw
+                    .as_bytes()
+                    .ok()
+                    .and_then(pg_numeric)
+                    .unwrap_or(Value::Null),
                 _ => row
                     .try_get::<String, _>(i)
                     .map(Value::String)
@@ -809,6 +1020,11 @@ fn my_row(row: &sqlx::mysql::MySqlRow) -> Map<String, Value> {
                     row.try_get::<bool, _>(i)
                         .map(Value::Bool)
                         .unwrap_or(Value::Null)
+                } else if t == "DECIMAL" {
+                    // SUM() of integers, for one: sent as text.
+                    row.try_get_unchecked::<String, _>(i)
+                        .map(|t| decimal(&t))
+                        .unwrap_or(Value::Null)
                 } else {
                     row.try_get::<String, _>(i)
                         .map(Value::String)
@@ -829,6 +1045,48 @@ fn my_row(row: &sqlx::mysql::MySqlRow) -> Map<String, Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn postgresql_numerics_read_as_numbers() {
+        fn bin(weight: i16, sign: u16, dscale: i16, digits: &[i16]) -> Vec<u8> {
+            let mut b = Vec::new();
+            for w in [digits.len() as i16, weight, sign as i16, dscale] {
+                b.extend(w.to_be_bytes());
+            }
+            for d in digits {
+                b.extend(d.to_be_bytes());
+            }
+            b
+        }
+        assert_eq!(pg_numeric(&bin(0, 0, 0, &[1349])), Some(Value::from(1349)));
+        assert_eq!(
+            pg_numeric(&bin(2, 0, 0, &[1, 2345, 6789])),
+            Some(Value::from(123456789))
+        );
+        assert_eq!(
+            pg_numeric(&bin(1, 0x4000, 0, &[7])),
+            Some(Value::from(-70000))
+        );
+        assert_eq!(pg_numeric(&bin(0, 0, 0, &[])), Some(Value::from(0)));
+        assert_eq!(pg_numeric(&bin(0, 0, 1, &[12, 5000])), Some(num_f64(12.5)));
+        assert_eq!(pg_numeric(&bin(0, 0xC000, 0, &[])), None);
+    }
+
+    #[test]
+    fn mysql_says_upserts_its_way() {
+        assert_eq!(
+            mysql_upsert("INSERT INTO t (a) VALUES (?) ON CONFLICT DO NOTHING".into()),
+            "INSERT IGNORE INTO t (a) VALUES (?)"
+        );
+        assert_eq!(
+            mysql_upsert("INSERT INTO t (a, b, c) VALUES (?, ?, ?) ON CONFLICT (a) DO UPDATE SET b = excluded.b, c = EXCLUDED.c + 1".into()),
+            "INSERT INTO t (a, b, c) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE b = VALUES(b), c = VALUES(c) + 1"
+        );
+        assert_eq!(
+            mysql_upsert("INSERT INTO t (a) VALUES (?)".into()),
+            "INSERT INTO t (a) VALUES (?)"
+        );
+    }
 
     #[test]
     fn sqlite_connections_get_the_pragmas() {

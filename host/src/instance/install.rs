@@ -77,6 +77,20 @@ fn statements(m: &Migration, kind: DbKind) -> &[String] {
     }
 }
 
+/// What `maintenance:install` asks for by default: SQLite database `owncloud`, prefix `oc_`,
+/// data in `datadir`.
+pub fn sqlite_request(datadir: &Path) -> InstallRequest {
+    InstallRequest {
+        dbtype: DbKind::Sqlite.as_str().into(),
+        dbname: "owncloud".into(),
+        dbhost: String::new(),
+        dbuser: String::new(),
+        dbpass: String::new(),
+        dbtableprefix: "oc_".into(),
+        datadir: datadir.display().to_string(),
+    }
+}
+
 const MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS *PREFIX*migrations (app VARCHAR(177) NOT NULL, version VARCHAR(14) NOT NULL, PRIMARY KEY (app, version))";
 
 /// Runs every migration of `plugins` that has not run yet on `db`; returns how many ran.
@@ -168,7 +182,7 @@ pub fn begin(req: &InstallRequest, note: &mut dyn FnMut(&str)) -> Result<(Databa
                 password: req.dbpass.clone(),
                 prefix: req.dbtableprefix.clone(),
             };
-            let mut db = Database::open_server(&p)?;
+            let mut db = Database::open_server(&p, true)?;
             let tables = db.prefixed_tables()?;
             if !tables.is_empty() {
                 return Err(Error::new(format!(
@@ -302,15 +316,7 @@ mod tests {
     use super::*;
 
     fn request(datadir: &Path) -> InstallRequest {
-        InstallRequest {
-            dbtype: "sqlite".into(),
-            dbname: "owncloud".into(),
-            dbhost: String::new(),
-            dbuser: String::new(),
-            dbpass: String::new(),
-            dbtableprefix: "oc_".into(),
-            datadir: datadir.display().to_string(),
-        }
+        sqlite_request(datadir)
     }
 
     fn plugin(id: &str, migrations: &[(&str, &str)]) -> (String, Vec<Migration>) {

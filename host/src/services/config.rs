@@ -39,22 +39,23 @@ pub fn app_get(host: &Host, r: AppConfigGet) -> Result<Option<String>> {
     Ok(rows.into_iter().next().and_then(|r| r.configvalue))
 }
 
-/// `config.app.set`: in one transaction, so concurrent writers of the same key queue instead
-/// of colliding; a `null` value deletes the key.
+/// `config.app.set`: one statement, an upsert (concurrent writers of the same key, such as
+/// crons stamping their last run, neither collide nor deadlock); a `null` value deletes the
+/// key.
 pub fn app_set(host: &Host, r: AppConfigSet) -> Result<()> {
     host.with_db(|db| {
-        db.transaction(|db| {
-            db.execute(
-                "DELETE FROM *PREFIX*appconfig WHERE appid = ? AND configkey = ?",
-                &[json!(r.app), json!(r.key)],
-            )?;
-            if let Some(value) = &r.value {
-                db.execute(
-                    "INSERT INTO *PREFIX*appconfig (appid, configkey, configvalue) VALUES (?, ?, ?)",
-                    &[json!(r.app), json!(r.key), json!(value)],
-                )?;
-            }
-            Ok(())
-        })
+        let Some(value) = &r.value else {
+            return db
+                .execute(
+                    "DELETE FROM *PREFIX*appconfig WHERE appid = ? AND configkey = ?",
+                    &[json!(r.app), json!(r.key)],
+                )
+                .map(|_| ());
+        };
+        db.execute(
+            "INSERT INTO *PREFIX*appconfig (appid, configkey, configvalue) VALUES (?, ?, ?) ON CONFLICT (appid, configkey) DO UPDATE SET configvalue = excluded.configvalue",
+            &[json!(r.app), json!(r.key), json!(value)],
+        )
+        .map(|_| ())
     })
 }

@@ -2,8 +2,8 @@
 //! text, the database and the reply text without a value tree.
 
 use occ_plugin_api::protocol::{
-    DbBegin, DbCommit, DbExecute, DbExecuteMany, DbInfo, DbInfoRequest, DbQuery, DbRollback,
-    RowShape,
+    DbBegin, DbCommit, DbExecute, DbExecuteMany, DbInfo, DbInfoRequest, DbLock, DbQuery,
+    DbRollback, RowShape,
 };
 
 use occ_plugin_api::DbKind;
@@ -42,6 +42,11 @@ pub fn commit(host: &Host, _: DbCommit) -> Result<()> {
 /// `db.rollback`.
 pub fn rollback(host: &Host, _: DbRollback) -> Result<()> {
     host.with_db(|db| db.rollback())
+}
+
+/// `db.lock`.
+pub fn lock(host: &Host, r: DbLock) -> Result<()> {
+    host.with_db(|db| db.lock_named(&r.name))
 }
 
 /// `db.info`.
@@ -102,7 +107,7 @@ impl Host {
                 }
                 Database::open_sqlite(&file, &p.prefix, false, None)?
             } else {
-                Database::open_server(&p)?
+                Database::open_server(&p, false)?
             };
             *slot = Some(db);
         }

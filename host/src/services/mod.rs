@@ -176,6 +176,7 @@ impl Host {
             p::DbCommit => db::commit,
             p::DbRollback => db::rollback,
             p::DbInfoRequest => db::info,
+            p::DbLock => db::lock,
             p::Log<'_> => events::log,
             p::EventEmit => events::emit,
             p::ServiceCall => events::service,

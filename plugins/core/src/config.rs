@@ -215,9 +215,9 @@ pub fn app_get(db: &Db<'_>, app: &str, key: &str) -> Result<Option<String>, Erro
 
 /// Replaces an app config value (call it inside a transaction).
 pub fn app_put(db: &Db<'_>, app: &str, key: &str, value: &str) -> Result<(), Error> {
-    app_delete(db, app, key)?;
+    // An upsert: concurrent writers of one key neither collide nor deadlock.
     db.execute(
-        "INSERT INTO *PREFIX*appconfig (appid, configkey, configvalue) VALUES (?, ?, ?)",
+        "INSERT INTO *PREFIX*appconfig (appid, configkey, configvalue) VALUES (?, ?, ?) ON CONFLICT (appid, configkey) DO UPDATE SET configvalue = excluded.configvalue",
         &[json!(app), json!(key), json!(value)],
     )?;
     Ok(())

@@ -98,6 +98,15 @@ pub fn create(db: &Db<'_>, gid: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// Creates a group unless it exists; whether this call created it. A concurrent creation of
+/// the same group waits for the other transaction and then finds it there.
+pub fn create_if_missing(db: &Db<'_>, gid: &str) -> Result<bool, Error> {
+    Ok(db.execute(
+        "INSERT INTO *PREFIX*groups (gid) VALUES (?) ON CONFLICT DO NOTHING",
+        &[json!(gid)],
+    )? > 0)
+}
+
 /// Deletes a group and its memberships, in one transaction.
 pub fn delete(db: &Db<'_>, gid: &str) -> Result<(), Error> {
     db.transaction(|db| {

@@ -168,6 +168,8 @@ pub fn ensure_queued(
 ) -> Result<Vec<String>, Error> {
     let now = now();
     ctx.db().transaction(|db| {
+        // oc_jobs has no unique key on class: concurrent crons queue one after the other.
+        db.lock("core.jobs.queue")?;
         let rows: Vec<JobRow> = db.query_as("SELECT DISTINCT class FROM *PREFIX*jobs", &[])?;
         let queued: Vec<String> = rows
             .into_iter()

@@ -256,7 +256,9 @@ pub fn taken(db: &Db<'_>, uid: &str) -> Result<bool, Error> {
         let (upper_first, lower_first) = (&upper[..split], &lower[..split]);
         sql::exists(
             db,
-            "SELECT user_id FROM *PREFIX*accounts WHERE lower_user_id = ? UNION SELECT uid FROM *PREFIX*users WHERE (uid BETWEEN ? AND ? OR uid BETWEEN ? AND ?) AND LOWER(uid) = ?",
+            // Not BETWEEN: MariaDB 10.11 finds no row of a utf8mb4_bin key between bound
+            // parameters (>= and <= it does).
+            "SELECT user_id FROM *PREFIX*accounts WHERE lower_user_id = ? UNION SELECT uid FROM *PREFIX*users WHERE ((uid >= ? AND uid <= ?) OR (uid >= ? AND uid <= ?)) AND LOWER(uid) = ?",
             &[
                 json!(lower),
                 json!(upper),
@@ -307,8 +309,7 @@ pub fn create(db: &Db<'_>, u: &NewUser<'_>) -> Result<Created, Error> {
         )?;
         let mut new_groups = Vec::new();
         for g in u.groups {
-            if !groups::exists(db, g)? {
-                groups::create(db, g)?;
+            if groups::create_if_missing(db, g)? {
                 new_groups.push(g.clone());
             }
             groups::add_member(db, g, u.uid)?;

@@ -286,16 +286,51 @@ fn like_escape(s: &str) -> String {
     s.replace('!', "!!").replace('%', "!%").replace('_', "!_")
 }
 
-/// Deletes a row and, for a folder, everything below it; returns how many rows went.
-///
-/// LIKE narrows the rows, but SQLite's LIKE ignores ASCII case: the exact prefix check keeps a
-/// sibling such as `photos` when `Photos` goes.
-pub fn delete_subtree(db: &Db<'_>, storage: i64, fileid: i64, path: &str) -> Result<u64, Error> {
+/// The rows below folder `path` (at any depth): LIKE narrows, the exact prefix decides. The
+/// same query on every database (SQLite's LIKE ignores ASCII case, so `photos/x` comes along
+/// with `Photos/`; the prefix check keeps it out).
+pub fn rows_below(
+    db: &Db<'_>,
+    storage: i64,
+    path: &str,
+    only_unscanned_folders_of: Option<i64>,
+) -> Result<Vec<(i64, String, i64)>, Error> {
+    #[derive(serde::Deserialize)]
+    struct Below {
+        fileid: i64,
+        path: String,
+        size: i64,
+    }
     let prefix = format!("{path}/");
-    let below = db.execute(
-        "DELETE FROM *PREFIX*filecache WHERE storage = ? AND path LIKE ? ESCAPE '!' AND substr(path, 1, ?) = ?",
-        &[json!(storage), json!(format!("{}%", like_escape(&prefix))), json!(prefix.chars().count()), json!(prefix)],
-    )?;
+    let pattern = format!("{}%", like_escape(&prefix));
+    let rows: Vec<Below> = match only_unscanned_folders_of {
+        None => db.query_as(
+            "SELECT fileid, path, size FROM *PREFIX*filecache WHERE storage = ? AND path LIKE ? ESCAPE '!'",
+            &[json!(storage), json!(pattern)],
+        )?,
+        Some(dir_mime) => db.query_as(
+            "SELECT fileid, path, size FROM *PREFIX*filecache WHERE storage = ? AND mimetype = ? AND size < 0 AND path LIKE ? ESCAPE '!' ORDER BY path",
+            &[json!(storage), json!(dir_mime), json!(pattern)],
+        )?,
+    };
+    Ok(rows
+        .into_iter()
+        .filter(|r| r.path.starts_with(&prefix))
+        .map(|r| (r.fileid, r.path, r.size))
+        .collect())
+}
+
+/// Deletes a row and, for a folder, everything below it; returns how many rows went.
+pub fn delete_subtree(db: &Db<'_>, storage: i64, fileid: i64, path: &str) -> Result<u64, Error> {
+    let ids: Vec<(i64,)> = rows_below(db, storage, path, None)?
+        .into_iter()
+        .map(|(id, _, _)| (id,))
+        .collect();
+    let below = if ids.is_empty() {
+        0
+    } else {
+        db.execute_many_of("DELETE FROM *PREFIX*filecache WHERE fileid = ?", &ids)?
+    };
     Ok(below + delete_row(db, fileid)?)
 }
 

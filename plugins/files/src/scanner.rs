@@ -13,7 +13,6 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use occ_plugin_api::{Context, DbKind, Error, Transaction};
-use serde_json::json;
 
 use crate::cache::{self, Children, Mimetypes, NewRow};
 use crate::lister::{list_dir, Lister, Note};
@@ -302,17 +301,9 @@ impl<'a> Scanner<'a> {
         }
         if self.opts.unscanned && start.size >= 0 {
             // Only folders that were never fully scanned.
-            let rows = db.query(
-                "SELECT fileid, path, size FROM *PREFIX*filecache WHERE storage = ? AND mimetype = ? AND size < 0 AND substr(path, 1, ?) = ? ORDER BY path",
-                &[json!(self.storage), json!(self.dir_mime), json!(path.chars().count() + 1), json!(format!("{path}/"))],
-            )?;
-            for r in rows {
-                let (Some(id), Some(p)) = (
-                    r.get("fileid").and_then(|v| v.as_i64()),
-                    r.get("path").and_then(|v| v.as_str()),
-                ) else {
-                    continue;
-                };
+            let rows = cache::rows_below(&db, self.storage, &path, Some(self.dir_mime))?;
+            for (id, p, _) in rows {
+                let p = p.as_str();
                 let sub = Sub {
                     name: String::new(),
                     fileid: id,
