@@ -560,3 +560,131 @@ fn the_wal_a_command_leaves_stays_short() {
     );
     assert_eq!(i.query("SELECT COUNT(*) AS n FROM oc_groups")[0]["n"], 61);
 }
+
+/// `maintenance:install` on the test server with these connection words.
+fn server_install(i: &Instance, host: &str, user: &str, pass: &str, name: &str) -> occ_tests::Out {
+    let kind = occ_tests::test_db();
+    i.run(&[
+        "maintenance:install",
+        &format!("--database={kind}"),
+        &format!("--database-host={host}"),
+        &format!("--database-user={user}"),
+        &format!("--database-pass={pass}"),
+        &format!("--database-name={name}"),
+        "--admin-pass=x",
+        "-n",
+    ])
+}
+
+#[test]
+fn a_server_install_that_cannot_connect_says_why_in_one_line_and_writes_nothing() {
+    let kind = occ_tests::test_db();
+    if kind == occ_plugin_api::DbKind::Sqlite {
+        eprintln!("skipped on sqlite: a server's connection errors");
+        return;
+    }
+    let server = occ_tests::test_server(kind);
+    let (user, pass) = occ_tests::SERVER_USER;
+    let what = if kind == occ_plugin_api::DbKind::Pgsql {
+        "PostgreSQL"
+    } else {
+        "MySQL/MariaDB"
+    };
+    let name = occ_tests::fresh_database_name();
+    let cases = [
+        (
+            server.to_string(),
+            user.to_string(),
+            "wrong-pass".to_string(),
+            format!("Cannot connect to the {what} database at {server}: "),
+        ),
+        (
+            "127.0.0.1:9".to_string(),
+            user.to_string(),
+            pass.to_string(),
+            format!("Cannot connect to the {what} database at 127.0.0.1:9: Connection refused"),
+        ),
+        // A user who may log in but not create the database.
+        (
+            server.to_string(),
+            format!("{user}_weak"),
+            pass.to_string(),
+            String::new(),
+        ),
+    ];
+    for (host, user, pass, start) in cases {
+        let i = Instance::new();
+        let o = server_install(&i, &host, &user, &pass, &name);
+        assert_eq!(o.code, 1, "{o:?}");
+        assert_eq!(o.stdout, "");
+        assert_eq!(o.stderr.lines().count(), 1, "{}", o.stderr);
+        assert!(o.stderr.starts_with(&start), "{}", o.stderr);
+        // The password never shows.
+        assert!(!o.stderr.contains(&pass), "{}", o.stderr);
+        let left: Vec<_> = fs::read_dir(i.root()).unwrap().collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+}
+
+#[test]
+fn a_server_install_reaches_a_socket_and_keeps_another_prefix() {
+    let kind = occ_tests::test_db();
+    if kind == occ_plugin_api::DbKind::Sqlite {
+        eprintln!("skipped on sqlite: a server's socket");
+        return;
+    }
+    let run = std::env::var("SVC_RUN").unwrap_or_else(|_| "/tmp/occ-svc".into());
+    let socket = match kind {
+        // PostgreSQL's socket directory: occ connects to the default port's socket there.
+        occ_plugin_api::DbKind::Pgsql => {
+            let dir = tempfile::tempdir().unwrap();
+            let real = format!("{run}/postgres/sock/.s.PGSQL.15432");
+            std::os::unix::fs::symlink(&real, dir.path().join(".s.PGSQL.5432")).unwrap();
+            (dir.path().display().to_string(), Some(dir))
+        }
+        _ => (format!("{run}/mariadb/mysqld.sock"), None),
+    };
+    let i = Instance::new();
+    let (user, pass) = occ_tests::SERVER_USER;
+    let o = i.run(&[
+        "maintenance:install",
+        &format!("--database={kind}"),
+        &format!("--database-host=localhost:{}", socket.0),
+        &format!("--database-user={user}"),
+        &format!("--database-pass={pass}"),
+        &format!("--database-name={}", occ_tests::fresh_database_name()),
+        "--database-table-prefix=own_",
+        "--admin-pass=x",
+        "-n",
+    ]);
+    assert_eq!(o.code, 0, "{o:?}");
+    assert_eq!(i.config()["dbtableprefix"], "own_");
+    let tables = i.tables();
+    assert!(tables.contains(&"own_users".to_string()), "{tables:?}");
+    assert!(tables.iter().all(|t| t.starts_with("own_")), "{tables:?}");
+    let o = i.run(&["user:list", "--output=json"]);
+    assert_eq!(
+        o.stdout, "{\"admin\":{\"displayName\":\"admin\"}}\n",
+        "{o:?}"
+    );
+}
+
+#[test]
+fn every_table_has_a_primary_key() {
+    // MariaDB Galera replicates only tables with one; occ's tables have one on every database.
+    let i = Instance::installed();
+    let sql = match occ_tests::test_db() {
+        occ_plugin_api::DbKind::Sqlite => "SELECT m.name AS t FROM sqlite_master m WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND NOT EXISTS (SELECT 1 FROM pragma_table_info(m.name) p WHERE p.pk > 0)".to_string(),
+        _ => "SELECT t.table_name AS t FROM information_schema.tables t WHERE t.table_schema = CURRENT_SCHEMA() AND t.table_type = 'BASE TABLE' AND NOT EXISTS (SELECT 1 FROM information_schema.table_constraints c WHERE c.table_schema = t.table_schema AND c.table_name = t.table_name AND c.constraint_type = 'PRIMARY KEY')".to_string(),
+    };
+    let sql = if occ_tests::test_db() == occ_plugin_api::DbKind::Mysql {
+        sql.replace("CURRENT_SCHEMA()", "DATABASE()")
+    } else {
+        sql
+    };
+    assert!(!i.tables().is_empty());
+    assert_eq!(
+        i.query(&sql),
+        Vec::<serde_json::Map<String, serde_json::Value>>::new()
+    );
+}

@@ -65,24 +65,59 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .map_err(|e| Error::new(e.to_string()))
 }
 
-fn split_host(host: &str, default_port: u16) -> (String, u16) {
-    match host.rsplit_once(':') {
-        Some((h, p)) if p.chars().all(|c| c.is_ascii_digit()) && !p.is_empty() => (
-            if h.is_empty() {
-                "localhost".into()
-            } else {
-                h.to_string()
+/// Where a server listens, as ownCloud's `dbhost` says it: `host`, `host:port`, `[::1]`,
+/// `[::1]:port`, or `host:/path/to/socket` (a Unix socket: PostgreSQL's socket directory,
+/// MySQL's socket file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    /// TCP to a host and port.
+    Tcp(String, u16),
+    /// A Unix socket.
+    Socket(std::path::PathBuf),
+}
+
+impl Endpoint {
+    /// Reads `dbhost` (`default_port` when it names none).
+    pub fn parse(host: &str, default_port: u16) -> Self {
+        if let Some((_, path)) = host.split_once(':').filter(|(_, p)| p.starts_with('/')) {
+            return Endpoint::Socket(path.into());
+        }
+        if host.starts_with('/') {
+            return Endpoint::Socket(host.into());
+        }
+        let port_of = |p: &str| {
+            p.parse()
+                .ok()
+                .filter(|_| p.bytes().all(|b| b.is_ascii_digit()))
+        };
+        if let Some(rest) = host.strip_prefix('[') {
+            if let Some((addr, after)) = rest.split_once(']') {
+                let port = after
+                    .strip_prefix(':')
+                    .and_then(port_of)
+                    .unwrap_or(default_port);
+                return Endpoint::Tcp(addr.to_string(), port);
+            }
+        }
+        let (h, port) = match host.rsplit_once(':') {
+            // One colon: host and port (more: a bare IPv6 address).
+            Some((h, p)) if !h.contains(':') => match port_of(p) {
+                Some(port) => (h, port),
+                None => (host, default_port),
             },
-            p.parse().unwrap_or(default_port),
-        ),
-        _ => (
-            if host.is_empty() {
-                "localhost".into()
-            } else {
-                host.to_string()
-            },
-            default_port,
-        ),
+            _ => (host, default_port),
+        };
+        Endpoint::Tcp(if h.is_empty() { "localhost" } else { h }.to_string(), port)
+    }
+}
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Endpoint::Tcp(h, p) if h.contains(':') => write!(f, "[{h}]:{p}"),
+            Endpoint::Tcp(h, p) => write!(f, "{h}:{p}"),
+            Endpoint::Socket(path) => write!(f, "{}", path.display()),
+        }
     }
 }
 
@@ -156,8 +191,8 @@ impl Database {
         } else {
             3306
         };
-        let (host, port) = split_host(&p.host, default_port);
-        let conn = match connect(&rt, p, &host, port, Some(&p.name)) {
+        let at = Endpoint::parse(&p.host, default_port);
+        let conn = match connect(&rt, p, &at, Some(&p.name)) {
             Ok(c) => c,
             Err(e) if create && missing_database(&e) => {
                 // The server's own database (PostgreSQL) or none (MySQL), to create ours.
@@ -166,8 +201,8 @@ impl Database {
                 } else {
                     None
                 };
-                let mut c = connect(&rt, p, &host, port, admin)
-                    .map_err(|e| connect_error(p.dbtype, &host, port, &e))?;
+                let mut c =
+                    connect(&rt, p, &at, admin).map_err(|e| connect_error(p.dbtype, &at, &e))?;
                 let sql = match p.dbtype {
                     DbKind::Pgsql => format!("CREATE DATABASE \"{}\"", p.name.replace('"', "\"\"")),
                     _ => format!(
@@ -184,13 +219,12 @@ impl Database {
                     Error::new(format!(
                         "Cannot create the database \"{}\": {}",
                         p.name,
-                        db_error(&e)
+                        sqlx_message(&e)
                     ))
                 })?;
-                connect(&rt, p, &host, port, Some(&p.name))
-                    .map_err(|e| connect_error(p.dbtype, &host, port, &e))?
+                connect(&rt, p, &at, Some(&p.name)).map_err(|e| connect_error(p.dbtype, &at, &e))?
             }
-            Err(e) => return Err(connect_error(p.dbtype, &host, port, &e).into()),
+            Err(e) => return Err(connect_error(p.dbtype, &at, &e).into()),
         };
         Ok(Self {
             rt: Some(rt),
@@ -559,15 +593,17 @@ fn fnv1a(s: &str) -> u64 {
 fn connect(
     rt: &tokio::runtime::Runtime,
     p: &DbParams,
-    host: &str,
-    port: u16,
+    at: &Endpoint,
     database: Option<&str>,
 ) -> std::result::Result<Conn, sqlx::Error> {
     match p.dbtype {
         DbKind::Pgsql => {
-            let mut opts = PgConnectOptions::new()
-                .host(host)
-                .port(port)
+            let mut opts = PgConnectOptions::new();
+            opts = match at {
+                Endpoint::Tcp(host, port) => opts.host(host).port(*port),
+                Endpoint::Socket(dir) => opts.socket(dir),
+            };
+            let mut opts = opts
                 .username(&p.user)
                 .password(&p.password)
                 .disable_statement_logging();
@@ -577,9 +613,12 @@ fn connect(
             Ok(Conn::Pg(rt.block_on(opts.connect())?))
         }
         _ => {
-            let mut opts = MySqlConnectOptions::new()
-                .host(host)
-                .port(port)
+            let mut opts = MySqlConnectOptions::new();
+            opts = match at {
+                Endpoint::Tcp(host, port) => opts.host(host).port(*port),
+                Endpoint::Socket(file) => opts.socket(file),
+            };
+            let mut opts = opts
                 .username(&p.user)
                 .password(&p.password)
                 .charset("utf8mb4")
@@ -607,20 +646,44 @@ fn missing_database(e: &sqlx::Error) -> bool {
             .is_some_and(|m| m.number() == 1049)
 }
 
-fn connect_error(kind: DbKind, host: &str, port: u16, e: &sqlx::Error) -> String {
+fn connect_error(kind: DbKind, at: &Endpoint, e: &sqlx::Error) -> String {
     let what = if kind == DbKind::Pgsql {
         "PostgreSQL"
     } else {
         "MySQL/MariaDB"
     };
     format!(
-        "Cannot connect to the {what} database at {host}:{port}: {}",
-        db_error(e)
+        "Cannot connect to the {what} database at {at}: {}",
+        sqlx_message(e)
     )
 }
 
+/// What went wrong, without sqlx's framing ("error returned from database: ... at line N").
+fn sqlx_message(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Database(d) => d.message().to_string(),
+        sqlx::Error::Io(io) => io.to_string(),
+        other => {
+            let text = other.to_string();
+            text.strip_prefix("error communicating with database: ")
+                .unwrap_or(&text)
+                .to_string()
+        }
+    }
+}
+
 fn db_error(e: impl std::fmt::Display) -> Error {
-    Error::new(e.to_string())
+    // sqlx frames a server's message ("error returned from database: ... at line N", the
+    // line of the server's own source); the message is what an admin needs.
+    let text = e.to_string();
+    let text = text
+        .strip_prefix("error returned from database: ")
+        .unwrap_or(&text);
+    let text = match text.rsplit_once(" at line ") {
+        Some((msg, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => msg,
+        _ => text,
+    };
+    Error::new(text)
 }
 
 macro_rules! binder {
@@ -1045,6 +1108,28 @@ fn my_row(row: &sqlx::mysql::MySqlRow) -> Map<String, Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dbhost_in_owncloud_forms() {
+        let tcp = |h: &str, p: u16| Endpoint::Tcp(h.into(), p);
+        assert_eq!(Endpoint::parse("db.example", 5432), tcp("db.example", 5432));
+        assert_eq!(
+            Endpoint::parse("db.example:6432", 5432),
+            tcp("db.example", 6432)
+        );
+        assert_eq!(Endpoint::parse("[::1]:3307", 3306), tcp("::1", 3307));
+        assert_eq!(Endpoint::parse("[::1]", 3306), tcp("::1", 3306));
+        assert_eq!(Endpoint::parse("::1", 3306), tcp("::1", 3306));
+        assert_eq!(Endpoint::parse("", 3306), tcp("localhost", 3306));
+        assert_eq!(
+            Endpoint::parse("localhost:/run/mysqld/mysqld.sock", 3306),
+            Endpoint::Socket("/run/mysqld/mysqld.sock".into())
+        );
+        assert_eq!(
+            Endpoint::parse("[::1]:3307", 3306).to_string(),
+            "[::1]:3307"
+        );
+    }
 
     #[test]
     fn postgresql_numerics_read_as_numbers() {

@@ -142,10 +142,27 @@ pub fn begin(req: &InstallRequest, note: &mut dyn FnMut(&str)) -> Result<(Databa
             req.datadir
         )));
     }
-    check_data_dir(&datadir)?;
+    // A data directory this install makes goes again if the install cannot begin.
+    let made_datadir = !datadir.exists();
+    let begun = open_new(req, kind, &datadir, note);
+    if begun.is_err() && made_datadir {
+        let _ = fs::remove_dir(&datadir);
+    }
+    begun
+}
+
+/// [`begin`]'s work: the database opened (a server's first: nothing is made until it answers)
+/// and the data directory checked.
+fn open_new(
+    req: &InstallRequest,
+    kind: DbKind,
+    datadir: &Path,
+    note: &mut dyn FnMut(&str),
+) -> Result<(Database, Pending)> {
     let mut sqlite_files = None;
     let mut db = match kind {
         DbKind::Sqlite => {
+            check_data_dir(datadir)?;
             let final_file = datadir.join(format!("{}.db", req.dbname));
             if final_file.exists() {
                 #[derive(serde::Deserialize)]
@@ -183,6 +200,7 @@ pub fn begin(req: &InstallRequest, note: &mut dyn FnMut(&str)) -> Result<(Databa
                 prefix: req.dbtableprefix.clone(),
             };
             let mut db = Database::open_server(&p, true)?;
+            check_data_dir(datadir)?;
             let tables = db.prefixed_tables()?;
             if !tables.is_empty() {
                 return Err(Error::new(format!(
