@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Ordinary commands on PostgreSQL and MariaDB over loopback TCP (release build installed as a
+# distribution lays it out; the servers started here from tests/services/ and stopped after):
+# `status` (needs no connection), `user:list` over 10,000 users (default page), and
+# `files:scan` of a 100,000-file tree (1,000 folders of 100): first scan and unchanged rescan.
+# Goals of the databases issue: status <= 3 ms, user:list <= 8 ms, first scan <= 4 s,
+# rescan <= 1 s.
+#
+# Usage: tests/bench/servers.sh          (as root: the servers run as their own users)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+cargo build --release --workspace --quiet
+work=$(mktemp -d)
+chmod 755 "$work"
+export SVC_RUN=$work/svc
+stop() {
+  bash tests/services/stop-postgres.sh --wipe >/dev/null 2>&1 || true
+  bash tests/services/stop-mariadb.sh --wipe >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap stop EXIT
+. tests/bench/lib.sh
+OCC=$(install_occ "$work/prefix")
+export OCC_CACHE_DIR="$work/cache"
+bash tests/services/start-postgres.sh >/dev/null 2>&1
+bash tests/services/start-mariadb.sh >/dev/null 2>&1
+
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+wall_rss() { /usr/bin/time -f "%e %M" "$@" 2>&1 >/dev/null | tail -n1; }
+
+echo "| database | command | wall | peak RSS |"
+echo "|---|---|---|---|"
+for db in pgsql mysql; do
+  inst=$work/$db && mkdir -p "$inst"
+  if [ $db = pgsql ]; then host=127.0.0.1:15432; else host=127.0.0.1:13306; fi
+  (cd "$inst" && "$OCC" maintenance:install --database=$db --database-host=$host \
+    --database-user=ocuser --database-pass=ocpass --database-name=bench_$db \
+    --admin-pass=bench-pass -n >/dev/null)
+  # 10,000 users in one transaction, written as user:add writes them (through occ's own
+  # database layer would be 10,000 bcrypt hashes: the rows are what user:list reads).
+  python3 - "$inst" <<'PY' >"$work/users.sql"
+import sys
+print("BEGIN;")
+for n in range(10000):
+    u = "user%05d" % n
+    print(f"INSERT INTO oc_users (uid, displayname, password) VALUES ('{u}', 'User {n}', '');")
+    print(f"INSERT INTO oc_accounts (user_id, lower_user_id, display_name, backend, home, state, last_login, creation_time) VALUES ('{u}', '{u}', 'User {n}', 'OC\\\\User\\\\Database', '', 1, 0, 0);")
+print("COMMIT;")
+PY
+  if [ $db = pgsql ]; then
+    PGPASSWORD=ocpass psql -q -h 127.0.0.1 -p 15432 -U ocuser bench_pgsql -f "$work/users.sql" >/dev/null
+  else
+    mariadb --protocol=TCP -h 127.0.0.1 -P 13306 -u ocuser -pocpass bench_mysql <"$work/users.sql"
+  fi
+  cd "$inst"
+  row "$db: status" "$OCC" status
+  row "$db: user:list (first 500 of 10,001)" "$OCC" user:list
+  OC_PASS=bench-pass "$OCC" user:add --password-from-env bench >/dev/null
+  python3 - "$inst/data/bench/files" <<'PY'
+import os, sys
+root = sys.argv[1]
+for d in range(1000):
+    p = os.path.join(root, "d%05d" % d)
+    os.makedirs(p, exist_ok=True)
+    for f in range(100):
+        with open(os.path.join(p, "f%03d.txt" % f), "w") as fh:
+            fh.write("x" * (f % 7))
+PY
+  sync
+  read -r first first_k <<<"$(wall_rss "$OCC" files:scan bench)"
+  res=(); re_k=0
+  for _ in 1 2 3; do
+    read -r s k <<<"$(wall_rss "$OCC" files:scan bench)"
+    res+=("$s"); [ "$k" -gt "$re_k" ] && re_k=$k
+  done
+  printf '| %s | files:scan, 100k files, first scan | %ss | %.1f MiB |\n' "$db" "$first" "$(echo "$first_k / 1024" | bc -l)"
+  printf '| %s | files:scan, 100k files, unchanged rescan | %ss | %.1f MiB |\n' "$db" "$(median "${res[@]}")" "$(echo "$re_k / 1024" | bc -l)"
+  cd - >/dev/null
+done
