@@ -523,6 +523,36 @@ pub mod admin {
     pub struct Upgrade {}
     method!(Upgrade, "instance.upgrade", Upgraded);
 
+    /// `instance.convert_type`: copies the instance's tables to another database (PostgreSQL
+    /// or MySQL/MariaDB), verifies them and switches the config to it.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct ConvertType {
+        /// `pgsql` or `mysql`.
+        pub dbtype: String,
+        /// The target's user.
+        pub user: String,
+        /// The target's password.
+        pub password: String,
+        /// The target's host (ownCloud's `dbhost` forms).
+        pub host: String,
+        /// The target's port, when not in `host`.
+        pub port: Option<u16>,
+        /// The target database.
+        pub database: String,
+        /// Drop the target's tables of the instance's prefix first.
+        pub clear_schema: bool,
+        /// Rows per statement.
+        pub chunk_size: u64,
+    }
+    method!(ConvertType, "instance.convert_type", Converted);
+
+    /// What [`ConvertType`] answers: each table copied and its rows.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct Converted {
+        /// `(table, rows)`, in the order copied.
+        pub tables: Vec<(String, u64)>,
+    }
+
     /// What [`Upgrade`] answers.
     #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
     pub struct Upgraded {

@@ -1,6 +1,7 @@
 //! The instance occ administers: its root, `config/config.json`, its state, its database.
 
 pub mod config;
+pub mod convert;
 pub mod db;
 pub mod install;
 pub mod owner;

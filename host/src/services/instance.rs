@@ -2,14 +2,18 @@
 //! `instance.upgrade`) over [`crate::instance::install`], with the migrations collected from
 //! the loaded plugins.
 
-use occ_plugin_api::protocol::admin::{InstallBegin, InstallFinish, Upgrade, Upgraded};
+use occ_plugin_api::protocol::admin::{
+    ConvertType, Converted, InstallBegin, InstallFinish, Upgrade, Upgraded,
+};
 use occ_plugin_api::protocol::InstanceInfoRequest;
 use occ_plugin_api::wire::{kind, InstanceInfo};
 use occ_plugin_api::{DbKind, Migration};
+use serde_json::json;
 
 use super::Host;
 use crate::error::{Error, Result};
-use crate::instance::{install, PRODUCT, VERSION};
+use crate::instance::db::{Database, DbParams, Endpoint};
+use crate::instance::{convert, install, PRODUCT, VERSION};
 
 /// `instance.info`.
 pub fn info(host: &Host, _: InstanceInfoRequest) -> Result<InstanceInfo> {
@@ -94,6 +98,76 @@ pub fn upgrade(host: &Host, _: Upgrade) -> Result<Upgraded> {
     let applied =
         host.with_db(|db| install::upgrade(db, &mut host.instance.borrow_mut().config, &plugins))?;
     Ok(Upgraded { applied })
+}
+
+/// `instance.convert_type`: the tables copied and verified, then the config switched to the
+/// target in one atomic write. The source is only read; a failure leaves the config as it was.
+pub fn convert_type(host: &Host, r: ConvertType) -> Result<Converted> {
+    only_for(host, "instance.convert_type", "db:convert-type")?;
+    let Some(kind) = DbKind::parse(&r.dbtype) else {
+        return Err(Error::new(format!(
+            "Database type \"{}\" is not supported: use pgsql or mysql.",
+            r.dbtype
+        )));
+    };
+    if kind == DbKind::Sqlite {
+        return Err(Error::new(
+            "Converting to SQLite (sqlite3) is currently not supported.",
+        ));
+    }
+    let source = host.db_params()?;
+    let dbhost = match r.port {
+        Some(p) if !r.host.contains('/') => format!("{}:{p}", r.host),
+        _ => r.host.clone(),
+    };
+    let target = DbParams {
+        dbtype: kind,
+        name: r.database.clone(),
+        host: dbhost.clone(),
+        user: r.user.clone(),
+        password: r.password.clone(),
+        prefix: source.prefix.clone(),
+    };
+    if source.dbtype == kind && source.name == target.name && same_server(&source, &target) {
+        return Err(Error::new(
+            "The target is the instance's own database: convert to another server or database.",
+        ));
+    }
+    let plugins = migrations(host)?;
+    let mut target_db = Database::open_server(&target, true)?;
+    let opts = convert::Options {
+        clear_schema: r.clear_schema,
+        chunk_size: r.chunk_size.clamp(1, 100_000) as usize,
+    };
+    let copied = host.with_db(|source_db| {
+        convert::convert(source_db, &mut target_db, &plugins, &opts, &mut |line| {
+            host.shell.borrow_mut().out_line(line)
+        })
+    })?;
+    let _ = target_db.close();
+    let mut set = serde_json::Map::new();
+    set.insert("dbtype".into(), json!(kind.as_str()));
+    set.insert("dbhost".into(), json!(dbhost));
+    set.insert("dbname".into(), json!(r.database));
+    set.insert("dbuser".into(), json!(r.user));
+    set.insert("dbpassword".into(), json!(r.password));
+    host.instance
+        .borrow_mut()
+        .config
+        .update(set, &["dbport".to_string()])?;
+    Ok(Converted {
+        tables: copied.into_iter().map(|c| (c.table, c.rows)).collect(),
+    })
+}
+
+/// Whether two connections name the same server (same host and port, or the same socket).
+fn same_server(a: &DbParams, b: &DbParams) -> bool {
+    let port = if a.dbtype == DbKind::Pgsql {
+        5432
+    } else {
+        3306
+    };
+    Endpoint::parse(&a.host, port) == Endpoint::parse(&b.host, port)
 }
 
 /// Closes the database at the end of the command. A process that ends now leaves SQLite's

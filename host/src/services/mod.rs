@@ -184,6 +184,7 @@ impl Host {
             p::admin::InstallBegin => instance::install_begin,
             p::admin::InstallFinish => instance::install_finish,
             p::admin::Upgrade => instance::upgrade,
+            p::admin::ConvertType => instance::convert_type,
             p::RepairList => plugins::repair_list,
             p::RepairRun => plugins::repair_run,
             p::PluginProblems => plugins::problems,

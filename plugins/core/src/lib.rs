@@ -68,6 +68,8 @@ static COMMANDS: &[&dyn Command] = &[
     &commands::config_app::AppDelete,
     &commands::config_list::ConfigList,
     &commands::config_import::ConfigImport,
+    // database
+    &commands::db_convert_type::DbConvertType,
     // apps
     &commands::app_list::AppList,
     &commands::app_enable::AppEnable,
@@ -94,6 +96,7 @@ impl Plugin for Core {
             "background".into(),
             "background-job".into(),
             "system".into(),
+            "db".into(),
         ]
     }
     fn commands(&self) -> &[&dyn Command] {

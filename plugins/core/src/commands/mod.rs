@@ -14,6 +14,7 @@ pub mod config_app;
 pub mod config_import;
 pub mod config_list;
 pub mod config_system;
+pub mod db_convert_type;
 pub mod group_add;
 pub mod group_delete;
 pub mod group_list;
