@@ -1,7 +1,8 @@
 //! `db:convert-type`: the instance's tables copied from its database to another (PostgreSQL or
 //! MySQL/MariaDB). The target's schema comes from the plugins' migrations; each table is
-//! copied in chunks ordered by its primary key, then verified by row count and a checksum
-//! computed the same way on both sides; PostgreSQL's sequences are set past the copied ids.
+//! copied in chunks ordered by its primary key (paged by the key where it is one column), then
+//! verified by row count and a checksum computed the same way on both sides (the sum of the
+//! rows' MD5s, whatever their order); PostgreSQL's sequences are set past the copied ids.
 //! The source is only read. The caller switches the config only once this returns.
 
 use std::collections::HashSet;
@@ -107,6 +108,18 @@ fn canonical(v: &Value, out: &mut String) {
     out.push('\u{1}');
 }
 
+fn count(db: &mut Database, table: &str) -> Result<u64> {
+    #[derive(serde::Deserialize)]
+    struct N {
+        n: i64,
+    }
+    let rows: Vec<N> = db.query_as(
+        &format!("SELECT COUNT(*) AS n FROM {}", quote(db.kind, table)),
+        &[],
+    )?;
+    Ok(rows.first().map_or(0, |r| r.n.max(0) as u64))
+}
+
 /// A value as the target's column takes it: SQLite may hold a number in a text column or
 /// numeric text in a number column; a server wants the column's own kind.
 fn fit(v: Value, text_column: bool) -> Value {
@@ -140,16 +153,36 @@ fn each_chunk(
         .iter()
         .map(|c| quote(kind, c))
         .collect();
+    // A single-column key pages by the key (each chunk an index range); other tables by
+    // offset.
+    let single = key.len() == 1;
     let mut offset = 0usize;
+    let mut after: Option<Value> = None;
     loop {
+        let mut params = Vec::new();
+        let range = match (&after, single) {
+            (Some(last), true) => {
+                params.push(last.clone());
+                format!("WHERE {} > ? ", order[0])
+            }
+            _ => String::new(),
+        };
+        let skip = if single {
+            String::new()
+        } else {
+            format!(" OFFSET {offset}")
+        };
         let sql = format!(
-            "SELECT {} FROM {} ORDER BY {} LIMIT {chunk} OFFSET {offset}",
+            "SELECT {} FROM {} {range}ORDER BY {} LIMIT {chunk}{skip}",
             list.join(", "),
             quote(kind, table),
             order.join(", ")
         );
-        let rows = db.query(&sql, &[])?;
+        let rows = db.query(&sql, &params)?;
         let n = rows.len();
+        if single {
+            after = rows.last().and_then(|r| r.get(&key[0]).cloned());
+        }
         if n > 0 {
             each(rows)?;
         }
@@ -160,7 +193,33 @@ fn each_chunk(
     }
 }
 
-/// The checksum and row count of a table read in key order.
+/// A table's checksum as both sides compute it: the sum of each row's MD5, so it does not
+/// depend on the order the rows come in (a server's text collation may order keys otherwise
+/// than SQLite does).
+#[derive(Default)]
+struct Sum {
+    total: u128,
+    rows: u64,
+    line: String,
+}
+
+impl Sum {
+    fn add(&mut self, row: &Map<String, Value>, cols: &[String]) {
+        self.line.clear();
+        for c in cols {
+            canonical(row.get(c).unwrap_or(&Value::Null), &mut self.line);
+        }
+        let digest: [u8; 16] = Md5::digest(self.line.as_bytes()).into();
+        self.total = self.total.wrapping_add(u128::from_be_bytes(digest));
+        self.rows += 1;
+    }
+
+    fn finish(self) -> (u64, String) {
+        (self.rows, format!("{:032x}", self.total))
+    }
+}
+
+/// The checksum and row count of a table.
 fn checksum(
     db: &mut Database,
     table: &str,
@@ -168,21 +227,14 @@ fn checksum(
     key: &[String],
     chunk: usize,
 ) -> Result<(u64, String)> {
-    let mut md5 = Md5::new();
-    let mut rows = 0u64;
-    let mut line = String::new();
+    let mut sum = Sum::default();
     each_chunk(db, table, cols, key, chunk, |chunk| {
-        for row in chunk {
-            line.clear();
-            for c in cols {
-                canonical(row.get(c).unwrap_or(&Value::Null), &mut line);
-            }
-            md5.update(line.as_bytes());
-            rows += 1;
+        for row in &chunk {
+            sum.add(row, cols);
         }
         Ok(())
     })?;
-    Ok((rows, format!("{:x}", md5.finalize())))
+    Ok(sum.finish())
 }
 
 /// The target's tables of the instance's prefix: refused, or with `clear` dropped in one
@@ -236,6 +288,14 @@ fn set_sequences(target: &mut Database, table: &str) -> Result<()> {
     Ok(())
 }
 
+/// What a conversion tells as it goes.
+pub trait Progress {
+    /// A line to print (each table when done).
+    fn line(&mut self, text: &str);
+    /// Where the copy of a table stands (a progress line on a terminal).
+    fn rows(&mut self, table: &str, rows: u64, of: u64);
+}
+
 /// Copies every table of `source` into `target` and verifies it; `progress` hears a line per
 /// table. The target's schema is made by `plugins`' migrations (its migrations table with it).
 pub fn convert(
@@ -243,7 +303,7 @@ pub fn convert(
     target: &mut Database,
     plugins: &PluginMigrations,
     opts: &Options,
-    progress: &mut dyn FnMut(&str),
+    progress: &mut dyn Progress,
 ) -> Result<Vec<Copied>> {
     if target.kind == DbKind::Sqlite {
         return Err(Error::new(
@@ -280,9 +340,9 @@ fn copy_all(
     target: &mut Database,
     plugins: &PluginMigrations,
     chunk: usize,
-    progress: &mut dyn FnMut(&str),
+    progress: &mut dyn Progress,
 ) -> Result<Vec<Copied>> {
-    progress("Creating schema in new database");
+    progress.line("Creating schema in new database");
     migrate(target, plugins)?;
     let migrations = format!("{}migrations", source.prefix);
     let made: HashSet<String> = target.prefixed_tables()?.into_iter().collect();
@@ -292,7 +352,7 @@ fn copy_all(
             continue; // made by the migrations above
         }
         if !made.contains(&table) {
-            progress(&format!(
+            progress.line(&format!(
                 "{table}: no plugin makes this table on the target; not copied"
             ));
             continue;
@@ -322,7 +382,13 @@ fn copy_all(
         // PostgreSQL takes at most 65,535 parameters a statement.
         let per_statement = (60_000 / cols.len().max(1)).clamp(1, chunk);
         let mut rows = 0u64;
+        let total = count(source, &table)?;
+        // The source's checksum as its rows go by (read once).
+        let mut source_sum = Sum::default();
         each_chunk(source, &table, &cols, key, chunk, |chunk| {
+            for row in &chunk {
+                source_sum.add(row, &cols);
+            }
             for part in chunk.chunks(per_statement) {
                 let mut params = Vec::with_capacity(part.len() * cols.len());
                 let mut values = Vec::with_capacity(part.len());
@@ -346,17 +412,18 @@ fn copy_all(
                 target.execute(&format!("{into}{}", values.join(", ")), &params)?;
                 rows += part.len() as u64;
             }
+            progress.rows(&table, rows, total);
             Ok(())
         })?;
         set_sequences(target, &table)?;
-        let (n_src, sum_src) = checksum(source, &table, &cols, key, chunk)?;
+        let (n_src, sum_src) = source_sum.finish();
         let (n_dst, sum_dst) = checksum(target, &table, &cols, key, chunk)?;
         if n_src != n_dst || sum_src != sum_dst {
             return Err(Error::new(format!(
                 "{table}: the copy differs from the source ({n_src} rows, checksum {sum_src}; copied {n_dst} rows, checksum {sum_dst})"
             )));
         }
-        progress(&format!("{table}: {rows} rows"));
+        progress.line(&format!("{table}: {rows} rows"));
         out.push(Copied { table, rows });
     }
     Ok(out)

@@ -215,25 +215,34 @@ impl Database {
                     Conn::My(c) => rt.block_on(c.execute(AssertSqlSafe(sql))).map(|_| ()),
                     Conn::Sqlite(_) => Ok(()),
                 };
-                made.map_err(|e| {
-                    Error::new(format!(
+                if let Err(e) = made {
+                    // Made in the meantime (by a process that was killed while the server made
+                    // it, say): then it is there to use.
+                    if let Ok(c) = connect(&rt, p, &at, Some(&p.name)) {
+                        return Ok(Self::server(rt, c, p));
+                    }
+                    return Err(Error::new(format!(
                         "Cannot create the database \"{}\": {}",
                         p.name,
                         sqlx_message(&e)
-                    ))
-                })?;
+                    )));
+                }
                 connect(&rt, p, &at, Some(&p.name)).map_err(|e| connect_error(p.dbtype, &at, &e))?
             }
             Err(e) => return Err(connect_error(p.dbtype, &at, &e).into()),
         };
-        Ok(Self {
+        Ok(Self::server(rt, conn, p))
+    }
+
+    fn server(rt: tokio::runtime::Runtime, conn: Conn, p: &DbParams) -> Self {
+        Self {
             rt: Some(rt),
             conn,
             prefix: p.prefix.clone(),
             kind: p.dbtype,
             depth: 0,
             named_locks: Vec::new(),
-        })
+        }
     }
 
     /// Substitutes the prefix and numbers placeholders as this database wants.

@@ -139,10 +139,22 @@ pub fn convert_type(host: &Host, r: ConvertType) -> Result<Converted> {
         clear_schema: r.clear_schema,
         chunk_size: r.chunk_size.clamp(1, 100_000) as usize,
     };
+    struct Shown<'a>(&'a Host);
+    impl convert::Progress for Shown<'_> {
+        fn line(&mut self, text: &str) {
+            let mut sh = self.0.shell.borrow_mut();
+            sh.progress_done();
+            sh.out_line(text);
+        }
+        fn rows(&mut self, table: &str, rows: u64, of: u64) {
+            self.0
+                .shell
+                .borrow_mut()
+                .progress(&format!("{table}: {rows} of {of} rows"));
+        }
+    }
     let copied = host.with_db(|source_db| {
-        convert::convert(source_db, &mut target_db, &plugins, &opts, &mut |line| {
-            host.shell.borrow_mut().out_line(line)
-        })
+        convert::convert(source_db, &mut target_db, &plugins, &opts, &mut Shown(host))
     })?;
     let _ = target_db.close();
     let mut set = serde_json::Map::new();
