@@ -13,19 +13,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 cargo build --release --workspace --quiet
 work=$(mktemp -d)
-chmod 755 "$work"
-export SVC_RUN=$work/svc
-stop() {
-  bash tests/services/stop-postgres.sh --wipe >/dev/null 2>&1 || true
-  bash tests/services/stop-mariadb.sh --wipe >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap stop EXIT
 . tests/bench/lib.sh
+start_servers "$work"
 OCC=$(install_occ "$work/prefix")
 export OCC_CACHE_DIR="$work/cache"
-bash tests/services/start-postgres.sh >/dev/null 2>&1
-bash tests/services/start-mariadb.sh >/dev/null 2>&1
 
 inst=$work/source
 fresh_instance "$inst"

@@ -21,11 +21,6 @@ export OCC_CACHE_DIR="$work/cache"
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(10000 100000)
 
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-
-wall_rss() { # command... -> "seconds KiB"
-  /usr/bin/time -f "%e %M" "$@" 2>&1 >/dev/null | tail -n1
-}
 
 echo "| tree | run | wall | files/s | peak RSS |"
 echo "|---|---|---|---|---|"
