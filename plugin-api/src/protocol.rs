@@ -406,11 +406,31 @@ method!(ServiceCall, "service.call", Value);
 /// `instance.info`: facts about the instance.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InstanceInfoRequest {}
-method!(
-    InstanceInfoRequest,
-    "instance.info",
-    crate::wire::InstanceInfo
-);
+method!(InstanceInfoRequest, "instance.info", InstanceInfo);
+
+/// What [`InstanceInfoRequest`] answers.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct InstanceInfo {
+    /// Product name printed in messages.
+    pub product: String,
+    /// The code's version (`1.0.0`).
+    pub version: String,
+    /// Instance root directory.
+    pub root: String,
+    /// `config/config.json` path.
+    pub config_file: String,
+    /// Data directory, if configured.
+    pub data_dir: Option<String>,
+    /// Whether the instance is installed.
+    pub installed: bool,
+    /// Whether maintenance mode is on.
+    pub maintenance: bool,
+    /// Whether an upgrade is pending.
+    pub needs_upgrade: bool,
+    /// Why `config/config.json` could not be read, if it could not (since 1.1).
+    pub config_error: Option<String>,
+}
 
 /// `repair.list`: every loaded plugin's repair steps.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -503,7 +523,7 @@ pub mod admin {
     use serde::{Deserialize, Serialize};
 
     use super::HostRequest;
-    pub use crate::wire::InstallRequest;
+    pub use super::InstallRequest;
 
     /// `instance.install.begin`: creates the database and every plugin's schema for a new
     /// install (not yet permanent).
@@ -559,4 +579,25 @@ pub mod admin {
         /// How many migrations ran.
         pub applied: usize,
     }
+}
+
+/// What `maintenance:install` asks the host for (`admin::InstallBegin`). The password is only
+/// ever carried here.
+/// Every field is required.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct InstallRequest {
+    /// `sqlite`, `mysql` or `pgsql`.
+    pub dbtype: String,
+    /// Database name.
+    pub dbname: String,
+    /// Database host (`host[:port]`), for mysql/pgsql.
+    pub dbhost: String,
+    /// Database user.
+    pub dbuser: String,
+    /// Database password.
+    pub dbpass: String,
+    /// Table prefix.
+    pub dbtableprefix: String,
+    /// Data directory (absolute).
+    pub datadir: String,
 }

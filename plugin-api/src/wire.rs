@@ -185,46 +185,5 @@ pub struct ServiceRequest {
     pub env: Env,
 }
 
-/// What [`method::INSTANCE_INFO`] answers.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-#[serde(default)]
-pub struct InstanceInfo {
-    /// Product name printed in messages.
-    pub product: String,
-    /// The code's version (`1.0.0`).
-    pub version: String,
-    /// Instance root directory.
-    pub root: String,
-    /// `config/config.json` path.
-    pub config_file: String,
-    /// Data directory, if configured.
-    pub data_dir: Option<String>,
-    /// Whether the instance is installed.
-    pub installed: bool,
-    /// Whether maintenance mode is on.
-    pub maintenance: bool,
-    /// Whether an upgrade is pending.
-    pub needs_upgrade: bool,
-    /// Why `config/config.json` could not be read, if it could not (since 1.1).
-    pub config_error: Option<String>,
-}
-
-/// Payload of [`method::INSTANCE_INSTALL_BEGIN`]. The password is only ever carried here.
-/// Every field is required.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-pub struct InstallRequest {
-    /// `sqlite`, `mysql` or `pgsql`.
-    pub dbtype: String,
-    /// Database name.
-    pub dbname: String,
-    /// Database host (`host[:port]`), for mysql/pgsql.
-    pub dbhost: String,
-    /// Database user.
-    pub dbuser: String,
-    /// Database password.
-    pub dbpass: String,
-    /// Table prefix.
-    pub dbtableprefix: String,
-    /// Data directory (absolute).
-    pub datadir: String,
-}
+// Where plugin-api 1.0-1.3 had them: now request and response types of `protocol`.
+pub use crate::protocol::{InstallRequest, InstanceInfo};
