@@ -17,8 +17,18 @@ for p in occ occ-plugin-hello; do
     exit 1
   fi
 done
-work=$(mktemp -d)
+for f in /usr/bin/occ /usr/lib/occ; do
+  if [ -e "$f" ]; then
+    echo "package: $f exists (installed by hand?); not touching it" >&2
+    exit 1
+  fi
+done
 user=occ-pkg-test
+if id "$user" >/dev/null 2>&1; then
+  echo "package: the user $user exists already; not touching it" >&2
+  exit 1
+fi
+work=$(mktemp -d)
 cleanup() {
   dpkg -r occ-plugin-hello occ >/dev/null 2>&1
   userdel "$user" >/dev/null 2>&1

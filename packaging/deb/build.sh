@@ -37,7 +37,8 @@ needs_glibc() {
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-rm -rf "$out" && mkdir -p "$out"
+mkdir -p "$out"
+rm -f "$out"/occ_*.deb "$out"/occ-plugin-hello_*.deb
 
 # --- occ --------------------------------------------------------------------------------
 root=$work/occ

@@ -227,10 +227,32 @@ fn a_server_instance_is_never_converted_onto_itself() {
     let name = i.config()["dbname"].as_str().unwrap().to_string();
     let o = convert(&i, kind, &name, &[&format!("--password={}", SERVER_USER.1)]);
     assert_eq!(o.code, 1);
-    assert_eq!(
-        o.stderr,
-        "The target is the instance's own database: convert to another server or database.\n"
-    );
+    let refused =
+        "The target is the instance's own database: convert to another server or database.\n";
+    assert_eq!(o.stderr, refused);
+    // The same database through its Unix socket: the servers tell, not the strings.
+    let run = std::env::var("SVC_RUN").unwrap_or_else(|_| "/tmp/occ-svc".into());
+    let dir = tempfile::tempdir().unwrap();
+    let socket = match kind {
+        DbKind::Pgsql => {
+            let real = format!("{run}/postgres/sock/.s.PGSQL.15432");
+            std::os::unix::fs::symlink(real, dir.path().join(".s.PGSQL.5432")).unwrap();
+            dir.path().display().to_string()
+        }
+        _ => format!("{run}/mariadb/mysqld.sock"),
+    };
+    let before = i.dump();
+    let o = i.run(&[
+        "db:convert-type",
+        &format!("--password={}", SERVER_USER.1),
+        "--clear-schema",
+        kind.as_str(),
+        SERVER_USER.0,
+        &format!("localhost:{socket}"),
+        &name,
+    ]);
+    assert_eq!((o.code, o.stderr.as_str()), (1, refused));
+    assert_eq!(i.dump(), before, "nothing dropped");
 }
 
 #[test]

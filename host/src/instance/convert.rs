@@ -181,7 +181,15 @@ fn each_chunk(
         let rows = db.query(&sql, &params)?;
         let n = rows.len();
         if single {
-            after = rows.last().and_then(|r| r.get(&key[0]).cloned());
+            after = rows
+                .last()
+                .and_then(|r| r.get(&key[0]).cloned())
+                .filter(|v| !v.is_null());
+            if after.is_none() && n == chunk {
+                return Err(Error::new(format!(
+                    "{table}: a row without a key value; the table cannot be read in key order"
+                )));
+            }
         }
         if n > 0 {
             each(rows)?;
@@ -238,9 +246,18 @@ fn checksum(
 }
 
 /// The target's tables of the instance's prefix: refused, or with `clear` dropped in one
-/// statement (constraints checks off on MySQL), so a schema is never left half-dropped.
-fn clear_target(target: &mut Database, clear: bool) -> Result<()> {
-    let tables = target.prefixed_tables()?;
+/// statement (constraints checks off on MySQL), so a schema is never left half-dropped. Only
+/// the instance's own tables go (another instance's `oc_test_...` matches the prefix too).
+fn clear_target(target: &mut Database, ours: &HashSet<String>, clear: bool) -> Result<()> {
+    let found = target.prefixed_tables()?;
+    if found.is_empty() {
+        return Ok(());
+    }
+    let tables: Vec<String> = found
+        .iter()
+        .filter(|t| ours.contains(*t))
+        .cloned()
+        .collect();
     if tables.is_empty() {
         return Ok(());
     }
@@ -311,14 +328,16 @@ pub fn convert(
         ));
     }
     let chunk = opts.chunk_size.max(1);
-    clear_target(target, opts.clear_schema)?;
-    // PostgreSQL makes schema and rows in one transaction: a conversion that fails or is killed
-    // leaves nothing there. MySQL commits each DDL statement.
+    let mut ours: HashSet<String> = source.prefixed_tables()?.into_iter().collect();
+    ours.insert(format!("{}migrations", source.prefix));
+    // PostgreSQL clears, makes schema and rows in one transaction: a conversion that fails or
+    // is killed leaves the target as it was. MySQL commits each DDL statement.
     let atomic = target.kind == DbKind::Pgsql;
     if atomic {
         target.begin()?;
     }
-    let copied = copy_all(source, target, plugins, chunk, progress);
+    let copied = clear_target(target, &ours, opts.clear_schema)
+        .and_then(|()| copy_all(source, target, plugins, chunk, progress));
     match copied {
         Ok(c) => {
             if atomic {
@@ -342,6 +361,25 @@ fn copy_all(
     chunk: usize,
     progress: &mut dyn Progress,
 ) -> Result<Vec<Copied>> {
+    // Every migration the plugins know must have run on the source: the copy holds the data
+    // of the schema the target gets.
+    #[derive(serde::Deserialize)]
+    struct Ran {
+        app: String,
+        version: String,
+    }
+    let ran: Vec<Ran> = source.query_as("SELECT app, version FROM *PREFIX*migrations", &[])?;
+    for (plugin, list) in plugins {
+        if let Some(m) = list
+            .iter()
+            .find(|m| !ran.iter().any(|r| &r.app == plugin && r.version == m.id))
+        {
+            return Err(Error::new(format!(
+                "Migration {} of plugin \"{plugin}\" has not run on this instance: run occ upgrade first.",
+                m.id
+            )));
+        }
+    }
     progress.line("Creating schema in new database");
     migrate(target, plugins)?;
     let migrations = format!("{}migrations", source.prefix);
@@ -352,13 +390,17 @@ fn copy_all(
             continue; // made by the migrations above
         }
         if !made.contains(&table) {
-            progress.line(&format!(
-                "{table}: no plugin makes this table on the target; not copied"
-            ));
-            continue;
+            return Err(Error::new(format!(
+                "{table}: no loaded plugin makes this table (an app's that is disabled?); enable its app, or drop the table, first"
+            )));
         }
         let src = columns(source, &table)?;
         let dst = columns(target, &table)?;
+        if let Some(c) = src.names.iter().find(|c| !dst.names.contains(c)) {
+            return Err(Error::new(format!(
+                "{table}: the column {c} has no place on the target"
+            )));
+        }
         let cols: Vec<String> = src
             .names
             .iter()
@@ -417,6 +459,11 @@ fn copy_all(
         })?;
         set_sequences(target, &table)?;
         let (n_src, sum_src) = source_sum.finish();
+        if n_src != total {
+            return Err(Error::new(format!(
+                "{table}: {n_src} rows read of the {total} it holds"
+            )));
+        }
         let (n_dst, sum_dst) = checksum(target, &table, &cols, key, chunk)?;
         if n_src != n_dst || sum_src != sum_dst {
             return Err(Error::new(format!(

@@ -467,6 +467,74 @@ impl Database {
         Ok(())
     }
 
+    /// Begins a read-only transaction that sees one snapshot of the database for all its
+    /// queries (a conversion reads every table as of one moment).
+    pub fn begin_snapshot(&mut self) -> Result<()> {
+        if self.depth > 0 {
+            return Err(Error::new("a snapshot needs no open transaction"));
+        }
+        self.execute_raw(match self.kind {
+            // Deferred: the snapshot is taken by the first read (WAL readers see one).
+            DbKind::Sqlite => "BEGIN",
+            DbKind::Pgsql => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+            DbKind::Mysql => "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY",
+        })?;
+        self.depth = 1;
+        Ok(())
+    }
+
+    /// Whether `other` is connected to the very database this is (however its host was
+    /// written: a name, an address, a socket). PostgreSQL: an advisory lock this session holds
+    /// cannot be taken by the other (advisory locks are per database); MySQL: the other sees
+    /// this session's named lock (locks are per server) and names the same database.
+    pub fn is_same_database(&mut self, other: &mut Database) -> Result<bool> {
+        if self.kind != other.kind || self.kind == DbKind::Sqlite {
+            return Ok(false);
+        }
+        let mut id = [0u8; 8];
+        getrandom::getrandom(&mut id).map_err(|e| Error::new(e.to_string()))?;
+        let key = i64::from_be_bytes(id);
+        let flag = |rows: Vec<Map<String, Value>>| {
+            rows.first()
+                .and_then(|r| r.get("v"))
+                .map(|v| v.as_bool().unwrap_or(v.as_i64() == Some(1)))
+                .unwrap_or(false)
+        };
+        match self.kind {
+            DbKind::Pgsql => {
+                self.query(
+                    "SELECT pg_advisory_lock(?) IS NULL AS v",
+                    &[Value::from(key)],
+                )?;
+                let theirs =
+                    flag(other.query("SELECT pg_try_advisory_lock(?) AS v", &[Value::from(key)])?);
+                if theirs {
+                    other.query("SELECT pg_advisory_unlock(?) AS v", &[Value::from(key)])?;
+                }
+                self.query("SELECT pg_advisory_unlock(?) AS v", &[Value::from(key)])?;
+                Ok(!theirs)
+            }
+            _ => {
+                let name = format!("occ-probe-{key:x}");
+                self.query("SELECT GET_LOCK(?, 5) AS v", &[Value::String(name.clone())])?;
+                let held = flag(other.query(
+                    "SELECT IS_USED_LOCK(?) = CONNECTION_ID() OR IS_USED_LOCK(?) IS NOT NULL AS v",
+                    &[Value::String(name.clone()), Value::String(name.clone())],
+                )?);
+                self.query("SELECT RELEASE_LOCK(?) AS v", &[Value::String(name)])?;
+                if !held {
+                    return Ok(false);
+                }
+                let db = |d: &mut Database| -> Result<Option<Value>> {
+                    Ok(d.query("SELECT DATABASE() AS v", &[])?
+                        .first()
+                        .and_then(|r| r.get("v").cloned()))
+                };
+                Ok(db(self)? == db(other)?)
+            }
+        }
+    }
+
     /// Takes a named lock until the open transaction ends: concurrent transactions that take
     /// the same name run one after the other (check-then-insert without a unique key, say).
     /// SQLite's write transaction holds the whole database already; PostgreSQL takes a

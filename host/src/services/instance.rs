@@ -128,13 +128,20 @@ pub fn convert_type(host: &Host, r: ConvertType) -> Result<Converted> {
         password: r.password.clone(),
         prefix: source.prefix.clone(),
     };
-    if source.dbtype == kind && source.name == target.name && same_server(&source, &target) {
-        return Err(Error::new(
+    let onto_itself = || {
+        Error::new(
             "The target is the instance's own database: convert to another server or database.",
-        ));
+        )
+    };
+    if source.dbtype == kind && source.name == target.name && same_server(&source, &target) {
+        return Err(onto_itself());
     }
     let plugins = migrations(host)?;
     let mut target_db = Database::open_server(&target, true)?;
+    // However the host was written: the servers say whether it is the same database.
+    if host.with_db(|source_db| source_db.is_same_database(&mut target_db))? {
+        return Err(onto_itself());
+    }
     let opts = convert::Options {
         clear_schema: r.clear_schema,
         chunk_size: r.chunk_size.clamp(1, 100_000) as usize,
@@ -153,20 +160,72 @@ pub fn convert_type(host: &Host, r: ConvertType) -> Result<Converted> {
                 .progress(&format!("{table}: {rows} of {of} rows"));
         }
     }
+    // No write may be left behind on the source. SQLite: the conversion holds its write lock
+    // from the first read until the config names the target. A server: maintenance mode while
+    // the tables are copied (kept if the run is killed, as ownCloud's), the source read as one
+    // snapshot.
+    let sqlite_source = source.dbtype == DbKind::Sqlite;
+    let maintenance_before = host.instance.borrow().config.get("maintenance").cloned();
+    let set_maintenance = |on: Option<serde_json::Value>| -> Result<()> {
+        let mut config = host.instance.borrow_mut();
+        match on {
+            Some(v) => {
+                let mut set = serde_json::Map::new();
+                set.insert("maintenance".into(), v);
+                config.config.update(set, &[])
+            }
+            None => config
+                .config
+                .update(serde_json::Map::new(), &["maintenance".to_string()]),
+        }
+    };
+    let toggled = !sqlite_source && !host.instance.borrow().maintenance();
+    if toggled {
+        set_maintenance(Some(json!(true)))?;
+    }
+    let mut switch = serde_json::Map::new();
+    switch.insert("dbtype".into(), json!(kind.as_str()));
+    switch.insert("dbhost".into(), json!(dbhost));
+    switch.insert("dbname".into(), json!(r.database));
+    switch.insert("dbuser".into(), json!(r.user));
+    switch.insert("dbpassword".into(), json!(r.password));
+    if toggled {
+        if let Some(v) = &maintenance_before {
+            switch.insert("maintenance".into(), v.clone());
+        }
+    }
     let copied = host.with_db(|source_db| {
-        convert::convert(source_db, &mut target_db, &plugins, &opts, &mut Shown(host))
-    })?;
+        if sqlite_source {
+            source_db.begin()?; // BEGIN IMMEDIATE: writers wait
+        } else {
+            source_db.begin_snapshot()?;
+        }
+        let r = convert::convert(source_db, &mut target_db, &plugins, &opts, &mut Shown(host))
+            .and_then(|copied| {
+                // The config names the target before the source lets writers in again.
+                let mut delete = vec!["dbport".to_string()];
+                if toggled && maintenance_before.is_none() {
+                    delete.push("maintenance".to_string());
+                }
+                host.instance
+                    .borrow_mut()
+                    .config
+                    .update(switch.clone(), &delete)?;
+                Ok(copied)
+            });
+        let _ = source_db.rollback();
+        r
+    });
     let _ = target_db.close();
-    let mut set = serde_json::Map::new();
-    set.insert("dbtype".into(), json!(kind.as_str()));
-    set.insert("dbhost".into(), json!(dbhost));
-    set.insert("dbname".into(), json!(r.database));
-    set.insert("dbuser".into(), json!(r.user));
-    set.insert("dbpassword".into(), json!(r.password));
-    host.instance
-        .borrow_mut()
-        .config
-        .update(set, &["dbport".to_string()])?;
+    let copied = match copied {
+        Ok(c) => c,
+        Err(e) => {
+            if toggled {
+                let _ = set_maintenance(maintenance_before.clone());
+            }
+            return Err(e);
+        }
+    };
     Ok(Converted {
         tables: copied.into_iter().map(|c| (c.table, c.rows)).collect(),
     })
