@@ -22,16 +22,7 @@ inst=$work/source
 fresh_instance "$inst"
 for u in bench1 bench2; do
   (cd "$inst" && OC_PASS=bench-pass "$OCC" user:add --password-from-env "$u" >/dev/null)
-  python3 - "$inst/data/$u/files" <<'PY'
-import os, sys
-root = sys.argv[1]
-for d in range(1000):
-    p = os.path.join(root, "d%05d" % d)
-    os.makedirs(p, exist_ok=True)
-    for f in range(100):
-        with open(os.path.join(p, "f%03d.txt" % f), "w") as fh:
-            fh.write("x" * (f % 7))
-PY
+  make_tree "$inst/data/$u/files" 1000
 done
 (cd "$inst" && "$OCC" files:scan --all >/dev/null)
 python3 - "$inst/data/owncloud.db" <<'PY'

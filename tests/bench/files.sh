@@ -29,16 +29,7 @@ for n in "${sizes[@]}"; do
   fresh_instance "$inst"
   (cd "$inst" && OC_PASS=bench-pass "$OCC" user:add --password-from-env bench >/dev/null)
   folders=$(( n / 100 ))
-  python3 - "$inst/data/bench/files" "$folders" <<'PY'
-import os, sys
-root, folders = sys.argv[1], int(sys.argv[2])
-for d in range(folders):
-    p = os.path.join(root, "d%05d" % d)
-    os.makedirs(p, exist_ok=True)
-    for f in range(100):
-        with open(os.path.join(p, "f%03d.txt" % f), "w") as fh:
-            fh.write("x" * (f % 7))
-PY
+  make_tree "$inst/data/bench/files" "$folders"
   sync
   tree="$inst/data/bench/files"
   # Floor 1: the walk.

@@ -62,3 +62,18 @@ median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int(
 wall_rss() {
   /usr/bin/time -f "%e %M" "$@" 2>&1 >/dev/null | tail -n1
 }
+
+# make_tree DIR FOLDERS: FOLDERS folders of 100 small files each under DIR (the scan benchmarks'
+# tree).
+make_tree() {
+  python3 - "$1" "$2" <<'PY'
+import os, sys
+root, folders = sys.argv[1], int(sys.argv[2])
+for d in range(folders):
+    p = os.path.join(root, "d%05d" % d)
+    os.makedirs(p, exist_ok=True)
+    for f in range(100):
+        with open(os.path.join(p, "f%03d.txt" % f), "w") as fh:
+            fh.write("x" * (f % 7))
+PY
+}

@@ -45,16 +45,7 @@ PY
   row "$db: status" "$OCC" status
   row "$db: user:list (first 500 of 10,001)" "$OCC" user:list
   OC_PASS=bench-pass "$OCC" user:add --password-from-env bench >/dev/null
-  python3 - "$inst/data/bench/files" <<'PY'
-import os, sys
-root = sys.argv[1]
-for d in range(1000):
-    p = os.path.join(root, "d%05d" % d)
-    os.makedirs(p, exist_ok=True)
-    for f in range(100):
-        with open(os.path.join(p, "f%03d.txt" % f), "w") as fh:
-            fh.write("x" * (f % 7))
-PY
+  make_tree "$inst/data/bench/files" 1000
   sync
   read -r first first_k <<<"$(wall_rss "$OCC" files:scan bench)"
   res=(); re_k=0
