@@ -242,25 +242,11 @@ impl Instance {
 
     /// The installed instance's server database, opened as occ opens it (`None` on SQLite).
     fn server(&self) -> Option<Database> {
-        let c = self.config();
-        let kind = DbKind::parse(c.get("dbtype")?.as_str()?)?;
-        if kind == DbKind::Sqlite {
+        let config = occ_host::instance::config::Config::load(self.root()).ok()?;
+        let p = DbParams::from_config(&config).ok()?;
+        if p.dbtype == DbKind::Sqlite {
             return None;
         }
-        let text = |k: &str| {
-            c.get(k)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string()
-        };
-        let p = DbParams {
-            dbtype: kind,
-            name: text("dbname"),
-            host: text("dbhost"),
-            user: text("dbuser"),
-            password: text("dbpassword"),
-            prefix: text("dbtableprefix"),
-        };
         Some(Database::open_server(&p, false).expect("the instance's database server"))
     }
 

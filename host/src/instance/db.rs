@@ -38,6 +38,30 @@ pub struct DbParams {
     pub prefix: String,
 }
 
+impl DbParams {
+    /// The connection an installed instance's config names (ownCloud's keys and defaults;
+    /// `dbport` folded into the host).
+    pub fn from_config(c: &super::config::Config) -> Result<Self> {
+        let dbtype = c.get_str("dbtype").unwrap_or_else(|| "sqlite".into());
+        let Some(kind) = DbKind::parse(&dbtype) else {
+            return Err(Error::new(format!(
+                "Unsupported database type \"{dbtype}\"."
+            )));
+        };
+        Ok(Self {
+            dbtype: kind,
+            name: c.get_str("dbname").unwrap_or_else(|| "owncloud".into()),
+            host: match (c.get_str("dbhost"), c.get_str("dbport")) {
+                (Some(h), Some(p)) if !p.is_empty() && !h.contains(':') => format!("{h}:{p}"),
+                (h, _) => h.unwrap_or_default(),
+            },
+            user: c.get_str("dbuser").unwrap_or_default(),
+            password: c.get_str("dbpassword").unwrap_or_default(),
+            prefix: c.get_str("dbtableprefix").unwrap_or_else(|| "oc_".into()),
+        })
+    }
+}
+
 enum Conn {
     Sqlite(rusqlite::Connection),
     Pg(PgConnection),

@@ -62,25 +62,7 @@ pub fn info(host: &Host, _: DbInfoRequest) -> Result<DbInfo> {
 impl Host {
     /// The connection parameters of the installed instance.
     pub fn db_params(&self) -> Result<DbParams> {
-        let inst = self.instance.borrow();
-        let c = &inst.config;
-        let dbtype = c.get_str("dbtype").unwrap_or_else(|| "sqlite".into());
-        let Some(kind) = DbKind::parse(&dbtype) else {
-            return Err(Error::new(format!(
-                "Unsupported database type \"{dbtype}\"."
-            )));
-        };
-        Ok(DbParams {
-            dbtype: kind,
-            name: c.get_str("dbname").unwrap_or_else(|| "owncloud".into()),
-            host: match (c.get_str("dbhost"), c.get_str("dbport")) {
-                (Some(h), Some(p)) if !p.is_empty() && !h.contains(':') => format!("{h}:{p}"),
-                (h, _) => h.unwrap_or_default(),
-            },
-            user: c.get_str("dbuser").unwrap_or_default(),
-            password: c.get_str("dbpassword").unwrap_or_default(),
-            prefix: c.get_str("dbtableprefix").unwrap_or_else(|| "oc_".into()),
-        })
+        DbParams::from_config(&self.instance.borrow().config)
     }
 
     /// Runs `f` on the database, opening it on first use.
