@@ -31,8 +31,32 @@ fn sqlite_source() -> Instance {
     fs::create_dir_all(files.join("Müsik 🎵")).unwrap();
     fs::write(files.join("Müsik 🎵/sång.mp3"), vec![1u8; 42]).unwrap();
     fs::write(files.join("a.txt"), "hello").unwrap();
+    // What COPY's text format and SQL literals treat specially.
+    for name in [
+        "it's \"q\" \\ back",
+        "tab\there",
+        "new\nline",
+        "\\N",
+        "50%_x",
+    ] {
+        fs::write(files.join(name), "x").unwrap();
+    }
     assert_eq!(i.run(&["files:scan", "--all"]).code, 0);
+    let o = i.run(&[
+        "config:app:set",
+        "core",
+        "awkward",
+        "--value=a\\b'c\"d\te\\N",
+    ]);
+    assert_eq!(o.code, 0, "{o:?}");
     i
+}
+
+/// Values of awkward columns, sorted: the same on both sides of a conversion.
+fn awkward_values(rows: Vec<serde_json::Map<String, serde_json::Value>>) -> Vec<String> {
+    let mut v: Vec<String> = rows.into_iter().map(|r| r["v"].to_string()).collect();
+    v.sort();
+    v
 }
 
 fn convert(i: &Instance, kind: DbKind, database: &str, extra: &[&str]) -> occ_tests::Out {
@@ -67,6 +91,13 @@ fn an_instance_moves_to_the_server_whole_and_keeps_working() {
             (t, n)
         })
         .collect();
+    let awkward =
+        "SELECT path AS v FROM oc_filecache UNION ALL SELECT configvalue AS v FROM oc_appconfig";
+    let values = awkward_values(i.query(awkward));
+    assert!(
+        values.contains(&"\"files/tab\\there\"".to_string()),
+        "{values:?}"
+    );
     let name = fresh_database_name();
     let o = convert(&i, kind, &name, &[&format!("--password={}", SERVER_USER.1)]);
     assert_eq!(o.code, 0, "{o:?}");
@@ -75,7 +106,8 @@ fn an_instance_moves_to_the_server_whole_and_keeps_working() {
         "{}",
         o.stdout
     );
-    assert!(o.stdout.contains("oc_filecache: 5 rows\n"), "{}", o.stdout);
+    assert!(o.stdout.contains("oc_filecache: 10 rows\n"), "{}", o.stdout);
+    assert_eq!(awkward_values(i.query(awkward)), values);
     assert!(
         o.stdout
             .ends_with("; the instance now uses the new database.\n"),

@@ -1,18 +1,20 @@
 //! `db:convert-type`: the instance's tables copied from its database to another (PostgreSQL or
-//! MySQL/MariaDB). The target's schema comes from the plugins' migrations; each table is
-//! copied in chunks ordered by its primary key (paged by the key where it is one column), then
+//! MySQL/MariaDB). The target's schema comes from the plugins' migrations. Each table is read
+//! in chunks ordered by its primary key (paged by the key where it is one column) by a reader
+//! thread while this one writes: PostgreSQL takes one `COPY ... FROM STDIN` per table,
+//! MySQL multi-row `INSERT`s of literals in one transaction per table; secondary indexes are
+//! dropped before the load and made again after it (as `pg_restore` does). Each table is then
 //! verified by row count and a checksum computed the same way on both sides (the sum of the
 //! rows' MD5s, whatever their order); PostgreSQL's sequences are set past the copied ids.
 //! The source is only read. The caller switches the config only once this returns.
 
-use std::collections::HashSet;
-use std::fmt::Write as _;
+use std::collections::{HashMap, HashSet};
 
 use md5::{Digest, Md5};
 use occ_plugin_api::DbKind;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
-use super::db::Database;
+use super::db::{copy_row, mysql_tuple, Cell, ColumnKind, Database};
 use super::install::{migrate, PluginMigrations};
 use crate::error::{Error, Result};
 
@@ -32,11 +34,11 @@ pub struct Copied {
     pub rows: u64,
 }
 
-/// A table's columns as the database lists them: name, whether it holds text, whether it is
-/// part of the primary key (in key order).
+/// A table's columns as the database lists them: names, each one's kind, and the primary
+/// key's columns (in key order).
 struct Columns {
     names: Vec<String>,
-    text: HashSet<String>,
+    kinds: HashMap<String, ColumnKind>,
     key: Vec<String>,
 }
 
@@ -62,20 +64,20 @@ fn columns(db: &mut Database, table: &str) -> Result<Columns> {
             &[json!(table)],
         )?,
     };
-    let is_text = |k: &str| {
-        let k = k.to_ascii_lowercase();
-        ["char", "text", "clob"].iter().any(|t| k.contains(t))
-    };
     let mut key: Vec<(i64, String)> = cols
         .iter()
         .filter_map(|c| c.pk.filter(|p| *p > 0).map(|p| (p, c.name.clone())))
         .collect();
     key.sort();
     Ok(Columns {
-        text: cols
+        kinds: cols
             .iter()
-            .filter(|c| c.kind.as_deref().is_some_and(is_text))
-            .map(|c| c.name.clone())
+            .map(|c| {
+                (
+                    c.name.clone(),
+                    ColumnKind::of(c.kind.as_deref().unwrap_or("")),
+                )
+            })
             .collect(),
         names: cols.into_iter().map(|c| c.name).collect(),
         key: key.into_iter().map(|(_, n)| n).collect(),
@@ -87,25 +89,6 @@ fn quote(kind: DbKind, name: &str) -> String {
         DbKind::Mysql => format!("`{}`", name.replace('`', "``")),
         _ => format!("\"{}\"", name.replace('"', "\"\"")),
     }
-}
-
-/// A value as the checksum sees it: the same whichever database returned it.
-fn canonical(v: &Value, out: &mut String) {
-    match v {
-        Value::Null => out.push_str("\u{0}N"),
-        Value::String(s) => out.push_str(s),
-        Value::Bool(b) => out.push_str(if *b { "1" } else { "0" }),
-        Value::Number(n) => match n.as_f64() {
-            Some(f) if n.is_f64() && f.fract() == 0.0 => {
-                let _ = write!(out, "{}", f as i64);
-            }
-            _ => {
-                let _ = write!(out, "{n}");
-            }
-        },
-        other => out.push_str(&other.to_string()),
-    }
-    out.push('\u{1}');
 }
 
 fn count(db: &mut Database, table: &str) -> Result<u64> {
@@ -120,32 +103,26 @@ fn count(db: &mut Database, table: &str) -> Result<u64> {
     Ok(rows.first().map_or(0, |r| r.n.max(0) as u64))
 }
 
-/// A value as the target's column takes it: SQLite may hold a number in a text column or
-/// numeric text in a number column; a server wants the column's own kind.
-fn fit(v: Value, text_column: bool) -> Value {
-    match v {
-        Value::Number(n) if text_column => Value::String(n.to_string()),
-        Value::String(s) if !text_column => match s.trim().parse::<i64>() {
-            Ok(n) => Value::from(n),
-            Err(_) => s
-                .trim()
-                .parse::<f64>()
-                .ok()
-                .and_then(serde_json::Number::from_f64)
-                .map_or(Value::String(s), Value::Number),
-        },
-        other => other,
+/// A key value bound as a parameter for the next page.
+fn param(c: &Cell) -> Value {
+    match c {
+        Cell::Null => Value::Null,
+        Cell::Int(n) => Value::from(*n),
+        Cell::Real(f) => json!(f),
+        Cell::Text(s) => Value::String(s.clone()),
+        Cell::Bytes(b) => Value::String(String::from_utf8_lossy(b).into_owned()),
     }
 }
 
-/// Reads a table in key order, chunk by chunk, handing each chunk to `each`.
+/// Reads a table in key order, chunk by chunk, handing each chunk's rows (cells in `cols`'
+/// order) to `each`.
 fn each_chunk(
     db: &mut Database,
     table: &str,
     cols: &[String],
     key: &[String],
     chunk: usize,
-    mut each: impl FnMut(Vec<Map<String, Value>>) -> Result<()>,
+    mut each: impl FnMut(&[Vec<Cell>]) -> Result<()>,
 ) -> Result<()> {
     let kind = db.kind;
     let list: Vec<String> = cols.iter().map(|c| quote(kind, c)).collect();
@@ -155,19 +132,22 @@ fn each_chunk(
         .collect();
     // A single-column key pages by the key (each chunk an index range); other tables by
     // offset.
-    let single = key.len() == 1;
+    let by_key = match key {
+        [k] => cols.iter().position(|c| c == k),
+        _ => None,
+    };
     let mut offset = 0usize;
     let mut after: Option<Value> = None;
     loop {
         let mut params = Vec::new();
-        let range = match (&after, single) {
-            (Some(last), true) => {
+        let range = match (&after, by_key) {
+            (Some(last), Some(_)) => {
                 params.push(last.clone());
                 format!("WHERE {} > ? ", order[0])
             }
             _ => String::new(),
         };
-        let skip = if single {
+        let skip = if by_key.is_some() {
             String::new()
         } else {
             format!(" OFFSET {offset}")
@@ -178,13 +158,14 @@ fn each_chunk(
             quote(kind, table),
             order.join(", ")
         );
-        let rows = db.query(&sql, &params)?;
+        let rows = db.query_cells(&sql, &params)?;
         let n = rows.len();
-        if single {
+        if let Some(k) = by_key {
             after = rows
                 .last()
-                .and_then(|r| r.get(&key[0]).cloned())
-                .filter(|v| !v.is_null());
+                .and_then(|r| r.get(k))
+                .filter(|c| **c != Cell::Null)
+                .map(param);
             if after.is_none() && n == chunk {
                 return Err(Error::new(format!(
                     "{table}: a row without a key value; the table cannot be read in key order"
@@ -192,7 +173,7 @@ fn each_chunk(
             }
         }
         if n > 0 {
-            each(rows)?;
+            each(&rows)?;
         }
         if n < chunk {
             return Ok(());
@@ -203,21 +184,27 @@ fn each_chunk(
 
 /// A table's checksum as both sides compute it: the sum of each row's MD5, so it does not
 /// depend on the order the rows come in (a server's text collation may order keys otherwise
-/// than SQLite does).
+/// than SQLite does). A row is hashed as its values' text (whatever type holds them), each
+/// followed by 0x01, NULL as 0x00 'N'. (Measured: the servers computing the same sums
+/// themselves in one query was no faster than reading the rows back, and on MariaDB twice
+/// as slow.)
 #[derive(Default)]
 struct Sum {
     total: u128,
     rows: u64,
-    line: String,
+    line: Vec<u8>,
 }
 
 impl Sum {
-    fn add(&mut self, row: &Map<String, Value>, cols: &[String]) {
+    fn add(&mut self, row: &[Cell]) {
         self.line.clear();
-        for c in cols {
-            canonical(row.get(c).unwrap_or(&Value::Null), &mut self.line);
+        for c in row {
+            if !c.write_text(&mut self.line) {
+                self.line.extend_from_slice(b"\x00N");
+            }
+            self.line.push(1);
         }
-        let digest: [u8; 16] = Md5::digest(self.line.as_bytes()).into();
+        let digest: [u8; 16] = Md5::digest(&self.line).into();
         self.total = self.total.wrapping_add(u128::from_be_bytes(digest));
         self.rows += 1;
     }
@@ -236,10 +223,8 @@ fn checksum(
     chunk: usize,
 ) -> Result<(u64, String)> {
     let mut sum = Sum::default();
-    each_chunk(db, table, cols, key, chunk, |chunk| {
-        for row in &chunk {
-            sum.add(row, cols);
-        }
+    each_chunk(db, table, cols, key, chunk, |rows| {
+        rows.iter().for_each(|r| sum.add(r));
         Ok(())
     })?;
     Ok(sum.finish())
@@ -303,6 +288,85 @@ fn set_sequences(target: &mut Database, table: &str) -> Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// Drops the target table's secondary indexes before its rows arrive; returns the statements
+/// that make them again afterwards. Building an index once over all rows is a sort; keeping it
+/// up to date row by row costs more than the load itself (`pg_restore` and `mysqldump`
+/// load the same way). Indexes behind constraints, and on MySQL every index of a table with
+/// foreign keys, stay.
+fn defer_indexes(target: &mut Database, table: &str) -> Result<Vec<String>> {
+    #[derive(serde::Deserialize)]
+    struct Index {
+        name: String,
+        def: String,
+    }
+    match target.kind {
+        DbKind::Pgsql => {
+            let found: Vec<Index> = target.query_as(
+                "SELECT i.indexname::text AS name, i.indexdef AS def FROM pg_indexes i JOIN pg_class c ON c.relname = i.indexname AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) WHERE i.schemaname = current_schema() AND i.tablename = ? AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = c.oid)",
+                &[json!(table)],
+            )?;
+            if !found.is_empty() {
+                let names: Vec<String> = found
+                    .iter()
+                    .map(|i| quote(DbKind::Pgsql, &i.name))
+                    .collect();
+                target.execute_literal(&format!("DROP INDEX {}", names.join(", ")))?;
+            }
+            Ok(found.into_iter().map(|i| i.def).collect())
+        }
+        DbKind::Mysql => {
+            #[derive(serde::Deserialize)]
+            struct N {
+                n: i64,
+            }
+            let fks: Vec<N> = target.query_as(
+                "SELECT COUNT(*) AS n FROM information_schema.referential_constraints WHERE constraint_schema = DATABASE() AND (table_name = ? OR referenced_table_name = ?)",
+                &[json!(table), json!(table)],
+            )?;
+            if fks.first().is_some_and(|f| f.n > 0) {
+                return Ok(Vec::new());
+            }
+            let create = target.query_cells(
+                &format!("SHOW CREATE TABLE {}", quote(DbKind::Mysql, table)),
+                &[],
+            )?;
+            let Some(Cell::Text(create)) = create.first().and_then(|r| r.get(1)) else {
+                return Err(Error::new(format!(
+                    "{table}: SHOW CREATE TABLE said nothing"
+                )));
+            };
+            // Each secondary index is one line of its own: "  KEY `name` (...)," (or UNIQUE,
+            // FULLTEXT, SPATIAL KEY), exactly as MySQL takes it back.
+            let keys: Vec<(String, String)> = create
+                .lines()
+                .map(str::trim)
+                .filter(|l| {
+                    ["KEY `", "UNIQUE KEY `", "FULLTEXT KEY `", "SPATIAL KEY `"]
+                        .iter()
+                        .any(|p| l.starts_with(p))
+                })
+                .filter_map(|l| {
+                    let def = l.trim_end_matches(',').to_string();
+                    let name = def.split('`').nth(1)?.to_string();
+                    Some((name, def))
+                })
+                .collect();
+            if keys.is_empty() {
+                return Ok(Vec::new());
+            }
+            let t = quote(DbKind::Mysql, table);
+            let drops: Vec<String> = keys
+                .iter()
+                .map(|(n, _)| format!("DROP INDEX {}", quote(DbKind::Mysql, n)))
+                .collect();
+            target.execute_literal(&format!("ALTER TABLE {t} {}", drops.join(", ")))?;
+            let adds: Vec<String> = keys.into_iter().map(|(_, d)| format!("ADD {d}")).collect();
+            Ok(vec![format!("ALTER TABLE {t} {}", adds.join(", "))])
+        }
+        DbKind::Sqlite => Ok(Vec::new()),
+    }
 }
 
 /// What a conversion tells as it goes.
@@ -412,51 +476,27 @@ fn copy_all(
         } else {
             &dst.key
         };
-        let kind = target.kind;
-        let into = format!(
-            "INSERT INTO {} ({}) VALUES ",
-            quote(kind, &table),
-            cols.iter()
-                .map(|c| quote(kind, c))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        // PostgreSQL takes at most 65,535 parameters a statement.
-        let per_statement = (60_000 / cols.len().max(1)).clamp(1, chunk);
-        let mut rows = 0u64;
+        let kinds: Vec<ColumnKind> = cols
+            .iter()
+            .map(|c| dst.kinds.get(c).copied().unwrap_or(ColumnKind::Other))
+            .collect();
         let total = count(source, &table)?;
+        let plan = Plan {
+            table: &table,
+            cols: &cols,
+            kinds: &kinds,
+            key,
+            chunk,
+        };
         // The source's checksum as its rows go by (read once).
         let mut source_sum = Sum::default();
-        each_chunk(source, &table, &cols, key, chunk, |chunk| {
-            for row in &chunk {
-                source_sum.add(row, &cols);
-            }
-            for part in chunk.chunks(per_statement) {
-                let mut params = Vec::with_capacity(part.len() * cols.len());
-                let mut values = Vec::with_capacity(part.len());
-                for row in part {
-                    let mut marks = Vec::with_capacity(cols.len());
-                    for c in &cols {
-                        match fit(
-                            row.get(c).cloned().unwrap_or(Value::Null),
-                            dst.text.contains(c),
-                        ) {
-                            // NULL as a literal: a bound NULL has a type PostgreSQL checks.
-                            Value::Null => marks.push("NULL"),
-                            v => {
-                                marks.push("?");
-                                params.push(v);
-                            }
-                        }
-                    }
-                    values.push(format!("({})", marks.join(", ")));
-                }
-                target.execute(&format!("{into}{}", values.join(", ")), &params)?;
-                rows += part.len() as u64;
-            }
-            progress.rows(&table, rows, total);
-            Ok(())
+        let indexes = defer_indexes(target, &table)?;
+        let rows = copy_table(source, target, &plan, &mut source_sum, &mut |n| {
+            progress.rows(&table, n, total)
         })?;
+        for sql in indexes {
+            target.execute_literal(&sql)?;
+        }
         set_sequences(target, &table)?;
         let (n_src, sum_src) = source_sum.finish();
         if n_src != total {
@@ -474,4 +514,146 @@ fn copy_all(
         out.push(Copied { table, rows });
     }
     Ok(out)
+}
+
+/// One table's copy: what is read, and how the target takes it.
+struct Plan<'a> {
+    table: &'a str,
+    cols: &'a [String],
+    kinds: &'a [ColumnKind],
+    key: &'a [String],
+    chunk: usize,
+}
+
+/// A chunk of rows as the target takes them: PostgreSQL `COPY` data, or MySQL `INSERT`
+/// statements of literals (each within the server's packet size); with its row count.
+struct Payload {
+    parts: Vec<Vec<u8>>,
+    rows: u64,
+}
+
+/// Rows into payloads for the target.
+fn encode(kind: DbKind, plan: &Plan<'_>, into: &str, budget: usize, rows: &[Vec<Cell>]) -> Payload {
+    let mut scratch = Vec::new();
+    let parts = if kind == DbKind::Pgsql {
+        let mut buf = Vec::new();
+        for row in rows {
+            copy_row(row, plan.kinds, &mut buf, &mut scratch);
+        }
+        vec![buf]
+    } else {
+        let (mut parts, mut sql, mut tuple) = (Vec::new(), String::new(), String::new());
+        for row in rows {
+            tuple.clear();
+            mysql_tuple(row, plan.kinds, &mut tuple, &mut scratch);
+            if !sql.is_empty() && sql.len() + tuple.len() + 2 > budget {
+                parts.push(std::mem::take(&mut sql).into_bytes());
+            }
+            sql.push_str(if sql.is_empty() { into } else { ", " });
+            sql.push_str(&tuple);
+        }
+        if !sql.is_empty() {
+            parts.push(sql.into_bytes());
+        }
+        parts
+    };
+    Payload {
+        parts,
+        rows: rows.len() as u64,
+    }
+}
+
+/// Copies one table: a thread reads the source in chunks, sums them and encodes them for the
+/// target while this one writes the previous chunk (the source's reads and the target's
+/// writes overlap). PostgreSQL takes one `COPY ... FROM STDIN` in text format; MySQL
+/// multi-row `INSERT`s of literals in one transaction (a commit per statement is a log
+/// flush per statement). `seen` hears the rows written so far. Returns the rows written.
+fn copy_table(
+    source: &mut Database,
+    target: &mut Database,
+    plan: &Plan<'_>,
+    sum: &mut Sum,
+    seen: &mut dyn FnMut(u64),
+) -> Result<u64> {
+    let kind = target.kind;
+    let list = |k: DbKind| {
+        plan.cols
+            .iter()
+            .map(|c| quote(k, c))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (statement, budget) = match kind {
+        DbKind::Pgsql => (
+            format!(
+                "COPY {} ({}) FROM STDIN",
+                quote(kind, plan.table),
+                list(kind)
+            ),
+            0,
+        ),
+        _ => (
+            format!(
+                "INSERT INTO {} ({}) VALUES ",
+                quote(kind, plan.table),
+                list(kind)
+            ),
+            target.mysql_statement_budget()?,
+        ),
+    };
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Payload>(2);
+    std::thread::scope(|scope| {
+        let statement = &statement;
+        let reader = scope.spawn(move || {
+            each_chunk(
+                source,
+                plan.table,
+                plan.cols,
+                plan.key,
+                plan.chunk,
+                |rows| {
+                    rows.iter().for_each(|r| sum.add(r));
+                    tx.send(encode(kind, plan, statement, budget, rows))
+                        .map_err(|_| Error::new("the copy stopped"))
+                },
+            )
+        });
+        let mut written = 0u64;
+        let count = &mut written;
+        // Writes what the reader sends; once it has sent all, its own outcome decides (before
+        // the copy is finished or committed). A failed write drops the channel, which stops
+        // the reader.
+        let write_all = move |put: &mut dyn FnMut(&[u8]) -> Result<()>| -> Result<()> {
+            for payload in rx {
+                for part in &payload.parts {
+                    put(part)?;
+                }
+                *count += payload.rows;
+                seen(*count);
+            }
+            reader
+                .join()
+                .unwrap_or_else(|_| Err(Error::new("the copy's reader failed")))
+        };
+        let taken = match kind {
+            DbKind::Pgsql => Some(target.copy_in(statement, write_all)?),
+            _ => {
+                target.transaction(|t| {
+                    write_all(&mut |sql| {
+                        let sql =
+                            std::str::from_utf8(sql).map_err(|e| Error::new(e.to_string()))?;
+                        t.execute_literal(sql).map(|_| ())
+                    })
+                })?;
+                None
+            }
+        };
+        match taken {
+            Some(n) if n != written => Err(Error::new(format!(
+                "{}: the server took {n} of the {written} rows sent",
+                plan.table
+            ))),
+            _ => Ok(written),
+        }
+    })
 }

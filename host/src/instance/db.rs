@@ -21,6 +21,9 @@ use sqlx::mysql::{MySqlConnectOptions, MySqlConnection};
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{AssertSqlSafe, Column, ConnectOptions, Connection, Executor, Row, TypeInfo, ValueRef};
 
+mod bulk;
+pub use bulk::{copy_row, mysql_tuple, Cell, ColumnKind};
+
 /// Where to connect.
 #[derive(Debug, Clone)]
 pub struct DbParams {
@@ -406,6 +409,31 @@ impl Database {
             return Ok(n);
         }
         let mut n = 0;
+        // A plain `INSERT ... VALUES (?, ...)` goes as multi-row statements: one round trip
+        // per batch instead of one per row.
+        if let Some((head, tuple, width)) = plain_insert(sql) {
+            if rows.iter().all(|r| r.len() == width) && rows.len() > 1 {
+                // PostgreSQL and MySQL take at most 65,535 parameters a statement.
+                let per = (65_535 / width.max(1)).clamp(1, 1000);
+                for batch in rows.chunks(per) {
+                    let mut stmt =
+                        String::with_capacity(head.len() + batch.len() * (tuple.len() + 2));
+                    stmt.push_str(head);
+                    for i in 0..batch.len() {
+                        if i > 0 {
+                            stmt.push_str(", ");
+                        }
+                        stmt.push_str(tuple);
+                    }
+                    let values: Vec<Value> = batch
+                        .iter()
+                        .flat_map(|r| r.iter().map(Param::to_value))
+                        .collect();
+                    n += self.execute(&stmt, &values)?;
+                }
+                return Ok(n);
+            }
+        }
         for row in rows {
             let values: Vec<Value> = row.iter().map(Param::to_value).collect();
             n += self.execute(sql, &values)?;
@@ -711,7 +739,9 @@ fn connect(
             if let Some(d) = database {
                 opts = opts.database(d);
             }
-            Ok(Conn::Pg(rt.block_on(opts.connect())?))
+            let c = rt.block_on(opts.connect())?;
+            tcp_no_delay();
+            Ok(Conn::Pg(c))
         }
         _ => {
             let mut opts = MySqlConnectOptions::new();
@@ -731,8 +761,61 @@ fn connect(
             // GROUP_CONCAT is cut at 1,024 bytes by default; the file cache reads whole
             // folders with it.
             rt.block_on(c.execute("SET SESSION group_concat_max_len = 4294967295"))?;
+            tcp_no_delay();
             Ok(Conn::My(c))
         }
+    }
+}
+
+/// A plain `INSERT INTO t (...) VALUES (?, ?, ...)` (nothing after its one tuple of
+/// placeholders) split into the part up to `VALUES `, the tuple, and its placeholder count.
+fn plain_insert(sql: &str) -> Option<(&str, &str, usize)> {
+    let sql = sql.trim_end();
+    if !sql
+        .get(..12)
+        .is_some_and(|h| h.eq_ignore_ascii_case("INSERT INTO "))
+    {
+        return None;
+    }
+    let at = sql.to_ascii_uppercase().rfind(" VALUES ")? + " VALUES ".len();
+    let (head, tuple) = sql.split_at(at);
+    let tuple = tuple.trim();
+    let inner = tuple.strip_prefix('(')?.strip_suffix(')')?;
+    let marks: Vec<&str> = inner.split(',').map(str::trim).collect();
+    if head.contains('?') || marks.iter().any(|m| *m != "?") {
+        return None;
+    }
+    Some((head, tuple, marks.len()))
+}
+
+/// Turns Nagle's algorithm off on the process's TCP sockets (its database connections: sqlx
+/// has no option for it and does not expose its socket). sqlx writes each protocol message
+/// with a flush of its own; where two follow each other without an answer between them (a
+/// `COPY`'s last data and its end), Nagle holds the second until the server acknowledges the
+/// first, which it delays by 40 ms. Measured: 43 ms for every small table of a conversion.
+fn tcp_no_delay() {
+    use nix::sys::socket::{setsockopt, sockopt::TcpNoDelay};
+    use std::os::fd::BorrowedFd;
+    let Ok(dir) = std::fs::read_dir("/proc/self/fd") else {
+        return;
+    };
+    for entry in dir.flatten() {
+        let Some(fd) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        if !std::fs::read_link(entry.path())
+            .is_ok_and(|l| l.to_string_lossy().starts_with("socket:"))
+        {
+            continue;
+        }
+        // SAFETY: the descriptor is open (listed just now) and only borrowed for the one
+        // call; setting TCP_NODELAY fails harmlessly on a socket that is not TCP.
+        let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+        let _ = setsockopt(&fd, TcpNoDelay, &true);
     }
 }
 
@@ -835,7 +918,6 @@ fn is_busy(e: &rusqlite::Error) -> bool {
     )
 }
 
-/// A JSON parameter as a SQLite value (booleans as 0/1, lists and objects as JSON text).
 /// A statement parameter decoded straight from a request's JSON: strings stay borrowed from
 /// the request text when they need no unescaping.
 #[derive(Debug, Clone, PartialEq)]
@@ -931,6 +1013,7 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for Param<'a> {
     }
 }
 
+/// A JSON parameter as a SQLite value (booleans as 0/1, lists and objects as JSON text).
 fn sqlite_param(v: &Value) -> rusqlite::types::Value {
     use rusqlite::types::Value as V;
     match v {
@@ -1209,6 +1292,27 @@ fn my_row(row: &sqlx::mysql::MySqlRow) -> Map<String, Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_plain_inserts_are_batched() {
+        assert_eq!(
+            plain_insert("INSERT INTO *PREFIX*t (a, b) VALUES (?, ?)"),
+            Some(("INSERT INTO *PREFIX*t (a, b) VALUES ", "(?, ?)", 2))
+        );
+        assert_eq!(
+            plain_insert("insert into t (a) values (?)"),
+            Some(("insert into t (a) values ", "(?)", 1))
+        );
+        for other in [
+            "INSERT INTO t (a) VALUES (?) ON CONFLICT DO NOTHING",
+            "INSERT INTO t (a) VALUES (?, 1)",
+            "INSERT INTO t (a) SELECT ? FROM u",
+            "INSERT INTO t (a) VALUES (?) RETURNING id",
+            "UPDATE t SET a = ? WHERE b = ' VALUES (?)'",
+        ] {
+            assert_eq!(plain_insert(other), None, "{other}");
+        }
+    }
 
     #[test]
     fn dbhost_in_owncloud_forms() {
