@@ -108,6 +108,31 @@ fn an_instance_moves_to_the_server_whole_and_keeps_working() {
     );
     assert!(o.stdout.contains("oc_filecache: 10 rows\n"), "{}", o.stdout);
     assert_eq!(awkward_values(i.query(awkward)), values);
+    // The indexes dropped for the load are all back.
+    let indexes = match kind {
+        DbKind::Pgsql => "SELECT indexname::text AS v FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'oc_filecache'",
+        _ => "SELECT DISTINCT CAST(index_name AS CHAR) AS v FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = 'oc_filecache'",
+    };
+    let pk = if kind == DbKind::Pgsql {
+        "oc_filecache_pkey"
+    } else {
+        "PRIMARY"
+    };
+    let prefix = if kind == DbKind::Pgsql { "oc_" } else { "" };
+    let mut want: Vec<String> = [
+        "fs_parent_name_hash",
+        "fs_parent_storage_size",
+        "fs_storage_mimepart",
+        "fs_storage_mimetype",
+        "fs_storage_path_hash",
+        "fs_storage_size",
+    ]
+    .iter()
+    .map(|n| format!("\"{prefix}{n}\""))
+    .chain([format!("\"{pk}\"")])
+    .collect();
+    want.sort();
+    assert_eq!(awkward_values(i.query(indexes)), want);
     assert!(
         o.stdout
             .ends_with("; the instance now uses the new database.\n"),
