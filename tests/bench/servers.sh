@@ -44,6 +44,13 @@ PY
   cd "$inst"
   row "$db: status" "$OCC" status
   row "$db: user:list (first 500 of 10,001)" "$OCC" user:list
+  if [ $db = pgsql ]; then
+    # The floor under every PostgreSQL command: libpq's own connection (SCRAM-SHA-256 and a
+    # backend process), as pgbench measures it, reconnecting for each `SELECT 1`.
+    echo "SELECT 1;" >"$work/select1.sql"
+    ms=$(PGPASSWORD=ocpass pgbench -n -C -c1 -T3 -f "$work/select1.sql" -h 127.0.0.1 -p 15432 -U ocuser bench_pgsql 2>/dev/null | sed -n 's/^average connection time = \([0-9.]*\) ms/\1/p')
+    printf '| %-40s | %9s ms | %10s |\n' "pgsql: floor: a libpq connection (pgbench)" "$ms" ""
+  fi
   OC_PASS=bench-pass "$OCC" user:add --password-from-env bench >/dev/null
   make_tree "$inst/data/bench/files" 1000
   sync
