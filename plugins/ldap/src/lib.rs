@@ -1,7 +1,14 @@
-//! The `ldap` plugin: owns the `ldap` namespace and the LDAP user and group mapping tables.
-//! Its commands (`ldap:show-config`, `ldap:search`, ...) come with the LDAP work.
+//! The `ldap` plugin: owns the `ldap` namespace, ownCloud's LDAP configurations (app
+//! `user_ldap` in `oc_appconfig`) and the LDAP user and group mapping tables. Its commands:
+//! `ldap:create-empty-config`, `show-config`, `set-config`, `delete-config`, `test-config`
+//! and `search`.
 
 use occ_plugin_api::prelude::*;
+
+mod commands;
+pub mod config;
+mod conn;
+mod directory;
 
 /// The plugin.
 pub struct Ldap;
@@ -17,7 +24,14 @@ impl Plugin for Ldap {
         vec!["ldap".into()]
     }
     fn commands(&self) -> &[&dyn Command] {
-        &[]
+        &[
+            &commands::CreateEmptyConfig,
+            &commands::ShowConfig,
+            &commands::SetConfig,
+            &commands::DeleteConfig,
+            &commands::TestConfig,
+            &commands::Search,
+        ]
     }
     fn migrations(&self) -> Vec<Migration> {
         let mut list = Vec::new();

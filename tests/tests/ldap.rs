@@ -1,0 +1,365 @@
+//! The `ldap:` commands against a real OpenLDAP server (slapd, started by `tests/run.sh` from
+//! `tests/services/start-ldap.sh`: users alice, bob and robert in ou=users, group admins, 1,000
+//! more users in ou=people, a size limit of 500, a CA and a server certificate for StartTLS
+//! and ldaps). The directory is found through `OCC_TEST_LDAP`, the file `start-ldap.sh`
+//! writes (`$SVC_RUN/ldap/env`); without it these tests say so and pass nothing.
+
+use std::collections::HashMap;
+use std::fs;
+
+use occ_tests::Instance;
+
+/// The test server's settings (`LDAP_URL`, `LDAPS_URL`, `LDAP_CACERT`, ...).
+fn server() -> Option<HashMap<String, String>> {
+    let Ok(file) = std::env::var("OCC_TEST_LDAP") else {
+        eprintln!("OCC_TEST_LDAP is not set: the LDAP tests need tests/run.sh's slapd");
+        return None;
+    };
+    let text = fs::read_to_string(&file).expect("OCC_TEST_LDAP names start-ldap.sh's env file");
+    Some(
+        text.lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    )
+}
+
+fn fixture(name: &str) -> String {
+    fs::read_to_string(format!(
+        "{}/fixtures/ldap/{name}.txt",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+fn ok(i: &Instance, args: &[&str]) -> String {
+    let o = i.run(args);
+    assert_eq!(o.code, 0, "{args:?}: {o:?}");
+    o.stdout
+}
+
+/// An instance with configuration s01 set up as ownCloud's reference run set it up (A10-A24).
+fn configured(ldap: &HashMap<String, String>) -> Instance {
+    let i = Instance::installed();
+    assert_eq!(
+        ok(&i, &["ldap:create-empty-config"]),
+        "Created new configuration with configID 's01'\n"
+    );
+    let port = ldap["LDAP_URL"].rsplit(':').next().unwrap().to_string();
+    for (k, v) in [
+        ("ldapHost", "127.0.0.1"),
+        ("ldapPort", port.as_str()),
+        ("ldapAgentName", "cn=admin,dc=example,dc=org"),
+        ("ldapAgentPassword", "adminpass"),
+        ("ldapBase", "dc=example,dc=org"),
+        ("ldapBaseUsers", "ou=users,dc=example,dc=org"),
+        ("ldapBaseGroups", "ou=groups,dc=example,dc=org"),
+        ("ldapUserFilter", "(objectclass=inetOrgPerson)"),
+        (
+            "ldapLoginFilter",
+            "(&(objectclass=inetOrgPerson)(uid=%uid))",
+        ),
+        ("ldapGroupFilter", "(objectclass=groupOfNames)"),
+        ("ldapUserDisplayName", "displayName"),
+        ("ldapEmailAttribute", "mail"),
+        ("ldapExpertUsernameAttr", "uid"),
+        ("ldapGroupMemberAssocAttr", "member"),
+        ("ldapConfigurationActive", "1"),
+    ] {
+        assert_eq!(ok(&i, &["ldap:set-config", "s01", k, v]), "");
+    }
+    i
+}
+
+#[test]
+fn configurations_are_owncloud_s_rows_and_texts() {
+    let Some(ldap) = server() else { return };
+    let i = Instance::installed();
+    assert_eq!(ok(&i, &["ldap:show-config"]), "");
+    ok(&i, &["ldap:create-empty-config"]);
+    assert_eq!(
+        ok(&i, &["ldap:show-config", "s01"]),
+        fixture("A04_ldap_show_config_s01_empty")
+    );
+    // ownCloud's 52 rows, in its names.
+    let rows = i.query("SELECT COUNT(*) AS n FROM oc_appconfig WHERE appid = 'user_ldap' AND configkey LIKE 's01%'");
+    assert_eq!(rows[0]["n"], 52);
+    let o = i.run(&["ldap:create-empty-config", "s01"]);
+    assert_eq!(
+        (o.code, o.stdout.as_str()),
+        (1, "configID already exists\n")
+    );
+    let o = i.run(&["ldap:create-empty-config", ""]);
+    assert_eq!(
+        (o.code, o.stdout.as_str()),
+        (1, "configID cannot be empty\n")
+    );
+    assert_eq!(
+        ok(&i, &["ldap:create-empty-config", "-p", "s05"]),
+        "Created new configuration with configID 's05'\n"
+    );
+    assert_eq!(
+        ok(&i, &["ldap:create-empty-config"]),
+        "Created new configuration with configID 's06'\n"
+    );
+    assert_eq!(
+        ok(&i, &["ldap:delete-config", "s06"]),
+        "Deleted configuration with configID 's06'\n"
+    );
+    let o = i.run(&["ldap:delete-config", "s77"]);
+    assert_eq!(
+        (o.code, o.stdout.as_str()),
+        (1, "Cannot delete configuration with configID 's77'\n")
+    );
+    drop(ldap);
+
+    // The reference run's configuration reads back as ownCloud shows it.
+    let ldap = server().unwrap();
+    let i = configured(&ldap);
+    assert_eq!(
+        ok(&i, &["ldap:show-config", "s01"]),
+        fixture("A31_ldap_show_config_s01")
+    );
+    assert_eq!(
+        ok(&i, &["ldap:show-config", "s01", "--output=json"]),
+        fixture("A32_ldap_show_config_s01_json")
+    );
+    let shown = ok(&i, &["ldap:show-config", "s01", "--show-password"]);
+    assert!(
+        shown.contains("| ldapAgentPassword             | adminpass "),
+        "{shown}"
+    );
+    // Stored as ownCloud stores it: the password in base64, lists joined by newlines.
+    let v = |k: &str| {
+        i.query(&format!(
+            "SELECT configvalue FROM oc_appconfig WHERE appid = 'user_ldap' AND configkey = '{k}'"
+        ))[0]["configvalue"]
+            .clone()
+    };
+    assert_eq!(v("s01ldap_agent_password"), "YWRtaW5wYXNz");
+    ok(
+        &i,
+        &[
+            "ldap:set-config",
+            "s01",
+            "ldapBase",
+            "dc=example,dc=org;o=other",
+        ],
+    );
+    assert_eq!(v("s01ldap_base"), "dc=example,dc=org\no=other");
+    // Refused, naming the problem, nothing written.
+    let before = i.dump();
+    let o = i.run(&["ldap:set-config", "s01", "ldapHots", "x"]);
+    assert_eq!(o.code, 1);
+    assert_eq!(
+        o.stderr,
+        "Unknown configuration key \"ldapHots\"; did you mean \"ldapHost\"? (occ ldap:show-config lists them)\n"
+    );
+    let o = i.run(&["ldap:set-config", "s99", "ldapHost", "x"]);
+    assert_eq!(
+        (o.code, o.stdout.as_str()),
+        (1, "Invalid configID \"s99\"\n")
+    );
+    let o = i.run(&["ldap:show-config", "s99"]);
+    assert_eq!(o.code, 1);
+    let o = i.run(&["ldap:test-config", "s99"]);
+    assert_eq!(o.code, 1);
+    assert_eq!(i.dump(), before);
+}
+
+#[test]
+fn test_config_tells_each_outcome_apart() {
+    let Some(ldap) = server() else { return };
+    let mut i = configured(&ldap);
+    let valid = "The configuration is valid and the connection could be established!\n";
+    assert_eq!(ok(&i, &["ldap:test-config", "s01"]), valid);
+
+    let check = |i: &Instance, code: i32, err: &str| {
+        let o = i.run(&["ldap:test-config", "s01"]);
+        assert_eq!(
+            (o.code, o.stderr.as_str(), o.stdout.as_str()),
+            (code, err, ""),
+            "{o:?}"
+        );
+    };
+    ok(
+        &i,
+        &["ldap:set-config", "s01", "ldapAgentPassword", "wrong"],
+    );
+    check(&i, 3, "The LDAP server at 127.0.0.1:13389 refused the credentials of cn=admin,dc=example,dc=org (invalid credentials).\n");
+    ok(
+        &i,
+        &["ldap:set-config", "s01", "ldapAgentPassword", "adminpass"],
+    );
+
+    ok(&i, &["ldap:set-config", "s01", "ldapPort", "1"]);
+    let o = i.run(&["ldap:test-config", "s01"]);
+    assert_eq!(o.code, 2, "{o:?}");
+    assert!(
+        o.stderr
+            .starts_with("Cannot reach the LDAP server at 127.0.0.1:1: "),
+        "{o:?}"
+    );
+    let port = ldap["LDAP_URL"].rsplit(':').next().unwrap().to_string();
+    ok(&i, &["ldap:set-config", "s01", "ldapPort", &port]);
+
+    ok(
+        &i,
+        &[
+            "ldap:set-config",
+            "s01",
+            "ldapBaseGroups",
+            "ou=nowhere,dc=example,dc=org",
+        ],
+    );
+    check(
+        &i,
+        5,
+        "The base DN \"ou=nowhere,dc=example,dc=org\" does not exist on the LDAP server.\n",
+    );
+    ok(
+        &i,
+        &[
+            "ldap:set-config",
+            "s01",
+            "ldapBaseGroups",
+            "ou=groups,dc=example,dc=org",
+        ],
+    );
+
+    ok(&i, &["ldap:set-config", "s01", "ldapHost", ""]);
+    check(
+        &i,
+        1,
+        "The configuration s01 is invalid: No LDAP host given (ldapHost).\n",
+    );
+    ok(&i, &["ldap:set-config", "s01", "ldapHost", "127.0.0.1"]);
+
+    // StartTLS: the server's certificate is checked against the CA it was signed with.
+    ok(&i, &["ldap:set-config", "s01", "ldapTLS", "1"]);
+    let o = i.run(&["ldap:test-config", "s01"]);
+    assert_eq!(o.code, 4, "{o:?}");
+    assert!(
+        o.stderr.starts_with("TLS with the LDAP server at 127.0.0.1:13389 failed: invalid peer certificate: UnknownIssuer"),
+        "{o:?}"
+    );
+    i.set_env("LDAPTLS_CACERT", &ldap["LDAP_CACERT"]);
+    assert_eq!(ok(&i, &["ldap:test-config", "s01"]), valid);
+    ok(&i, &["ldap:set-config", "s01", "ldapTLS", "0"]);
+    // ldaps.
+    ok(
+        &i,
+        &["ldap:set-config", "s01", "ldapHost", &ldap["LDAPS_URL"]],
+    );
+    assert_eq!(ok(&i, &["ldap:test-config", "s01"]), valid);
+    // Without a CA, only with the certificate check turned off, and with a warning.
+    i.env.retain(|(k, _)| k != "LDAPTLS_CACERT");
+    assert_eq!(i.run(&["ldap:test-config", "s01"]).code, 4);
+    ok(&i, &["ldap:set-config", "s01", "turnOffCertCheck", "1"]);
+    let o = i.run(&["ldap:test-config", "s01"]);
+    assert_eq!(o.code, 0, "{o:?}");
+    assert_eq!(
+        o.stderr,
+        "Warning: configuration s01 does not check the LDAP server's TLS certificate (turnOffCertCheck).\n"
+    );
+    // The password never shows.
+    for args in [["ldap:test-config", "s01"], ["ldap:show-config", "s01"]] {
+        let o = i.run(&args);
+        assert!(!o.stdout.contains("adminpass") && !o.stderr.contains("adminpass"));
+    }
+}
+
+#[test]
+fn search_finds_as_owncloud_finds_and_maps_what_it_finds() {
+    let Some(ldap) = server() else { return };
+    let i = configured(&ldap);
+    assert_eq!(ok(&i, &["ldap:search", "rob"]), "Robert Roberts (robert)\n");
+    assert_eq!(
+        ok(&i, &["ldap:search", ""]),
+        "Alice Adams (alice)\nBob Brown (bob)\nRobert Roberts (robert)\n"
+    );
+    assert_eq!(
+        ok(&i, &["ldap:search", "--limit=1", ""]),
+        "Alice Adams (alice)\n"
+    );
+    assert_eq!(
+        ok(&i, &["ldap:search", "--offset=1", "--limit=1", ""]),
+        "Bob Brown (bob)\n"
+    );
+    assert_eq!(ok(&i, &["ldap:search", "zzz"]), "");
+    // An injection finds nothing more than the literal text would.
+    assert_eq!(ok(&i, &["ldap:search", "*)(uid=*"]), "");
+    assert_eq!(ok(&i, &["ldap:search", "a)(|(uid=*"]), "");
+    // Groups: no group name attribute, so ownCloud names them by their UUID.
+    let group = ok(&i, &["ldap:search", "--group", "adm"]);
+    let uuid = group.trim_end();
+    assert_eq!(uuid.len(), 36, "{group}");
+    assert_eq!(uuid.matches('-').count(), 4, "{group}");
+    // The mappings are ownCloud's rows.
+    let users =
+        i.query("SELECT owncloud_name, ldap_dn FROM oc_ldap_user_mapping ORDER BY owncloud_name");
+    let names: Vec<String> = users
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}",
+                r["owncloud_name"].as_str().unwrap(),
+                r["ldap_dn"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "alice uid=alice,ou=users,dc=example,dc=org",
+            "bob uid=bob,ou=users,dc=example,dc=org",
+            "robert uid=robert,ou=users,dc=example,dc=org"
+        ]
+    );
+    let groups = i.query("SELECT owncloud_name, ldap_dn FROM oc_ldap_group_mapping");
+    assert_eq!(groups[0]["owncloud_name"], uuid);
+    assert_eq!(
+        groups[0]["ldap_dn"],
+        "cn=admins,ou=groups,dc=example,dc=org"
+    );
+    assert!(ok(&i, &["ldap:show-config", "s01"])
+        .contains("| ldapExpertUUIDUserAttr        | entryuuid "));
+    // Offsets and limits are checked before anything is asked.
+    for (args, err) in [
+        (vec!["--limit=-1"], "limit must be 0 or greater\n"),
+        (vec!["--offset=-1"], "offset must be 0 or greater\n"),
+        (
+            vec!["--offset=2", "--limit=0"],
+            "offset must be 0 if limit is also set to 0\n",
+        ),
+        (
+            vec!["--offset=1", "--limit=2"],
+            "offset must be a multiple of limit\n",
+        ),
+        (
+            vec!["--limit=x"],
+            "limit must be a whole number, not \"x\"\n",
+        ),
+    ] {
+        let mut a = vec!["ldap:search"];
+        a.extend(args);
+        a.push("");
+        let o = i.run(&a);
+        assert_eq!((o.code, o.stderr.as_str()), (1, err), "{a:?}");
+    }
+    // Past the server's size limit (500): paged.
+    ok(
+        &i,
+        &[
+            "ldap:set-config",
+            "s01",
+            "ldapBaseUsers",
+            "dc=example,dc=org",
+        ],
+    );
+    let all = ok(&i, &["ldap:search", "--limit=0", "user"]);
+    assert_eq!(all.lines().count(), 1000, "{}", &all[..200.min(all.len())]);
+    assert_eq!(all.lines().next(), Some("User 0 (user00000)"));
+    let n = i.query("SELECT COUNT(*) AS n FROM oc_ldap_user_mapping");
+    assert_eq!(n[0]["n"], 1003);
+}
