@@ -363,3 +363,135 @@ fn search_finds_as_owncloud_finds_and_maps_what_it_finds() {
     let n = i.query("SELECT COUNT(*) AS n FROM oc_ldap_user_mapping");
     assert_eq!(n[0]["n"], 1003);
 }
+
+/// Runs an ldap-utils tool against the test server as its admin (the password on stdin's
+/// file, never in the process list).
+fn ldap_tool(ldap: &HashMap<String, String>, tool: &str, args: &[&str], input: &str) {
+    use std::io::Write;
+    let pw = tempfile::NamedTempFile::new().unwrap();
+    fs::write(pw.path(), ldap["LDAP_ADMIN_PW"].as_bytes()).unwrap();
+    let mut child = std::process::Command::new(tool)
+        .args([
+            "-x",
+            "-H",
+            &ldap["LDAP_URL"],
+            "-D",
+            &ldap["LDAP_ADMIN_DN"],
+            "-y",
+        ])
+        .arg(pw.path())
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success(), "{tool} {args:?}");
+}
+
+#[test]
+fn check_user_follows_renames_and_records_remnants() {
+    let Some(ldap) = server() else { return };
+    let i = configured(&ldap);
+    ok(
+        &i,
+        &[
+            "ldap:set-config",
+            "s01",
+            "ldapBaseUsers",
+            "ou=people,dc=example,dc=org",
+        ],
+    );
+    // A user of this test's own (the tests share the server).
+    let uid = format!(
+        "carol{}{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos()
+    );
+    let dn = format!("uid={uid},ou=people,dc=example,dc=org");
+    ldap_tool(
+        &ldap,
+        "ldapadd",
+        &[],
+        &format!("dn: {dn}\nobjectClass: inetOrgPerson\nuid: {uid}\ncn: Carol\nsn: C\ndisplayName: Carol {uid}\n"),
+    );
+    assert_eq!(
+        ok(&i, &["ldap:search", &format!("Carol {uid}")]),
+        format!("Carol {uid} ({uid})\n")
+    );
+    assert_eq!(
+        ok(&i, &["ldap:check-user", &uid]),
+        "The user is still available on LDAP.\n"
+    );
+    assert_eq!(
+        ok(&i, &["ldap:check-user", "admin"]),
+        "The given user is not a recognized LDAP user.\n"
+    );
+    // Renamed in the directory: the same account, its mapping at the new DN.
+    let renamed = format!("{uid}x");
+    ldap_tool(
+        &ldap,
+        "ldapmodrdn",
+        &["-r", &dn, &format!("uid={renamed}")],
+        "",
+    );
+    assert_eq!(
+        ok(&i, &["ldap:check-user", &uid]),
+        "The user is still available on LDAP.\n"
+    );
+    let m = i.query(&format!(
+        "SELECT ldap_dn FROM oc_ldap_user_mapping WHERE owncloud_name = '{uid}'"
+    ));
+    assert_eq!(
+        m[0]["ldap_dn"],
+        format!("uid={renamed},ou=people,dc=example,dc=org")
+    );
+    // Deleted: told, and listed as a remnant with when it was found gone.
+    assert_eq!(ok(&i, &["ldap:show-remnants", "--json"]), "[]\n");
+    ldap_tool(
+        &ldap,
+        "ldapdelete",
+        &[&format!("uid={renamed},ou=people,dc=example,dc=org")],
+        "",
+    );
+    assert_eq!(
+        ok(&i, &["ldap:check-user", &uid]),
+        format!("The user does not exist on LDAP anymore.\nClean up the user's remnants by: ./occ user:delete \"{uid}\"\n")
+    );
+    let remnants: serde_json::Value =
+        serde_json::from_str(&ok(&i, &["ldap:show-remnants", "--json"])).unwrap();
+    assert_eq!(remnants[0]["ocName"], uid.as_str());
+    assert_eq!(
+        remnants[0]["dn"],
+        format!("uid={renamed},ou=people,dc=example,dc=org")
+    );
+    assert!(
+        remnants[0]["detectedOn"]
+            .as_str()
+            .unwrap()
+            .starts_with("20"),
+        "{remnants}"
+    );
+    let table = ok(&i, &["ldap:show-remnants"]);
+    assert!(table.contains(&format!("| {uid} ")), "{table}");
+    // A disabled configuration stops the check (unless forced).
+    ok(&i, &["ldap:create-empty-config"]);
+    let o = i.run(&["ldap:check-user", &uid]);
+    assert_eq!(
+        (o.code, o.stdout.as_str()),
+        (
+            1,
+            "Cannot check user existence, because disabled LDAP configurations are present.\n"
+        )
+    );
+    assert!(ok(&i, &["ldap:check-user", "--force", &uid]).starts_with("The user does not exist"));
+    assert_eq!(ok(&i, &["ldap:invalidate-cache"]), "");
+}

@@ -1,8 +1,10 @@
 //! The `ldap:` commands: configurations (`create-empty-config`, `show-config`, `set-config`,
-//! `delete-config`), `test-config` and `search`, with ownCloud's texts; each error is one line
+//! `delete-config`), `test-config`, `search`, `check-user`, `show-remnants` and
+//! `invalidate-cache`, with ownCloud's texts; each error is one line
 //! naming the problem, with a non-zero exit and nothing written.
 
 use occ_plugin_api::prelude::*;
+use serde_json::json;
 
 use crate::config::{self, Config};
 use crate::conn;
@@ -266,6 +268,105 @@ impl Command for Search {
         for line in found {
             ctx.line(&line)?;
         }
+        Ok(0)
+    }
+}
+
+/// `ldap:check-user [--force] <ocName>`: ownCloud's answers (exit 0); a check that cannot be
+/// made exits 1.
+pub struct CheckUser;
+
+impl Command for CheckUser {
+    fn spec(&self) -> CommandSpec {
+        CommandSpec::new("ldap:check-user", "checks whether a user exists on LDAP")
+            .arg(Arg::required("ocName", "the user name as used in ownCloud"))
+            .opt(Opt::flag("force", "ignores disabled LDAP configuration"))
+    }
+
+    fn run(&self, input: &Input, ctx: &mut Context) -> CmdResult {
+        let db = ctx.db();
+        let force = input.flag("force");
+        let (all, active) = (config::ids(&db, false)?, config::ids(&db, true)?);
+        if !force && (all.is_empty() || all.len() != active.len()) {
+            ctx.line(
+                "Cannot check user existence, because disabled LDAP configurations are present.",
+            )?;
+            return Ok(1);
+        }
+        let uid = input.arg_str("ocName").unwrap_or_default();
+        for id in if force && active.is_empty() {
+            &all
+        } else {
+            &active
+        } {
+            directory::warn_cert_check(ctx, &Config::read(&db, id)?)?;
+        }
+        match directory::presence(&db, &uid, force && active.is_empty())? {
+            directory::Presence::Unknown => {
+                ctx.line("The given user is not a recognized LDAP user.")?
+            }
+            directory::Presence::Present => ctx.line("The user is still available on LDAP.")?,
+            directory::Presence::Gone => {
+                ctx.line("The user does not exist on LDAP anymore.")?;
+                ctx.line(&format!(
+                    "Clean up the user's remnants by: ./occ user:delete \"{uid}\""
+                ))?;
+            }
+        }
+        Ok(0)
+    }
+}
+
+/// `ldap:show-remnants [--json]`: mapped users found gone from the directory.
+pub struct ShowRemnants;
+
+impl Command for ShowRemnants {
+    fn spec(&self) -> CommandSpec {
+        CommandSpec::new(
+            "ldap:show-remnants",
+            "shows which users are not available on LDAP anymore, but have remnants in ownCloud.",
+        )
+        .opt(Opt::flag(
+            "json",
+            "return JSON array instead of pretty table.",
+        ))
+    }
+
+    fn run(&self, input: &Input, ctx: &mut Context) -> CmdResult {
+        let list = directory::remnants(&ctx.db())?;
+        if input.flag("json") {
+            ctx.line(&serde_json::to_string(&list).map_err(|e| Error::new(e.to_string()))?)?;
+            return Ok(0);
+        }
+        let rows = list
+            .into_iter()
+            .map(|r| {
+                vec![
+                    json!(r.uid),
+                    json!(r.display_name),
+                    json!(r.dn),
+                    json!(r.detected),
+                ]
+            })
+            .collect();
+        ctx.table(
+            &["ownCloud name", "Display Name", "LDAP DN", "Detected on"],
+            rows,
+        )?;
+        Ok(0)
+    }
+}
+
+/// `ldap:invalidate-cache`: occ keeps no LDAP cache between commands (each asks the
+/// server), so there is nothing to clear; kept for ownCloud's scripts.
+pub struct InvalidateCache;
+
+impl Command for InvalidateCache {
+    fn spec(&self) -> CommandSpec {
+        CommandSpec::new("ldap:invalidate-cache", "invalidates the LDAP cache")
+    }
+
+    fn run(&self, _input: &Input, _ctx: &mut Context) -> CmdResult {
         Ok(0)
     }
 }

@@ -4,6 +4,8 @@
 //! `oc_ldap_user_mapping` / `oc_ldap_group_mapping` (by DN, then by UUID; a new entry gets
 //! the username attribute's value, or its UUID, as ownCloud names it).
 
+use std::collections::{HashMap, HashSet};
+
 use ldap3::adapters::{Adapter, EntriesOnly, PagedResults};
 use ldap3::{ldap_escape, LdapConn, Scope, SearchEntry};
 use occ_plugin_api::prelude::*;
@@ -193,87 +195,137 @@ fn sanitize(name: &str) -> String {
         .collect()
 }
 
-/// The ownCloud name of an entry, mapping it first if it is new (`None`: not mappable, or
-/// its name belongs to an account of another backend).
-fn map_entry(
-    db: &Db<'_>,
-    c: &mut Config,
-    kind: &Kind,
-    e: &SearchEntry,
-) -> Result<Option<String>, Error> {
-    #[derive(serde::Deserialize)]
-    struct Row {
-        owncloud_name: String,
-    }
-    let dn = e.dn.to_lowercase();
-    let by_dn: Vec<Row> = db.query_as(
-        &format!(
-            "SELECT owncloud_name FROM *PREFIX*{} WHERE ldap_dn = ?",
-            kind.table
-        ),
-        &[json!(dn)],
-    )?;
-    if let Some(r) = by_dn.into_iter().next() {
-        return Ok(Some(r.owncloud_name));
-    }
-    let Some((uuid_attr, uuid)) = UUID_ATTRS.iter().find_map(|a| first(e, a).map(|v| (*a, v)))
-    else {
-        return Ok(None);
-    };
-    let by_uuid: Vec<Row> = db.query_as(
-        &format!(
-            "SELECT owncloud_name FROM *PREFIX*{} WHERE directory_uuid = ?",
-            kind.table
-        ),
-        &[json!(uuid)],
-    )?;
-    if let Some(r) = by_uuid.into_iter().next() {
-        // Renamed or moved in the directory: the same account, at its new DN.
-        db.execute(
+/// Entries to ownCloud names for one mapping table: its rows read once (by DN and by UUID),
+/// new mappings written together at the end ([`Mapper::finish`]), in one transaction.
+struct Mapper {
+    kind: &'static Kind,
+    by_dn: HashMap<String, String>,
+    by_uuid: HashMap<String, String>,
+    taken: Option<HashSet<String>>,
+    names: HashSet<String>,
+    new: Vec<(String, String, String)>,
+}
+
+impl Mapper {
+    fn load(db: &Db<'_>, kind: &'static Kind) -> Result<Mapper, Error> {
+        #[derive(serde::Deserialize)]
+        struct Row {
+            owncloud_name: String,
+            ldap_dn: String,
+            directory_uuid: String,
+        }
+        let rows: Vec<Row> = db.query_as(
             &format!(
-                "UPDATE *PREFIX*{} SET ldap_dn = ? WHERE directory_uuid = ?",
+                "SELECT owncloud_name, ldap_dn, directory_uuid FROM *PREFIX*{}",
                 kind.table
             ),
-            &[json!(dn), json!(uuid)],
+            &[],
         )?;
-        return Ok(Some(r.owncloud_name));
-    }
-    let attr = c.get(kind.name_attr);
-    let name = if attr.is_empty() {
-        uuid.clone()
-    } else {
-        match first(e, &attr) {
-            Some(v) => sanitize(&v),
-            None => return Ok(None),
+        let mut m = Mapper {
+            kind,
+            by_dn: HashMap::with_capacity(rows.len()),
+            by_uuid: HashMap::with_capacity(rows.len()),
+            taken: None,
+            names: HashSet::with_capacity(rows.len()),
+            new: Vec::new(),
+        };
+        for r in rows {
+            m.names.insert(r.owncloud_name.clone());
+            m.by_dn.insert(r.ldap_dn, r.owncloud_name.clone());
+            m.by_uuid.insert(r.directory_uuid, r.owncloud_name);
         }
-    };
-    if name.is_empty() {
-        return Ok(None);
+        Ok(m)
     }
-    if kind.table == USERS.table {
-        let local: Vec<Row> = db.query_as(
-            "SELECT uid AS owncloud_name FROM *PREFIX*users WHERE LOWER(uid) = LOWER(?)",
-            &[json!(name)],
-        )?;
-        if !local.is_empty() {
+
+    /// The names another backend's accounts hold (lower-cased), read once when needed.
+    fn taken(&mut self, db: &Db<'_>) -> Result<&HashSet<String>, Error> {
+        if self.taken.is_none() {
+            #[derive(serde::Deserialize)]
+            struct U {
+                uid: String,
+            }
+            let users: Vec<U> = db.query_as("SELECT uid FROM *PREFIX*users", &[])?;
+            self.taken = Some(users.into_iter().map(|u| u.uid.to_lowercase()).collect());
+        }
+        Ok(self.taken.get_or_insert_with(HashSet::new))
+    }
+
+    /// The ownCloud name of an entry, mapping it if it is new (`None`: not mappable, or its
+    /// name belongs to an account of another backend).
+    fn name(
+        &mut self,
+        db: &Db<'_>,
+        c: &mut Config,
+        e: &SearchEntry,
+    ) -> Result<Option<String>, Error> {
+        let dn = e.dn.to_lowercase();
+        if let Some(n) = self.by_dn.get(&dn) {
+            return Ok(Some(n.clone()));
+        }
+        let Some((uuid_attr, uuid)) = UUID_ATTRS.iter().find_map(|a| first(e, a).map(|v| (*a, v)))
+        else {
+            return Ok(None);
+        };
+        if let Some(n) = self.by_uuid.get(&uuid).cloned() {
+            // Renamed or moved in the directory: the same account, at its new DN.
+            db.execute(
+                &format!(
+                    "UPDATE *PREFIX*{} SET ldap_dn = ? WHERE directory_uuid = ?",
+                    self.kind.table
+                ),
+                &[json!(dn), json!(uuid)],
+            )?;
+            self.by_dn.insert(dn, n.clone());
+            return Ok(Some(n));
+        }
+        let attr = c.get(self.kind.name_attr);
+        let name = if attr.is_empty() {
+            uuid.clone()
+        } else {
+            match first(e, &attr) {
+                Some(v) => sanitize(&v),
+                None => return Ok(None),
+            }
+        };
+        // An empty name, or one another entry is mapped to already (ownCloud would number
+        // it; occ leaves the entry unmapped).
+        if name.is_empty() || self.names.contains(&name) {
             return Ok(None);
         }
-        if c.get("ldapExpertUUIDUserAttr").is_empty() {
-            // ownCloud records the UUID attribute it detected.
-            if let Some(k) = config::key("ldapExpertUUIDUserAttr") {
-                c.set(k, uuid_attr);
-                c.save(db)?;
+        if self.kind.table == USERS.table {
+            if self.taken(db)?.contains(&name.to_lowercase()) {
+                return Ok(None);
+            }
+            if c.get("ldapExpertUUIDUserAttr").is_empty() {
+                // ownCloud records the UUID attribute it detected.
+                if let Some(k) = config::key("ldapExpertUUIDUserAttr") {
+                    c.set(k, uuid_attr);
+                    c.save(db)?;
+                }
             }
         }
+        self.by_dn.insert(dn.clone(), name.clone());
+        self.by_uuid.insert(uuid.clone(), name.clone());
+        self.names.insert(name.clone());
+        self.new.push((name.clone(), dn, uuid));
+        Ok(Some(name))
     }
-    db.execute(
-        &format!(
-            "INSERT INTO *PREFIX*{} (owncloud_name, ldap_dn, directory_uuid) VALUES (?, ?, ?)",
-            kind.table
-        ),
-        &[json!(name), json!(dn), json!(uuid)],
-    )?;
-    Ok(Some(name))
+
+    /// Writes the new mappings.
+    fn finish(self, db: &Db<'_>) -> Result<(), Error> {
+        if self.new.is_empty() {
+            return Ok(());
+        }
+        let tx = db.begin()?;
+        tx.execute_many_of(
+            &format!(
+                "INSERT INTO *PREFIX*{} (owncloud_name, ldap_dn, directory_uuid) VALUES (?, ?, ?)",
+                self.kind.table
+            ),
+            &self.new,
+        )?;
+        tx.commit()
+    }
 }
 
 /// `ldap:search`: the lines to print (`Display Name (uid)` for users, the group's name for
@@ -287,7 +339,7 @@ pub fn search(
     limit: Option<usize>,
 ) -> Result<Vec<String>, Error> {
     let mut lines: Vec<String> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = HashSet::new();
     for id in config::ids(db, true)? {
         let mut c = Config::read(db, &id)?;
         warn_cert_check(ctx, &c)?;
@@ -320,8 +372,9 @@ pub fn search(
         }
         let entries = paged(&mut ldap, &bases, &filter, &attrs, page)?;
         let _ = ldap.unbind();
+        let mut mapper = Mapper::load(db, kind)?;
         for e in entries {
-            let Some(name) = map_entry(db, &mut c, kind, &e)? else {
+            let Some(name) = mapper.name(db, &mut c, &e)? else {
                 continue;
             };
             if !seen.insert(name.clone()) {
@@ -337,12 +390,177 @@ pub fn search(
                 format!("{shown} ({name})")
             });
         }
+        mapper.finish(db)?;
     }
     Ok(lines
         .into_iter()
         .skip(offset)
         .take(limit.unwrap_or(usize::MAX))
         .collect())
+}
+
+/// Where a mapped user stands in the directory.
+pub enum Presence {
+    /// Not a mapped LDAP user.
+    Unknown,
+    /// Still in the directory (at its mapped DN, or found again by its UUID and remapped).
+    Present,
+    /// Gone from the directory (recorded as a remnant).
+    Gone,
+}
+
+/// Whether mapped user `uid` is still in the directory of the active configurations (all of
+/// them with `all`): a base read of its DN with the user filter, else a search for its UUID
+/// under the user bases (a user renamed or moved keeps its account: the mapping follows).
+/// A user found gone is recorded as a remnant, with the time (ownCloud's `isDeleted`
+/// preference, and `foundDeleted`).
+pub fn presence(db: &Db<'_>, uid: &str, all: bool) -> Result<Presence, Error> {
+    #[derive(serde::Deserialize)]
+    struct Row {
+        ldap_dn: String,
+        directory_uuid: String,
+    }
+    let rows: Vec<Row> = db.query_as(
+        "SELECT ldap_dn, directory_uuid FROM *PREFIX*ldap_user_mapping WHERE owncloud_name = ?",
+        &[json!(uid)],
+    )?;
+    let Some(row) = rows.into_iter().next() else {
+        return Ok(Presence::Unknown);
+    };
+    for id in config::ids(db, !all)? {
+        let c = Config::read(db, &id)?;
+        let mut ldap = conn::connect(&c).map_err(|f| Error::new(f.message()))?;
+        let filter = and(&[c.get("ldapUserFilter")]);
+        let filter = if filter == "(&)" {
+            "(objectClass=*)".to_string()
+        } else {
+            filter
+        };
+        let at_dn = ldap
+            .search(&row.ldap_dn, Scope::Base, &filter, vec!["1.1"])
+            .map_err(|e| Error::new(format!("LDAP read of \"{}\" failed: {e}", row.ldap_dn)))?;
+        if at_dn.1.rc == 0 && !at_dn.0.is_empty() {
+            return Ok(Presence::Present);
+        }
+        let attr = match c.get("ldapExpertUUIDUserAttr") {
+            a if a.is_empty() => "entryuuid".to_string(),
+            a => a,
+        };
+        let by_uuid = format!(
+            "(&{filter}({attr}={}))",
+            ldap_escape(row.directory_uuid.as_str())
+        );
+        let found = paged(
+            &mut ldap,
+            &user_bases(&c),
+            &by_uuid,
+            &["1.1".to_string()],
+            10,
+        )?;
+        if let Some(e) = found.first() {
+            db.execute(
+                "UPDATE *PREFIX*ldap_user_mapping SET ldap_dn = ? WHERE owncloud_name = ?",
+                &[json!(e.dn.to_lowercase()), json!(uid)],
+            )?;
+            return Ok(Presence::Present);
+        }
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let tx = db.begin()?;
+    for (key, value) in [
+        ("isDeleted", "1".to_string()),
+        ("foundDeleted", now.to_string()),
+    ] {
+        if key == "foundDeleted" {
+            // The first detection's time stays.
+            tx.execute(
+                "INSERT INTO *PREFIX*preferences (userid, appid, configkey, configvalue) VALUES (?, ?, ?, ?) ON CONFLICT (userid, appid, configkey) DO NOTHING",
+                &[json!(uid), json!(config::APP), json!(key), json!(value)],
+            )?;
+        } else {
+            tx.execute(
+                "INSERT INTO *PREFIX*preferences (userid, appid, configkey, configvalue) VALUES (?, ?, ?, ?) ON CONFLICT (userid, appid, configkey) DO UPDATE SET configvalue = excluded.configvalue",
+                &[json!(uid), json!(config::APP), json!(key), json!(value)],
+            )?;
+        }
+    }
+    tx.commit()?;
+    Ok(Presence::Gone)
+}
+
+/// A mapped user no longer in the directory, as `ldap:show-remnants` lists it.
+#[derive(serde::Serialize)]
+pub struct Remnant {
+    /// The ownCloud user name.
+    #[serde(rename = "ocName")]
+    pub uid: String,
+    /// The account's display name (the user name without an account).
+    #[serde(rename = "displayName")]
+    pub display_name: String,
+    /// The DN it was mapped to.
+    pub dn: String,
+    /// When it was first found gone (UTC, RFC 3339).
+    #[serde(rename = "detectedOn")]
+    pub detected: String,
+}
+
+/// The remnants: mapped users recorded as gone, by name.
+pub fn remnants(db: &Db<'_>) -> Result<Vec<Remnant>, Error> {
+    #[derive(serde::Deserialize)]
+    struct Row {
+        owncloud_name: String,
+        ldap_dn: String,
+        display_name: Option<String>,
+        found: Option<String>,
+    }
+    let rows: Vec<Row> = db.query_as(
+        "SELECT m.owncloud_name, m.ldap_dn, a.display_name, f.configvalue AS found FROM *PREFIX*ldap_user_mapping m JOIN *PREFIX*preferences d ON d.userid = m.owncloud_name AND d.appid = ? AND d.configkey = 'isDeleted' AND d.configvalue = '1' LEFT JOIN *PREFIX*preferences f ON f.userid = m.owncloud_name AND f.appid = ? AND f.configkey = 'foundDeleted' LEFT JOIN *PREFIX*accounts a ON a.user_id = m.owncloud_name ORDER BY m.owncloud_name",
+        &[json!(config::APP), json!(config::APP)],
+    )?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Remnant {
+            display_name: r
+                .display_name
+                .filter(|d| !d.is_empty())
+                .unwrap_or_else(|| r.owncloud_name.clone()),
+            detected: r
+                .found
+                .and_then(|f| f.trim().parse::<i64>().ok())
+                .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())
+                .and_then(|t| {
+                    t.format(&time::format_description::well_known::Rfc3339)
+                        .ok()
+                })
+                .unwrap_or_default(),
+            uid: r.owncloud_name,
+            dn: r.ldap_dn,
+        })
+        .collect())
+}
+
+/// How many users the active configurations' directories hold (for `user:report`).
+pub fn count_users(db: &Db<'_>) -> Result<usize, Error> {
+    let mut n = 0;
+    for id in config::ids(db, true)? {
+        let c = Config::read(db, &id)?;
+        let mut ldap = conn::connect(&c).map_err(|f| Error::new(f.message()))?;
+        let display = c.get("ldapUserDisplayName");
+        let filter = and(&[c.get("ldapUserFilter"), format!("{display}=*")]);
+        let page = c.get("ldapPagingSize").trim().parse::<i32>().unwrap_or(500);
+        n += paged(
+            &mut ldap,
+            &user_bases(&c),
+            &filter,
+            &["1.1".to_string()],
+            page,
+        )?
+        .len();
+        let _ = ldap.unbind();
+    }
+    Ok(n)
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! The `ldap` plugin: owns the `ldap` namespace, ownCloud's LDAP configurations (app
 //! `user_ldap` in `oc_appconfig`) and the LDAP user and group mapping tables. Its commands:
-//! `ldap:create-empty-config`, `show-config`, `set-config`, `delete-config`, `test-config`
-//! and `search`.
+//! `ldap:create-empty-config`, `show-config`, `set-config`, `delete-config`, `test-config`,
+//! `search`, `check-user`, `show-remnants` and `invalidate-cache`; and the `ldap.user_backend`
+//! service (`user:report`'s row).
 
 use occ_plugin_api::prelude::*;
 
@@ -9,6 +10,9 @@ mod commands;
 pub mod config;
 mod conn;
 mod directory;
+
+/// The backend's name as ownCloud reports it (`user:report`, `oc_accounts.backend`).
+pub const BACKEND: &str = "OCA\\User_LDAP\\User_Proxy";
 
 /// The plugin.
 pub struct Ldap;
@@ -31,7 +35,24 @@ impl Plugin for Ldap {
             &commands::DeleteConfig,
             &commands::TestConfig,
             &commands::Search,
+            &commands::CheckUser,
+            &commands::ShowRemnants,
+            &commands::InvalidateCache,
         ]
+    }
+    fn services(&self) -> Vec<String> {
+        vec!["ldap.user_backend".into()]
+    }
+    /// `ldap.user_backend`: the backend's name as ownCloud reports it and how many users
+    /// the active configurations' directories hold (`user:report`).
+    fn service(&self, name: &str, _payload: &Value, ctx: &mut Context) -> Result<Value, Error> {
+        match name {
+            "ldap.user_backend" => Ok(serde_json::json!({
+                "name": BACKEND,
+                "count": directory::count_users(&ctx.db())?,
+            })),
+            other => Err(Error::new(format!("unknown service {other}"))),
+        }
     }
     fn migrations(&self) -> Vec<Migration> {
         let mut list = Vec::new();
