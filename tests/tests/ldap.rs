@@ -495,3 +495,158 @@ fn check_user_follows_renames_and_records_remnants() {
     assert!(ok(&i, &["ldap:check-user", "--force", &uid]).starts_with("The user does not exist"));
     assert_eq!(ok(&i, &["ldap:invalidate-cache"]), "");
 }
+
+#[test]
+fn user_sync_makes_disables_enables_and_removes_accounts() {
+    let Some(ldap) = server() else { return };
+    let i = configured(&ldap);
+    // An organisational unit of this test's own, with three users.
+    let ou = format!(
+        "t{}{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos()
+    );
+    let base = format!("ou={ou},dc=example,dc=org");
+    let entry = |uid: &str, name: &str| {
+        format!("dn: uid={uid},{base}\nobjectClass: inetOrgPerson\nuid: {uid}\ncn: {name}\nsn: S\ndisplayName: {name}\nmail: {uid}@example.org\n")
+    };
+    let (dave, erin, finn) = (
+        format!("{ou}dave"),
+        format!("{ou}erin"),
+        format!("{ou}finn"),
+    );
+    ldap_tool(
+        &ldap,
+        "ldapadd",
+        &[],
+        &format!(
+            "dn: {base}\nobjectClass: organizationalUnit\nou: {ou}\n\n{}\n{}\n{}",
+            entry(&dave, "Dave D"),
+            entry(&erin, "Erin E"),
+            entry(&finn, "Finn F")
+        ),
+    );
+    ok(&i, &["ldap:set-config", "s01", "ldapBaseUsers", &base]);
+
+    assert_eq!(
+        ok(&i, &["user:sync", "--list"]),
+        "OC\\User\\Database\nOCA\\User_LDAP\\User_Proxy\n"
+    );
+    let o = i.run(&["user:sync"]);
+    assert_eq!(
+        (o.code, o.stdout.as_str()),
+        (1, "No backend class name given. Please run ./occ help user:sync to understand how this command works.\n")
+    );
+    let before = i.dump();
+    let o = i.run(&["user:sync", "ldap", "-m", "keep"]);
+    assert_eq!(
+        (o.code, o.stdout.as_str()),
+        (
+            1,
+            "Unknown action. Choose between \"disable\" or \"remove\"\n"
+        )
+    );
+    let o = i.run(&["user:sync", "nosuch", "-m", "disable"]);
+    assert_eq!(
+        (o.code, o.stdout.as_str()),
+        (
+            1,
+            "The backend <nosuch> does not exist. Did you forget to enable the app?\n"
+        )
+    );
+    assert_eq!(i.dump(), before);
+
+    // A first sync: ownCloud's texts (A70), the accounts as ownCloud makes them.
+    let full = |missing: &str| {
+        format!("Analysing known accounts ...\n\n\n{missing}\n\nInserting new and updating all known users from OCA\\User_LDAP\\User_Proxy ...\n\n\n\nSync of users finished, encountered 0 errors.\n")
+    };
+    assert_eq!(
+        ok(&i, &["user:sync", "ldap", "-m", "disable"]),
+        full("No removed users have been detected.\n")
+    );
+    assert_eq!(
+        ok(&i, &["user:list"]),
+        format!("  - admin: admin\n  - {dave}: Dave D\n  - {erin}: Erin E\n  - {finn}: Finn F\n")
+    );
+    let acc = i.query(&format!(
+        "SELECT email, lower_user_id, backend, home, state FROM oc_accounts WHERE user_id = '{dave}'"
+    ));
+    assert_eq!(acc[0]["email"], format!("{dave}@example.org"));
+    assert_eq!(acc[0]["backend"], "OCA\\User_LDAP\\User_Proxy");
+    assert_eq!(acc[0]["state"], 1);
+    assert_eq!(
+        acc[0]["home"],
+        format!("{}/data/{dave}", i.root().display())
+    );
+    assert!(ok(&i, &["user:report"]).contains("| OCA\\User_LDAP\\User_Proxy | 3 |"));
+    // Unchanged: the same again, nothing written.
+    let synced = i.dump();
+    assert_eq!(
+        ok(&i, &["user:sync", "ldap", "-m", "disable"]),
+        full("No removed users have been detected.\n")
+    );
+    assert_eq!(i.dump(), synced);
+
+    // Gone from the directory: disabled, then skipped; -u tells it for one user.
+    ldap_tool(&ldap, "ldapdelete", &[&format!("uid={erin},{base}")], "");
+    assert_eq!(
+        ok(&i, &["user:sync", "ldap", "-m", "disable"]),
+        full(&format!(
+            "Disabling accounts:\n{erin}, Erin E, {erin}@example.org disabled\n"
+        ))
+    );
+    assert_eq!(
+        ok(&i, &["user:sync", "ldap", "-n"]),
+        full(&format!(
+            "Disabling accounts:\n{erin}, Erin E, {erin}@example.org skipped, already disabled\n"
+        ))
+    );
+    assert_eq!(
+        ok(&i, &["user:sync", "ldap", "-u", &erin, "-m", "disable"]),
+        format!("Searching for {erin} ...\nExact match for user {erin} not found in the backend.\nDisabling accounts:\n{erin}, Erin E, {erin}@example.org skipped, already disabled\n\n")
+    );
+    assert_eq!(
+        ok(&i, &["user:sync", "ldap", "-u", &dave, "-m", "disable"]),
+        format!("Searching for {dave} ...\nSyncing {dave} ...\nSynced {dave} \n\n")
+    );
+    // Back in the directory: -r enables it again.
+    ldap_tool(&ldap, "ldapadd", &[], &entry(&erin, "Erin E"));
+    let o = ok(&i, &["user:sync", "ldap", "-m", "disable", "-r"]);
+    assert!(
+        o.contains(&format!("No removed users have been detected.\n\nRe-enabling accounts:\n{erin}, Erin E, {erin}@example.org enabled\n\n")),
+        "{o}"
+    );
+    assert_eq!(
+        i.query(&format!(
+            "SELECT state FROM oc_accounts WHERE user_id = '{erin}'"
+        ))[0]["state"],
+        1
+    );
+
+    // Removed: the account, its home and its mapping go.
+    fs::create_dir_all(i.root().join(format!("data/{finn}/files"))).unwrap();
+    ldap_tool(&ldap, "ldapdelete", &[&format!("uid={finn},{base}")], "");
+    assert_eq!(
+        ok(&i, &["user:sync", "ldap", "-m", "remove"]),
+        full(&format!(
+            "Deleting accounts:\n{finn}, Finn F, {finn}@example.org deleted\n"
+        ))
+    );
+    assert!(!ok(&i, &["user:list"]).contains(&finn));
+    assert!(!i.root().join(format!("data/{finn}")).exists());
+    assert_eq!(
+        ok(&i, &["ldap:check-user", &finn]),
+        "The given user is not a recognized LDAP user.\n"
+    );
+    // A name another backend holds is not taken over: an error, and exit 1.
+    ldap_tool(&ldap, "ldapadd", &[], &entry("admin", "Not The Admin"));
+    let o = i.run(&["user:sync", "ldap", "-m", "disable"]);
+    assert_eq!(
+        o.code, 0,
+        "an entry whose name is a local user's stays unmapped: {o:?}"
+    );
+    assert!(!o.stdout.contains("Sync error"), "{o:?}");
+}

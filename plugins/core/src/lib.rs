@@ -47,6 +47,7 @@ static COMMANDS: &[&dyn Command] = &[
     &commands::user_resetpassword::UserResetPassword,
     &commands::user_lastseen::UserLastSeen,
     &commands::user_report::UserReport,
+    &commands::user_sync::UserSync,
     &commands::user_list::UserList,
     &commands::user_info::UserInfo,
     &commands::user_enable::UserEnable,

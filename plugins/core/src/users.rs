@@ -115,10 +115,34 @@ impl UserRow {
 
 const SELECT_USER: &str = "SELECT u.uid, u.displayname, a.email, a.state, a.last_login, a.home, a.backend FROM *PREFIX*users u LEFT JOIN *PREFIX*accounts a ON a.user_id = u.uid";
 
-/// A user by exact uid.
+/// Every backend's users as one relation `u` with [`SELECT_USER`]'s columns: core's
+/// `oc_users` with their accounts, and the accounts other backends' syncs made (`user:sync`,
+/// such as LDAP's), which have no `oc_users` row. Takes [`DATABASE_BACKEND`] as its parameter.
+const ALL_USERS: &str = "(SELECT u.uid AS uid, u.displayname AS displayname, a.email AS email, a.state AS state, a.last_login AS last_login, a.home AS home, a.backend AS backend FROM *PREFIX*users u LEFT JOIN *PREFIX*accounts a ON a.user_id = u.uid UNION ALL SELECT a.user_id, a.display_name, a.email, a.state, a.last_login, a.home, a.backend FROM *PREFIX*accounts a WHERE a.backend <> ? AND NOT EXISTS (SELECT 1 FROM *PREFIX*users x WHERE x.uid = a.user_id)) u";
+
+/// Whether any account belongs to another backend than core's (then lists read
+/// [`ALL_USERS`]; else `oc_users` alone, the fast path).
+fn other_backends(db: &Db<'_>) -> Result<bool, Error> {
+    #[derive(serde::Deserialize)]
+    struct One {}
+    let rows: Vec<One> = db.query_as(
+        "SELECT 1 AS one FROM *PREFIX*accounts WHERE backend <> ? LIMIT 1",
+        &[json!(DATABASE_BACKEND)],
+    )?;
+    Ok(!rows.is_empty())
+}
+
+/// A user by exact uid (of any backend).
 pub fn get(db: &Db<'_>, uid: &str) -> Result<Option<User>, Error> {
     let rows: Vec<UserRow> =
         db.query_as(&format!("{SELECT_USER} WHERE u.uid = ?"), &[json!(uid)])?;
+    if let Some(r) = rows.into_iter().next() {
+        return Ok(Some(r.into_user()));
+    }
+    let rows: Vec<UserRow> = db.query_as(
+        "SELECT a.user_id AS uid, a.display_name AS displayname, a.email, a.state, a.last_login, a.home, a.backend FROM *PREFIX*accounts a WHERE a.user_id = ? AND a.backend <> ?",
+        &[json!(uid), json!(DATABASE_BACKEND)],
+    )?;
     Ok(rows.into_iter().next().map(UserRow::into_user))
 }
 
@@ -152,9 +176,21 @@ fn page_query(select: &str, pattern: &str, limit: i64, offset: i64) -> (String, 
     )
 }
 
-/// Users whose uid or display name contains `pattern` (case-insensitive), by uid.
+/// Users (of every backend) whose uid or display name contains `pattern`
+/// (case-insensitive), by uid.
 pub fn list(db: &Db<'_>, pattern: &str, limit: i64, offset: i64) -> Result<Vec<User>, Error> {
-    let (sql, params) = page_query(SELECT_USER, pattern, limit, offset);
+    let (sql, params) = if other_backends(db)? {
+        let (sql, mut params) = page_query(
+            &format!("SELECT u.uid, u.displayname, u.email, u.state, u.last_login, u.home, u.backend FROM {ALL_USERS}"),
+            pattern,
+            limit,
+            offset,
+        );
+        params.insert(0, json!(DATABASE_BACKEND));
+        (sql, params)
+    } else {
+        page_query(SELECT_USER, pattern, limit, offset)
+    };
     let rows: Vec<UserRow> = db.query_as(&sql, &params)?;
     Ok(rows.into_iter().map(UserRow::into_user).collect())
 }
@@ -177,12 +213,23 @@ pub fn each_name(
         #[serde(borrow)]
         displayname: Option<Cow<'a, str>>,
     }
-    let (sql, params) = page_query(
-        "SELECT u.uid, u.displayname FROM *PREFIX*users u",
-        pattern,
-        limit,
-        offset,
-    );
+    let (sql, params) = if other_backends(db)? {
+        let (sql, mut params) = page_query(
+            &format!("SELECT u.uid, u.displayname FROM {ALL_USERS}"),
+            pattern,
+            limit,
+            offset,
+        );
+        params.insert(0, json!(DATABASE_BACKEND));
+        (sql, params)
+    } else {
+        page_query(
+            "SELECT u.uid, u.displayname FROM *PREFIX*users u",
+            pattern,
+            limit,
+            offset,
+        )
+    };
     db.query_with(&sql, &params, |rows| {
         for_each_row(rows, |n: Name<'_>| {
             each(&n.uid, display_name(&n.uid, n.displayname.as_deref()));
@@ -204,6 +251,41 @@ pub fn members_of_group(db: &Db<'_>, gid: &str) -> Result<Vec<(String, String)>,
             (r.uid, display)
         })
         .collect())
+}
+
+/// Accounts per backend class, in byte order of the names (as ownCloud lists them on
+/// SQLite); database users without an account row count as the database backend's.
+pub fn count_by_backend(db: &Db<'_>) -> Result<Vec<(String, i64)>, Error> {
+    #[derive(serde::Deserialize)]
+    struct Row {
+        backend: Option<String>,
+        #[serde(default, deserialize_with = "crate::sql::int")]
+        n: Option<i64>,
+    }
+    let rows: Vec<Row> = db.query_as(
+        "SELECT backend, COUNT(*) AS n FROM *PREFIX*accounts GROUP BY backend",
+        &[],
+    )?;
+    let mut out: Vec<(String, i64)> = rows
+        .into_iter()
+        .map(|r| {
+            (
+                r.backend.unwrap_or_else(|| DATABASE_BACKEND.into()),
+                r.n.unwrap_or(0),
+            )
+        })
+        .collect();
+    let bare: Vec<Row> = db.query_as(
+        "SELECT NULL AS backend, COUNT(*) AS n FROM *PREFIX*users u WHERE NOT EXISTS (SELECT 1 FROM *PREFIX*accounts a WHERE a.user_id = u.uid)",
+        &[],
+    )?;
+    let bare = bare.first().and_then(|r| r.n).unwrap_or(0);
+    match out.iter_mut().find(|(b, _)| b == DATABASE_BACKEND) {
+        Some((_, n)) => *n += bare,
+        None => out.push((DATABASE_BACKEND.into(), bare)),
+    }
+    out.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    Ok(out)
 }
 
 /// Number of database users.
@@ -350,6 +432,119 @@ pub fn set_enabled(db: &Db<'_>, uid: &str, enabled: bool) -> Result<(), Error> {
         &[json!(if enabled { 1 } else { 2 }), json!(uid)],
     )?;
     Ok(())
+}
+
+/// An account as `user:sync` sees it.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Account {
+    /// `user_id`.
+    pub user_id: String,
+    /// `display_name`.
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// `email`.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// `quota`.
+    #[serde(default)]
+    pub quota: Option<String>,
+    /// `state` (1 enabled, 2 disabled).
+    #[serde(default, deserialize_with = "crate::sql::int")]
+    pub state: Option<i64>,
+    /// `backend`.
+    pub backend: String,
+    /// `last_login`.
+    #[serde(default, deserialize_with = "crate::sql::int")]
+    pub last_login: Option<i64>,
+}
+
+impl Account {
+    /// `uid, Display Name, email`, as `user:sync` names an account.
+    pub fn label(&self) -> String {
+        format!(
+            "{}, {}, {}",
+            self.user_id,
+            display_name(&self.user_id, self.display_name.as_deref()),
+            self.email.as_deref().unwrap_or("")
+        )
+    }
+}
+
+const SELECT_ACCOUNT: &str =
+    "SELECT user_id, display_name, email, quota, state, backend, last_login FROM *PREFIX*accounts";
+
+/// Every account, by uid.
+pub fn accounts(db: &Db<'_>) -> Result<Vec<Account>, Error> {
+    db.query_as(&format!("{SELECT_ACCOUNT} ORDER BY user_id"), &[])
+}
+
+/// A backend user's account as a sync leaves it: made if missing (enabled, its home under
+/// the data directory), its display name, email and quota brought up to date.
+pub struct Synced<'a> {
+    /// The uid.
+    pub uid: &'a str,
+    /// The display name.
+    pub display_name: &'a str,
+    /// The email.
+    pub email: Option<&'a str>,
+    /// The quota (kept when `None`).
+    pub quota: Option<&'a str>,
+}
+
+/// Writes synced accounts: inserts for the new, updates for the changed (`existing` by
+/// lower-cased uid). Returns the uids that failed with why (an account of another backend).
+pub fn sync_accounts(
+    db: &Db<'_>,
+    backend: &str,
+    datadir: &str,
+    existing: &std::collections::HashMap<String, Account>,
+    users: &[Synced<'_>],
+) -> Result<Vec<(String, String)>, Error> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let mut errors = Vec::new();
+    let mut inserts = Vec::new();
+    let mut updates = Vec::new();
+    for u in users {
+        match existing.get(&u.uid.to_lowercase()) {
+            Some(a) if a.backend != backend => errors.push((
+                u.uid.to_string(),
+                "Returned account has different backend to the requested backend for sync"
+                    .to_string(),
+            )),
+            Some(a) => {
+                let quota = u.quota.map(str::to_string).or_else(|| a.quota.clone());
+                if a.display_name.as_deref() != Some(u.display_name)
+                    || a.email.as_deref() != u.email
+                    || a.quota != quota
+                {
+                    updates.push((u.display_name, u.email, quota, a.user_id.clone()));
+                }
+            }
+            None => inserts.push((
+                u.email,
+                u.uid,
+                u.uid.to_lowercase(),
+                u.display_name,
+                u.quota,
+                backend,
+                format!("{}/{}", datadir.trim_end_matches('/'), u.uid),
+                now,
+            )),
+        }
+    }
+    let tx = db.begin()?;
+    tx.execute_many_of(
+        "INSERT INTO *PREFIX*accounts (email, user_id, lower_user_id, display_name, quota, backend, home, creation_time, last_login, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 1)",
+        &inserts,
+    )?;
+    tx.execute_many_of(
+        "UPDATE *PREFIX*accounts SET display_name = ?, email = ?, quota = ? WHERE user_id = ?",
+        &updates,
+    )?;
+    tx.commit()?;
+    Ok(errors)
 }
 
 /// One row of `oc_preferences` (of one user): how every query of preferences is decoded.

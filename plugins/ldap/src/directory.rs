@@ -399,6 +399,120 @@ pub fn search(
         .collect())
 }
 
+/// A directory user as `user:sync` takes it from the `ldap.user_backend` service.
+#[derive(serde::Serialize)]
+pub struct BackendUser {
+    /// The ownCloud user name (mapped).
+    pub uid: String,
+    /// The display name attribute's value (the name without one).
+    #[serde(rename = "displayName")]
+    pub display_name: String,
+    /// The email attribute's value.
+    pub email: Option<String>,
+    /// The quota attribute's value, else the configured default.
+    pub quota: Option<String>,
+}
+
+/// The users of every active configuration (with `only`, just the one mapped to that name or
+/// whose username attribute has that value), mapped, by name.
+pub fn users(ctx: &Context, db: &Db<'_>, only: Option<&str>) -> Result<Vec<BackendUser>, Error> {
+    let mut out: Vec<BackendUser> = Vec::new();
+    let mut seen = HashSet::new();
+    for id in config::ids(db, true)? {
+        let mut c = Config::read(db, &id)?;
+        warn_cert_check(ctx, &c)?;
+        let display = c.get("ldapUserDisplayName");
+        let (email_attr, quota_attr) = (c.get("ldapEmailAttribute"), c.get("ldapQuotaAttribute"));
+        let name_attr = c.get("ldapExpertUsernameAttr");
+        let mut parts = vec![c.get("ldapUserFilter"), format!("{display}=*")];
+        let mut mapper = Mapper::load(db, &USERS)?;
+        let mut bases = user_bases(&c);
+        let mut scope_base = false;
+        if let Some(uid) = only {
+            // A mapped user is read at its DN; another by its username attribute.
+            match mapper.by_dn.iter().find(|(_, n)| n.as_str() == uid) {
+                Some((dn, _)) => {
+                    bases = vec![dn.clone()];
+                    scope_base = true;
+                }
+                None if !name_attr.is_empty() => {
+                    parts.push(format!("({name_attr}={})", ldap_escape(uid)))
+                }
+                None => return Ok(Vec::new()),
+            }
+        }
+        let filter = and(&parts);
+        let mut attrs: Vec<String> = UUID_ATTRS.iter().map(|a| a.to_string()).collect();
+        for a in [&display, &email_attr, &quota_attr, &name_attr] {
+            if !a.is_empty() {
+                attrs.push(a.clone());
+            }
+        }
+        let mut ldap = conn::connect(&c).map_err(|f| Error::new(f.message()))?;
+        let entries = if scope_base {
+            match ldap.search(&bases[0], Scope::Base, &filter, attrs.clone()) {
+                Ok(r) if r.1.rc == 0 => r.0.into_iter().map(SearchEntry::construct).collect(),
+                Ok(r) if r.1.rc == 32 => Vec::new(),
+                Ok(r) => {
+                    return Err(Error::new(format!(
+                        "LDAP read of \"{}\" failed: {} ({})",
+                        bases[0], r.1.text, r.1.rc
+                    )))
+                }
+                Err(e) => {
+                    return Err(Error::new(format!(
+                        "LDAP read of \"{}\" failed: {e}",
+                        bases[0]
+                    )))
+                }
+            }
+        } else {
+            let page = c.get("ldapPagingSize").trim().parse::<i32>().unwrap_or(500);
+            paged(&mut ldap, &bases, &filter, &attrs, page)?
+        };
+        let _ = ldap.unbind();
+        let quota_default = c.get("ldapQuotaDefault");
+        for e in entries {
+            let Some(uid) = mapper.name(db, &mut c, &e)? else {
+                continue;
+            };
+            if only.is_some_and(|o| o != uid) || !seen.insert(uid.clone()) {
+                continue;
+            }
+            let value = |a: &str| {
+                (!a.is_empty())
+                    .then(|| first(&e, a))
+                    .flatten()
+                    .map(|v| v.trim().to_string())
+                    .filter(|v| !v.is_empty())
+            };
+            out.push(BackendUser {
+                display_name: value(&display).unwrap_or_else(|| uid.clone()),
+                email: value(&email_attr),
+                quota: value(&quota_attr)
+                    .or_else(|| (!quota_default.is_empty()).then(|| quota_default.clone())),
+                uid,
+            });
+        }
+        mapper.finish(db)?;
+    }
+    out.sort_by(|a, b| a.uid.cmp(&b.uid));
+    Ok(out)
+}
+
+/// Forgets a user's mapping (its account was removed).
+pub fn unmap(db: &Db<'_>, uid: &str) -> Result<(), Error> {
+    db.execute(
+        "DELETE FROM *PREFIX*ldap_user_mapping WHERE owncloud_name = ?",
+        &[json!(uid)],
+    )?;
+    db.execute(
+        "DELETE FROM *PREFIX*preferences WHERE userid = ? AND appid = ?",
+        &[json!(uid), json!(config::APP)],
+    )?;
+    Ok(())
+}
+
 /// Where a mapped user stands in the directory.
 pub enum Presence {
     /// Not a mapped LDAP user.
@@ -539,28 +653,6 @@ pub fn remnants(db: &Db<'_>) -> Result<Vec<Remnant>, Error> {
             dn: r.ldap_dn,
         })
         .collect())
-}
-
-/// How many users the active configurations' directories hold (for `user:report`).
-pub fn count_users(db: &Db<'_>) -> Result<usize, Error> {
-    let mut n = 0;
-    for id in config::ids(db, true)? {
-        let c = Config::read(db, &id)?;
-        let mut ldap = conn::connect(&c).map_err(|f| Error::new(f.message()))?;
-        let display = c.get("ldapUserDisplayName");
-        let filter = and(&[c.get("ldapUserFilter"), format!("{display}=*")]);
-        let page = c.get("ldapPagingSize").trim().parse::<i32>().unwrap_or(500);
-        n += paged(
-            &mut ldap,
-            &user_bases(&c),
-            &filter,
-            &["1.1".to_string()],
-            page,
-        )?
-        .len();
-        let _ = ldap.unbind();
-    }
-    Ok(n)
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! `user_ldap` in `oc_appconfig`) and the LDAP user and group mapping tables. Its commands:
 //! `ldap:create-empty-config`, `show-config`, `set-config`, `delete-config`, `test-config`,
 //! `search`, `check-user`, `show-remnants` and `invalidate-cache`; and the `ldap.user_backend`
-//! service (`user:report`'s row).
+//! service (the backend `user:sync` reaches).
 
 use occ_plugin_api::prelude::*;
 
@@ -43,15 +43,39 @@ impl Plugin for Ldap {
     fn services(&self) -> Vec<String> {
         vec!["ldap.user_backend".into()]
     }
-    /// `ldap.user_backend`: the backend's name as ownCloud reports it and how many users
-    /// the active configurations' directories hold (`user:report`).
-    fn service(&self, name: &str, _payload: &Value, ctx: &mut Context) -> Result<Value, Error> {
-        match name {
-            "ldap.user_backend" => Ok(serde_json::json!({
-                "name": BACKEND,
-                "count": directory::count_users(&ctx.db())?,
+    /// `ldap.user_backend`, core's way to reach user backends without knowing them: `name`
+    /// (the backend's class name as ownCloud stores it, and its short name; none without an
+    /// active configuration, as ownCloud registers none), `list` (every directory user,
+    /// mapped), `get` (one, by name) and `forget` (a removed account's mapping).
+    fn service(&self, name: &str, payload: &Value, ctx: &mut Context) -> Result<Value, Error> {
+        let db = ctx.db();
+        let uid = payload
+            .get("uid")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        match (
+            name,
+            payload.get("op").and_then(Value::as_str).unwrap_or(""),
+        ) {
+            ("ldap.user_backend", "name") => Ok(if config::ids(&db, true)?.is_empty() {
+                serde_json::json!({ "name": null })
+            } else {
+                serde_json::json!({ "name": BACKEND, "display": "LDAP" })
+            }),
+            ("ldap.user_backend", "list") => {
+                Ok(serde_json::json!({ "users": directory::users(ctx, &db, None)? }))
+            }
+            ("ldap.user_backend", "get") => Ok(serde_json::json!({
+                "user": directory::users(ctx, &db, Some(uid))?.into_iter().next()
             })),
-            other => Err(Error::new(format!("unknown service {other}"))),
+            ("ldap.user_backend", "forget") => {
+                directory::unmap(&db, uid)?;
+                Ok(Value::Null)
+            }
+            ("ldap.user_backend", op) => Err(Error::new(format!(
+                "ldap.user_backend: unknown operation \"{op}\""
+            ))),
+            (other, _) => Err(Error::new(format!("unknown service {other}"))),
         }
     }
     fn migrations(&self) -> Vec<Migration> {

@@ -35,3 +35,4 @@ pub mod user_list;
 pub mod user_report;
 pub mod user_resetpassword;
 pub mod user_setting;
+pub mod user_sync;

@@ -1,8 +1,8 @@
-//! `user:report`: users per backend (core's database backend and any backend a plugin
-//! registers as a `<plugin>.user_backend` service), total users and user directories.
+//! `user:report`: accounts per backend as ownCloud counts them (its class name, disabled
+//! accounts included: core's database users and the accounts `user:sync` made for other
+//! backends, such as LDAP's), total users and user directories.
 
 use occ_plugin_api::prelude::*;
-use occ_plugin_api::protocol::PluginsList;
 
 use crate::users;
 
@@ -16,21 +16,7 @@ impl Command for UserReport {
     }
 
     fn run(&self, input: &Input, ctx: &mut Context) -> CmdResult {
-        let mut backends: Vec<(String, i64)> =
-            vec![(users::DATABASE_BACKEND.into(), users::count(&ctx.db())?)];
-        for p in ctx.request(&PluginsList {})? {
-            let id = p.id.as_str();
-            let service = format!("{id}.user_backend");
-            if p.services.contains(&service) {
-                let r = ctx.service(&service, json!({}))?;
-                let name = r
-                    .get("name")
-                    .and_then(Value::as_str)
-                    .unwrap_or(id)
-                    .to_string();
-                backends.push((name, r.get("count").and_then(Value::as_i64).unwrap_or(0)));
-            }
-        }
+        let backends = users::count_by_backend(&ctx.db())?;
         let total: i64 = backends.iter().map(|(_, n)| n).sum();
         let datadir = ctx.instance()?.data_dir.unwrap_or_default();
         let dirs = users::list(&ctx.db(), "", i64::MAX, 0)?
