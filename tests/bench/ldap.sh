@@ -4,8 +4,10 @@
 # groups plus the reference users (bulk-loaded by slapadd; size limit 500), configured as
 # ownCloud's reference run configured it. Prints wall median and peak RSS of `ldap:search rob`
 # (ownCloud 10: 210 ms), `ldap:check-user robert`, `ldap:search --limit=0 user` (all 10,000:
-# paged past the size limit, each mapped) and `ldap:test-config s01`.
-# Goals of the LDAP issue: search and check-user <= 10 ms, peak RSS <= 64 MiB.
+# paged past the size limit, each mapped), `ldap:test-config s01`, and `user:sync ldap` of the
+# 10,003 users: first (accounts made) and unchanged.
+# Goals of the LDAP issue: search and check-user <= 10 ms, first user:sync <= 5 s, unchanged
+# re-sync <= 2 s, peak RSS <= 64 MiB.
 #
 # Usage: tests/bench/ldap.sh     (slapd from Debian's packages: tests/services/install-deps.sh)
 set -euo pipefail
@@ -45,3 +47,7 @@ read -r s k <<<"$(wall_rss "$OCC" ldap:search --limit=0 user)"
 printf '| %-40s | %9s s | %6.1f MiB |\n' "ldap:search --limit=0 user (first: maps 10,000)" "$s" "$(echo "$k / 1024" | bc -l)"
 read -r s k <<<"$(wall_rss "$OCC" ldap:search --limit=0 user)"
 printf '| %-40s | %9s s | %6.1f MiB |\n' "ldap:search --limit=0 user (mapped)" "$s" "$(echo "$k / 1024" | bc -l)"
+read -r s k <<<"$(wall_rss "$OCC" user:sync ldap -m disable)"
+printf '| %-40s | %9s s | %6.1f MiB |\n' "user:sync ldap (first: 10,003 accounts)" "$s" "$(echo "$k / 1024" | bc -l)"
+read -r s k <<<"$(wall_rss "$OCC" user:sync ldap -m disable)"
+printf '| %-40s | %9s s | %6.1f MiB |\n' "user:sync ldap (unchanged)" "$s" "$(echo "$k / 1024" | bc -l)"

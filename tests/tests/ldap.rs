@@ -650,3 +650,97 @@ fn user_sync_makes_disables_enables_and_removes_accounts() {
     );
     assert!(!o.stdout.contains("Sync error"), "{o:?}");
 }
+
+#[test]
+fn a_configuration_owncloud_wrote_reads_as_owncloud_shows_it() {
+    // No server needed: the rows ownCloud 10 wrote, shown as ownCloud showed them.
+    let i = Instance::installed();
+    let read = |name: &str| {
+        fs::read_to_string(format!(
+            "{}/fixtures/ldap/oc10/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+    };
+    let rows: Vec<serde_json::Value> =
+        serde_json::from_str(&read("sqlite-oc_appconfig-user_ldap.json")).unwrap();
+    for r in &rows {
+        i.exec(&format!(
+            "INSERT INTO oc_appconfig (appid, configkey, configvalue) VALUES ('user_ldap', '{}', '{}')",
+            r["configkey"].as_str().unwrap().replace('\'', "''"),
+            r["configvalue"].as_str().unwrap().replace('\'', "''")
+        ));
+    }
+    assert_eq!(
+        ok(&i, &["ldap:show-config"]),
+        read("occ-ldap-show-config.txt")
+    );
+    assert_eq!(
+        ok(&i, &["ldap:show-config", "--output=json"]),
+        read("occ-ldap-show-config.json")
+    );
+    assert_eq!(
+        ok(
+            &i,
+            &["ldap:show-config", "--show-password", "--output=json"]
+        ),
+        read("occ-ldap-show-config-with-password.json")
+    );
+    // And what occ writes, ownCloud reads: a set-config rewrites the same rows, no others.
+    ok(&i, &["ldap:set-config", "s01", "ldapHost", "127.0.0.1"]);
+    let after = i.query("SELECT configkey, configvalue FROM oc_appconfig WHERE appid = 'user_ldap' ORDER BY configkey");
+    let mut before: Vec<(String, String)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["configkey"].as_str().unwrap().to_string(),
+                r["configvalue"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    before.sort();
+    let after: Vec<(String, String)> = after
+        .iter()
+        .map(|r| {
+            (
+                r["configkey"].as_str().unwrap().to_string(),
+                r["configvalue"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(after, before);
+}
+
+#[test]
+fn ldap_groups_list_beside_core_s() {
+    let Some(ldap) = server() else { return };
+    let i = configured(&ldap);
+    ok(&i, &["group:add", "staff"]);
+    ok(&i, &["user:sync", "ldap", "-m", "disable"]);
+    let list = ok(&i, &["group:list"]);
+    let lines: Vec<&str> = list.lines().collect();
+    assert_eq!(&lines[..2], ["  - admin", "  - staff"], "{list}");
+    assert_eq!(lines.len(), 3, "{list}");
+    let uuid = lines[2].trim_start_matches("  - ");
+    assert_eq!(uuid.len(), 36, "{list}");
+    assert_eq!(
+        ok(&i, &["group:list-members", uuid]),
+        "  - alice: Alice Adams\n"
+    );
+    assert_eq!(
+        ok(&i, &["group:list-members", uuid, "--output=json"]),
+        "{\"alice\":\"Alice Adams\"}\n"
+    );
+    assert_eq!(ok(&i, &["group:list", "staf"]), "  - staff\n");
+    let o = i.run(&["group:list-members", "nosuch"]);
+    assert_eq!(o.code, 1, "{o:?}");
+    // The directory down: core's groups still list, with a warning.
+    ok(&i, &["ldap:set-config", "s01", "ldapPort", "1"]);
+    let o = i.run(&["group:list"]);
+    assert_eq!(
+        (o.code, o.stdout.as_str()),
+        (0, "  - admin\n  - staff\n"),
+        "{o:?}"
+    );
+    assert!(o.stderr.starts_with("Warning: the groups of ldap.group_backend are left out: Cannot reach the LDAP server at 127.0.0.1:1"), "{o:?}");
+}

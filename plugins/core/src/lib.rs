@@ -10,6 +10,7 @@
 pub mod apps;
 pub mod commands;
 pub mod config;
+pub mod group_backends;
 pub mod groups;
 pub mod jobs;
 pub mod migrations;

@@ -513,6 +513,99 @@ pub fn unmap(db: &Db<'_>, uid: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// The groups of every active configuration whose names contain `pattern`
+/// (case-insensitive), mapped, in the server's order.
+pub fn groups(ctx: &Context, db: &Db<'_>, pattern: &str) -> Result<Vec<String>, Error> {
+    let all = search(ctx, db, "", true, 0, None)?;
+    let needle = pattern.to_lowercase();
+    Ok(all
+        .into_iter()
+        .filter(|g| g.to_lowercase().contains(&needle))
+        .collect())
+}
+
+/// The members of mapped group `gid` (user names, mapped as found; members outside the user
+/// bases or the user filter left out), or `None` when it is not an LDAP group.
+pub fn members(ctx: &Context, db: &Db<'_>, gid: &str) -> Result<Option<Vec<String>>, Error> {
+    #[derive(serde::Deserialize)]
+    struct Row {
+        ldap_dn: String,
+    }
+    let rows: Vec<Row> = db.query_as(
+        "SELECT ldap_dn FROM *PREFIX*ldap_group_mapping WHERE owncloud_name = ?",
+        &[json!(gid)],
+    )?;
+    let Some(group) = rows.into_iter().next() else {
+        return Ok(None);
+    };
+    let mut out = Vec::new();
+    for id in config::ids(db, true)? {
+        let mut c = Config::read(db, &id)?;
+        warn_cert_check(ctx, &c)?;
+        let assoc = c.get("ldapGroupMemberAssocAttr");
+        let mut ldap = conn::connect(&c).map_err(|f| Error::new(f.message()))?;
+        let r = ldap
+            .search(
+                &group.ldap_dn,
+                Scope::Base,
+                "(objectClass=*)",
+                vec![assoc.as_str()],
+            )
+            .map_err(|e| Error::new(format!("LDAP read of \"{}\" failed: {e}", group.ldap_dn)))?;
+        let Some(entry) = r.0.into_iter().next().map(SearchEntry::construct) else {
+            continue;
+        };
+        let values: Vec<String> = entry
+            .attrs
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(&assoc))
+            .flat_map(|(_, v)| v.clone())
+            .collect();
+        let display = c.get("ldapUserDisplayName");
+        let user_filter = and(&[c.get("ldapUserFilter"), format!("{display}=*")]);
+        let mut attrs: Vec<String> = UUID_ATTRS.iter().map(|a| a.to_string()).collect();
+        let name_attr = c.get("ldapExpertUsernameAttr");
+        if !name_attr.is_empty() {
+            attrs.push(name_attr.clone());
+        }
+        let bases: Vec<String> = user_bases(&c).iter().map(|b| b.to_lowercase()).collect();
+        let mut mapper = Mapper::load(db, &USERS)?;
+        for v in values {
+            // memberUid holds user names; member and uniqueMember hold DNs.
+            let found = if assoc.eq_ignore_ascii_case("memberUid") {
+                if name_attr.is_empty() {
+                    continue;
+                }
+                let f = format!("(&{user_filter}({name_attr}={}))", ldap_escape(v.as_str()));
+                paged(&mut ldap, &user_bases(&c), &f, &attrs, 10)?
+            } else {
+                let dn = v.to_lowercase();
+                if !bases.iter().any(|b| dn.ends_with(b.as_str())) {
+                    continue;
+                }
+                if let Some(n) = mapper.by_dn.get(&dn) {
+                    out.push(n.clone());
+                    continue;
+                }
+                match ldap.search(&v, Scope::Base, &user_filter, attrs.clone()) {
+                    Ok(r) if r.1.rc == 0 => r.0.into_iter().map(SearchEntry::construct).collect(),
+                    _ => Vec::new(),
+                }
+            };
+            for e in found {
+                if let Some(n) = mapper.name(db, &mut c, &e)? {
+                    out.push(n);
+                }
+            }
+        }
+        mapper.finish(db)?;
+        let _ = ldap.unbind();
+    }
+    out.sort();
+    out.dedup();
+    Ok(Some(out))
+}
+
 /// Where a mapped user stands in the directory.
 pub enum Presence {
     /// Not a mapped LDAP user.

@@ -2,7 +2,7 @@
 //! `user_ldap` in `oc_appconfig`) and the LDAP user and group mapping tables. Its commands:
 //! `ldap:create-empty-config`, `show-config`, `set-config`, `delete-config`, `test-config`,
 //! `search`, `check-user`, `show-remnants` and `invalidate-cache`; and the `ldap.user_backend`
-//! service (the backend `user:sync` reaches).
+//! and `ldap.group_backend` services (the backends `user:sync` and `group:*` reach).
 
 use occ_plugin_api::prelude::*;
 
@@ -41,7 +41,7 @@ impl Plugin for Ldap {
         ]
     }
     fn services(&self) -> Vec<String> {
-        vec!["ldap.user_backend".into()]
+        vec!["ldap.user_backend".into(), "ldap.group_backend".into()]
     }
     /// `ldap.user_backend`, core's way to reach user backends without knowing them: `name`
     /// (the backend's class name as ownCloud stores it, and its short name; none without an
@@ -72,9 +72,23 @@ impl Plugin for Ldap {
                 directory::unmap(&db, uid)?;
                 Ok(Value::Null)
             }
-            ("ldap.user_backend", op) => Err(Error::new(format!(
-                "ldap.user_backend: unknown operation \"{op}\""
-            ))),
+            ("ldap.group_backend", "list") => Ok(serde_json::json!({
+                "groups": directory::groups(
+                    ctx,
+                    &db,
+                    payload.get("pattern").and_then(Value::as_str).unwrap_or_default()
+                )?
+            })),
+            ("ldap.group_backend", "members") => Ok(serde_json::json!({
+                "members": directory::members(
+                    ctx,
+                    &db,
+                    payload.get("gid").and_then(Value::as_str).unwrap_or_default()
+                )?
+            })),
+            ("ldap.user_backend" | "ldap.group_backend", op) => {
+                Err(Error::new(format!("{name}: unknown operation \"{op}\"")))
+            }
             (other, _) => Err(Error::new(format!("unknown service {other}"))),
         }
     }

@@ -1,8 +1,8 @@
-//! `group:list [pattern]`.
+//! `group:list [pattern]`: core's groups, then other backends' (LDAP's, say).
 
 use occ_plugin_api::prelude::*;
 
-use crate::groups;
+use crate::{group_backends, groups};
 
 /// The command.
 pub struct GroupList;
@@ -21,10 +21,14 @@ impl Command for GroupList {
     }
 
     fn run(&self, input: &Input, ctx: &mut Context) -> CmdResult {
-        let list = groups::list(
-            &ctx.db(),
-            &input.arg_str("search-pattern").unwrap_or_default(),
-        )?;
+        let pattern = input.arg_str("search-pattern").unwrap_or_default();
+        let mut list = groups::list(&ctx.db(), &pattern)?;
+        // Other backends' groups after core's, as ownCloud lists them.
+        for g in group_backends::list(ctx, &pattern)? {
+            if !list.contains(&g) {
+                list.push(g);
+            }
+        }
         ctx.data(Value::Array(list.into_iter().map(Value::String).collect()))?;
         Ok(0)
     }

@@ -5,7 +5,7 @@
 use occ_plugin_api::prelude::*;
 use serde_json::Map;
 
-use crate::{groups, users};
+use crate::{group_backends, groups, users};
 
 /// `group:list-members`.
 pub struct GroupListMembers;
@@ -23,8 +23,23 @@ impl Command for GroupListMembers {
 
     fn run(&self, input: &Input, ctx: &mut Context) -> CmdResult {
         let gid = input.arg_str("group").unwrap_or_default();
-        groups::require(&ctx.db(), &gid)?;
-        let members: Map<String, Value> = users::members_of_group(&ctx.db(), &gid)?
+        let members: Vec<(String, String)> = if groups::exists(&ctx.db(), &gid)? {
+            users::members_of_group(&ctx.db(), &gid)?
+        } else if let Some(uids) = group_backends::members(ctx, &gid)? {
+            // Another backend's group: its members by their accounts' display names.
+            let mut out = Vec::new();
+            for uid in uids {
+                let display = users::get(&ctx.db(), &uid)?
+                    .map(|u| u.display_name)
+                    .unwrap_or_else(|| uid.clone());
+                out.push((uid, display));
+            }
+            out
+        } else {
+            groups::require(&ctx.db(), &gid)?;
+            Vec::new()
+        };
+        let members: Map<String, Value> = members
             .into_iter()
             .map(|(u, d)| (u, Value::String(d)))
             .collect();
