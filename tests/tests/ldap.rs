@@ -732,6 +732,43 @@ fn ldap_groups_list_beside_core_s() {
         "{\"alice\":\"Alice Adams\"}\n"
     );
     assert_eq!(ok(&i, &["group:list", "staf"]), "  - staff\n");
+    // Every backend's users, with their backend as ownCloud shows it (A77).
+    let mut want =
+        String::from("  - admin:\n    - backend: Database\n    - email\n    - enabled: true\n");
+    for (u, _) in [("alice", 0), ("bob", 0), ("robert", 0)] {
+        want.push_str(&format!(
+            "  - {u}:\n    - backend: LDAP\n    - email: {u}@example.org\n    - enabled: true\n"
+        ));
+    }
+    assert_eq!(
+        ok(
+            &i,
+            &["user:list", "-a", "backend", "-a", "email", "-a", "enabled"]
+        ),
+        want
+    );
+    let all: serde_json::Value = serde_json::from_str(&ok(
+        &i,
+        &[
+            "user:list",
+            "alice",
+            "--show-all-attributes",
+            "--output=json",
+        ],
+    ))
+    .unwrap();
+    let alice = &all["alice"];
+    assert_eq!(alice["displayName"], "Alice Adams");
+    assert_eq!(alice["quota"], "default");
+    assert_eq!(alice["backend"], "LDAP");
+    assert_eq!(alice["cloudId"], "alice@localhost");
+    assert_eq!(alice["searchTerms"], serde_json::json!([]));
+    assert_eq!(alice["home"], format!("{}/data/alice", i.root().display()));
+    let o = i.run(&["user:list", "-a", "shoesize"]);
+    assert_eq!(
+        (o.code, o.stderr.as_str()),
+        (2, "Unknown attribute \"shoesize\"; known: uid, displayName, email, quota, enabled, lastLogin, creationTime, home, backend, cloudId, searchTerms\n")
+    );
     let o = i.run(&["group:list-members", "nosuch"]);
     assert_eq!(o.code, 1, "{o:?}");
     // The directory down: core's groups still list, with a warning.

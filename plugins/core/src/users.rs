@@ -59,6 +59,10 @@ pub struct User {
     pub home: String,
     /// Backend name.
     pub backend: String,
+    /// Quota (none: the default).
+    pub quota: Option<String>,
+    /// When the account was made (Unix time).
+    pub creation_time: i64,
 }
 
 /// One row of `oc_users` with the columns of its `oc_accounts` row (a user without an account
@@ -86,6 +90,12 @@ pub struct UserRow {
     /// `oc_accounts.backend`.
     #[serde(default)]
     pub backend: Option<String>,
+    /// `oc_accounts.quota`.
+    #[serde(default)]
+    pub quota: Option<String>,
+    /// `oc_accounts.creation_time`.
+    #[serde(default, deserialize_with = "crate::sql::int")]
+    pub creation_time: Option<i64>,
 }
 
 /// The name a user is shown by: its display name, or its uid when that is NULL or empty.
@@ -108,17 +118,19 @@ impl UserRow {
             last_login: self.last_login.unwrap_or(0),
             home: self.home.unwrap_or_default(),
             backend: self.backend.unwrap_or_else(|| DATABASE_BACKEND.into()),
+            quota: self.quota.filter(|q| !q.is_empty()),
+            creation_time: self.creation_time.unwrap_or(0),
             uid: self.uid,
         }
     }
 }
 
-const SELECT_USER: &str = "SELECT u.uid, u.displayname, a.email, a.state, a.last_login, a.home, a.backend FROM *PREFIX*users u LEFT JOIN *PREFIX*accounts a ON a.user_id = u.uid";
+const SELECT_USER: &str = "SELECT u.uid, u.displayname, a.email, a.state, a.last_login, a.home, a.backend, a.quota, a.creation_time FROM *PREFIX*users u LEFT JOIN *PREFIX*accounts a ON a.user_id = u.uid";
 
 /// Every backend's users as one relation `u` with [`SELECT_USER`]'s columns: core's
 /// `oc_users` with their accounts, and the accounts other backends' syncs made (`user:sync`,
 /// such as LDAP's), which have no `oc_users` row. Takes [`DATABASE_BACKEND`] as its parameter.
-const ALL_USERS: &str = "(SELECT u.uid AS uid, u.displayname AS displayname, a.email AS email, a.state AS state, a.last_login AS last_login, a.home AS home, a.backend AS backend FROM *PREFIX*users u LEFT JOIN *PREFIX*accounts a ON a.user_id = u.uid UNION ALL SELECT a.user_id, a.display_name, a.email, a.state, a.last_login, a.home, a.backend FROM *PREFIX*accounts a WHERE a.backend <> ? AND NOT EXISTS (SELECT 1 FROM *PREFIX*users x WHERE x.uid = a.user_id)) u";
+const ALL_USERS: &str = "(SELECT u.uid AS uid, u.displayname AS displayname, a.email AS email, a.state AS state, a.last_login AS last_login, a.home AS home, a.backend AS backend, a.quota AS quota, a.creation_time AS creation_time FROM *PREFIX*users u LEFT JOIN *PREFIX*accounts a ON a.user_id = u.uid UNION ALL SELECT a.user_id, a.display_name, a.email, a.state, a.last_login, a.home, a.backend, a.quota, a.creation_time FROM *PREFIX*accounts a WHERE a.backend <> ? AND NOT EXISTS (SELECT 1 FROM *PREFIX*users x WHERE x.uid = a.user_id)) u";
 
 /// Whether any account belongs to another backend than core's (then lists read
 /// [`ALL_USERS`]; else `oc_users` alone, the fast path).
@@ -140,7 +152,7 @@ pub fn get(db: &Db<'_>, uid: &str) -> Result<Option<User>, Error> {
         return Ok(Some(r.into_user()));
     }
     let rows: Vec<UserRow> = db.query_as(
-        "SELECT a.user_id AS uid, a.display_name AS displayname, a.email, a.state, a.last_login, a.home, a.backend FROM *PREFIX*accounts a WHERE a.user_id = ? AND a.backend <> ?",
+        "SELECT a.user_id AS uid, a.display_name AS displayname, a.email, a.state, a.last_login, a.home, a.backend, a.quota, a.creation_time FROM *PREFIX*accounts a WHERE a.user_id = ? AND a.backend <> ?",
         &[json!(uid), json!(DATABASE_BACKEND)],
     )?;
     Ok(rows.into_iter().next().map(UserRow::into_user))
@@ -181,7 +193,7 @@ fn page_query(select: &str, pattern: &str, limit: i64, offset: i64) -> (String, 
 pub fn list(db: &Db<'_>, pattern: &str, limit: i64, offset: i64) -> Result<Vec<User>, Error> {
     let (sql, params) = if other_backends(db)? {
         let (sql, mut params) = page_query(
-            &format!("SELECT u.uid, u.displayname, u.email, u.state, u.last_login, u.home, u.backend FROM {ALL_USERS}"),
+            &format!("SELECT u.uid, u.displayname, u.email, u.state, u.last_login, u.home, u.backend, u.quota, u.creation_time FROM {ALL_USERS}"),
             pattern,
             limit,
             offset,
@@ -659,7 +671,8 @@ mod tests {
         let row = |v: Value| serde_json::from_value::<UserRow>(v).unwrap().into_user();
         let full = row(json!({
             "uid": "layla", "displayname": "Layla", "email": "l@example.org", "state": 2,
-            "last_login": "17", "home": "/d/layla", "backend": "LDAP"
+            "last_login": "17", "home": "/d/layla", "backend": "LDAP", "quota": "2 GB",
+            "creation_time": 1796023549
         }));
         assert_eq!(
             full,
@@ -671,6 +684,8 @@ mod tests {
                 last_login: 17,
                 home: "/d/layla".into(),
                 backend: "LDAP".into(),
+                quota: Some("2 GB".into()),
+                creation_time: 1796023549,
             }
         );
         // No account row, NULL display name: as today, the uid and the database backend.

@@ -467,10 +467,12 @@ fn users_library_creates_finds_and_deletes() {
 
     let got = t
         .with_context(|ctx| users::get(&ctx.db(), "Layla"))
+        .unwrap()
         .unwrap();
+    assert!(got.creation_time > 1_700_000_000, "{got:?}");
     assert_eq!(
         got,
-        Some(users::User {
+        users::User {
             uid: "Layla".into(),
             display_name: "Layla".into(),
             email: None,
@@ -478,7 +480,9 @@ fn users_library_creates_finds_and_deletes() {
             last_login: 0,
             home: format!("{datadir}/Layla"),
             backend: users::DATABASE_BACKEND.into(),
-        })
+            quota: None,
+            creation_time: got.creation_time,
+        }
     );
     // `get` is exact; `taken` is not.
     assert_eq!(
