@@ -131,7 +131,7 @@ fn install_on_sqlite_creates_config_database_and_admin() {
     );
     assert_eq!(
         i.query("SELECT COUNT(*) AS n FROM oc_migrations WHERE app = 'core'")[0]["n"],
-        1
+        2
     );
     assert!(
         !i.root().join("data/root-admin").exists(),

@@ -57,5 +57,12 @@ pub fn all() -> Vec<Migration> {
         ]
         .map(String::from)
         .to_vec(),
+    },
+    Migration {
+        id: "20261130000001".into(),
+        description: "accounts by backend (lists ask whether other backends have accounts)".into(),
+        sqlite: vec![r#"CREATE INDEX "*PREFIX*accounts_backend_index" ON "*PREFIX*accounts" ("backend")"#.into()],
+        pgsql: vec![r#"CREATE INDEX "*PREFIX*accounts_backend_index" ON "*PREFIX*accounts" ("backend")"#.into()],
+        mysql: vec!["CREATE INDEX `accounts_backend_index` ON `*PREFIX*accounts` (`backend`)".into()],
     }]
 }
