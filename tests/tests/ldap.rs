@@ -493,13 +493,22 @@ fn check_user_follows_renames_and_records_remnants() {
         )
     );
     assert!(ok(&i, &["ldap:check-user", "--force", &uid]).starts_with("The user does not exist"));
+    // Nothing to check against: an error, and nothing recorded.
+    ok(&i, &["ldap:delete-config", "s01"]);
+    ok(&i, &["ldap:delete-config", "s02"]);
+    let o = i.run(&["ldap:check-user", "--force", &uid]);
+    assert_eq!(
+        (o.code, o.stderr.as_str()),
+        (1, "There is no LDAP configuration to check against.\n"),
+        "{o:?}"
+    );
     assert_eq!(ok(&i, &["ldap:invalidate-cache"]), "");
 }
 
 #[test]
 fn user_sync_makes_disables_enables_and_removes_accounts() {
     let Some(ldap) = server() else { return };
-    let i = configured(&ldap);
+    let mut i = configured(&ldap);
     // An organisational unit of this test's own, with three users.
     let ou = format!(
         "t{}{}",
@@ -611,6 +620,44 @@ fn user_sync_makes_disables_enables_and_removes_accounts() {
     assert_eq!(
         ok(&i, &["user:sync", "ldap", "-u", &dave, "-m", "disable"]),
         format!("Searching for {dave} ...\nSyncing {dave} ...\nSynced {dave} \n\n")
+    );
+    // Another spelling of a name is not that user: nothing removed.
+    let upper = dave.to_uppercase();
+    assert_eq!(
+        ok(&i, &["user:sync", "ldap", "-u", &upper, "-m", "remove"]),
+        format!("Searching for {upper} ...\nExact match for user {upper} not found in the backend.\n{upper}, ,  (no longer exists in the backend)\n\n")
+    );
+    assert!(ok(&i, &["user:list"]).contains(&format!("  - {dave}: Dave D\n")));
+    // What the backend does not tell is kept: without an email attribute, emails stay.
+    ok(&i, &["ldap:set-config", "s01", "ldapEmailAttribute", ""]);
+    ok(&i, &["user:sync", "ldap", "-m", "disable"]);
+    let email = i.query(&format!(
+        "SELECT email FROM oc_accounts WHERE user_id = '{dave}'"
+    ));
+    assert_eq!(email[0]["email"], format!("{dave}@example.org"));
+    ok(
+        &i,
+        &["ldap:set-config", "s01", "ldapEmailAttribute", "mail"],
+    );
+    // Core's own backend syncs only its own users, and keeps their emails too.
+    i.exec("UPDATE oc_accounts SET email = 'root@example.org' WHERE user_id = 'admin'");
+    let o = i.run(&["user:sync", "OC\\User\\Database", "-m", "disable"]);
+    assert_eq!(o.code, 0, "{o:?}");
+    assert!(
+        o.stdout.contains("No removed users have been detected."),
+        "{o:?}"
+    );
+    assert_eq!(
+        i.query("SELECT email FROM oc_accounts WHERE user_id = 'admin'")[0]["email"],
+        "root@example.org"
+    );
+    // An LDAP user's password is the directory's.
+    i.set_env("OC_PASS", "a-long-password");
+    let o = i.run(&["user:resetpassword", "--password-from-env", &dave]);
+    assert_eq!(o.code, 1, "{o:?}");
+    assert_eq!(
+        o.stderr,
+        format!("The password of {dave} is kept by its backend (OCA\\User_LDAP\\User_Proxy), not by ownCloud: change it there.\n")
     );
     // Back in the directory: -r enables it again.
     ldap_tool(&ldap, "ldapadd", &[], &entry(&erin, "Erin E"));

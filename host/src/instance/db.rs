@@ -412,7 +412,15 @@ impl Database {
         // A plain `INSERT ... VALUES (?, ...)` goes as multi-row statements: one round trip
         // per batch instead of one per row.
         if let Some((head, tuple, width)) = plain_insert(sql) {
-            if rows.iter().all(|r| r.len() == width) && rows.len() > 1 {
+            // Each column's parameters of one kind in every row: a multi-row VALUES settles a
+            // column's type across its rows, where single rows would each be converted.
+            let uniform = rows.iter().all(|r| {
+                r.len() == width
+                    && r.iter()
+                        .zip(&rows[0])
+                        .all(|(a, b)| std::mem::discriminant(a) == std::mem::discriminant(b))
+            });
+            if uniform && rows.len() > 1 {
                 // PostgreSQL and MySQL take at most 65,535 parameters a statement.
                 let per = (65_535 / width.max(1)).clamp(1, 1000);
                 for batch in rows.chunks(per) {
@@ -739,8 +747,9 @@ fn connect(
             if let Some(d) = database {
                 opts = opts.database(d);
             }
+            let before = sockets();
             let c = rt.block_on(opts.connect())?;
-            tcp_no_delay();
+            tcp_no_delay(&before);
             Ok(Conn::Pg(c))
         }
         _ => {
@@ -757,11 +766,12 @@ fn connect(
             if let Some(d) = database {
                 opts = opts.database(d);
             }
+            let before = sockets();
             let mut c = rt.block_on(opts.connect())?;
             // GROUP_CONCAT is cut at 1,024 bytes by default; the file cache reads whole
             // folders with it.
             rt.block_on(c.execute("SET SESSION group_concat_max_len = 4294967295"))?;
-            tcp_no_delay();
+            tcp_no_delay(&before);
             Ok(Conn::My(c))
         }
     }
@@ -788,33 +798,33 @@ fn plain_insert(sql: &str) -> Option<(&str, &str, usize)> {
     Some((head, tuple, marks.len()))
 }
 
-/// Turns Nagle's algorithm off on the process's TCP sockets (its database connections: sqlx
-/// has no option for it and does not expose its socket). sqlx writes each protocol message
-/// with a flush of its own; where two follow each other without an answer between them (a
-/// `COPY`'s last data and its end), Nagle holds the second until the server acknowledges the
-/// first, which it delays by 40 ms. Measured: 43 ms for every small table of a conversion.
-fn tcp_no_delay() {
+/// The process's socket descriptors (by `/proc/self/fd`).
+fn sockets() -> std::collections::HashSet<i32> {
+    let Ok(dir) = std::fs::read_dir("/proc/self/fd") else {
+        return Default::default();
+    };
+    dir.flatten()
+        .filter(|e| {
+            std::fs::read_link(e.path()).is_ok_and(|l| l.to_string_lossy().starts_with("socket:"))
+        })
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()))
+        .collect()
+}
+
+/// Turns Nagle's algorithm off on the sockets a connection opened (those not in `before`):
+/// sqlx has no option for it and does not expose its socket. sqlx writes each protocol
+/// message with a flush of its own; where two follow each other without an answer between
+/// them (a `COPY`'s last data and its end), Nagle holds the second until the server
+/// acknowledges the first, which it delays by 40 ms. Measured: 43 ms for every small table of
+/// a conversion.
+fn tcp_no_delay(before: &std::collections::HashSet<i32>) {
     use nix::sys::socket::{setsockopt, sockopt::TcpNoDelay};
     use std::os::fd::BorrowedFd;
-    let Ok(dir) = std::fs::read_dir("/proc/self/fd") else {
-        return;
-    };
-    for entry in dir.flatten() {
-        let Some(fd) = entry
-            .file_name()
-            .to_str()
-            .and_then(|n| n.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        if !std::fs::read_link(entry.path())
-            .is_ok_and(|l| l.to_string_lossy().starts_with("socket:"))
-        {
-            continue;
-        }
-        // SAFETY: the descriptor is open (listed just now) and only borrowed for the one
-        // call; setting TCP_NODELAY fails harmlessly on a socket that is not TCP.
-        let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+    for fd in sockets().difference(before) {
+        // SAFETY: the descriptor was opened by the connect that just returned, on this thread,
+        // and is owned by the connection this function's caller holds; it is only borrowed
+        // for the one call. Setting TCP_NODELAY fails harmlessly on a socket that is not TCP.
+        let fd = unsafe { BorrowedFd::borrow_raw(*fd) };
         let _ = setsockopt(&fd, TcpNoDelay, &true);
     }
 }

@@ -301,6 +301,22 @@ pub fn count_by_backend(db: &Db<'_>) -> Result<Vec<(String, i64)>, Error> {
     Ok(out)
 }
 
+/// Core's own users (`oc_users`, not other backends' accounts): uid and display name (the
+/// uid when it has none), by uid.
+pub fn database_users(db: &Db<'_>) -> Result<Vec<(String, String)>, Error> {
+    let rows: Vec<UserRow> = db.query_as(
+        "SELECT u.uid, u.displayname FROM *PREFIX*users u ORDER BY u.uid",
+        &[],
+    )?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let d = r.display_name().to_string();
+            (r.uid, d)
+        })
+        .collect())
+}
+
 /// Number of database users.
 pub fn count(db: &Db<'_>) -> Result<i64, Error> {
     #[derive(serde::Deserialize)]
@@ -527,12 +543,14 @@ pub fn sync_accounts(
                     .to_string(),
             )),
             Some(a) => {
+                // What the backend does not tell (no email, no quota) stays as it is.
                 let quota = u.quota.map(str::to_string).or_else(|| a.quota.clone());
+                let email = u.email.map(str::to_string).or_else(|| a.email.clone());
                 if a.display_name.as_deref() != Some(u.display_name)
-                    || a.email.as_deref() != u.email
+                    || a.email != email
                     || a.quota != quota
                 {
-                    updates.push((u.display_name, u.email, quota, a.user_id.clone()));
+                    updates.push((u.display_name, email, quota, a.user_id.clone()));
                 }
             }
             None => inserts.push((

@@ -160,8 +160,10 @@ fn paged(
         {
             out.push(SearchEntry::construct(entry));
         }
+        // A base that is not there (32) is an error too: a listing that feeds removals must
+        // never take a missing base for an empty one.
         let done = stream.result();
-        if done.rc != 0 && done.rc != 32 {
+        if done.rc != 0 {
             return Err(Error::new(format!(
                 "LDAP search under \"{base}\" failed: {} ({})",
                 done.text, done.rc
@@ -230,7 +232,7 @@ impl Mapper {
             new: Vec::new(),
         };
         for r in rows {
-            m.names.insert(r.owncloud_name.clone());
+            m.names.insert(r.owncloud_name.to_lowercase());
             m.by_dn.insert(r.ldap_dn, r.owncloud_name.clone());
             m.by_uuid.insert(r.directory_uuid, r.owncloud_name);
         }
@@ -244,7 +246,11 @@ impl Mapper {
             struct U {
                 uid: String,
             }
-            let users: Vec<U> = db.query_as("SELECT uid FROM *PREFIX*users", &[])?;
+            // Core's users, and other backends' accounts.
+            let users: Vec<U> = db.query_as(
+                "SELECT uid FROM *PREFIX*users UNION SELECT lower_user_id AS uid FROM *PREFIX*accounts WHERE backend <> ?",
+                &[json!(crate::BACKEND)],
+            )?;
             self.taken = Some(users.into_iter().map(|u| u.uid.to_lowercase()).collect());
         }
         Ok(self.taken.get_or_insert_with(HashSet::new))
@@ -262,7 +268,16 @@ impl Mapper {
         if let Some(n) = self.by_dn.get(&dn) {
             return Ok(Some(n.clone()));
         }
-        let Some((uuid_attr, uuid)) = UUID_ATTRS.iter().find_map(|a| first(e, a).map(|v| (*a, v)))
+        // The configured UUID attribute first (as `presence` reads it), then ownCloud's.
+        let configured = c.get(if self.kind.table == USERS.table {
+            "ldapExpertUUIDUserAttr"
+        } else {
+            "ldapExpertUUIDGroupAttr"
+        });
+        let Some((uuid_attr, uuid)) = std::iter::once(configured.as_str())
+            .filter(|a| !a.is_empty())
+            .chain(UUID_ATTRS.iter().copied())
+            .find_map(|a| first(e, a).map(|v| (a.to_string(), v)))
         else {
             return Ok(None);
         };
@@ -287,9 +302,15 @@ impl Mapper {
                 None => return Ok(None),
             }
         };
-        // An empty name, or one another entry is mapped to already (ownCloud would number
-        // it; occ leaves the entry unmapped).
-        if name.is_empty() || self.names.contains(&name) {
+        // A name that is no valid user name (`.`, `..`, over 64 characters), or one another
+        // entry is mapped to already, in any case (ownCloud would number it; occ leaves the
+        // entry unmapped).
+        if name.is_empty()
+            || name == "."
+            || name == ".."
+            || name.chars().count() > 64
+            || self.names.contains(&name.to_lowercase())
+        {
             return Ok(None);
         }
         if self.kind.table == USERS.table {
@@ -299,14 +320,14 @@ impl Mapper {
             if c.get("ldapExpertUUIDUserAttr").is_empty() {
                 // ownCloud records the UUID attribute it detected.
                 if let Some(k) = config::key("ldapExpertUUIDUserAttr") {
-                    c.set(k, uuid_attr);
+                    c.set(k, &uuid_attr);
                     c.save(db)?;
                 }
             }
         }
         self.by_dn.insert(dn.clone(), name.clone());
         self.by_uuid.insert(uuid.clone(), name.clone());
-        self.names.insert(name.clone());
+        self.names.insert(name.to_lowercase());
         self.new.push((name.clone(), dn, uuid));
         Ok(Some(name))
     }
@@ -364,7 +385,7 @@ pub fn search(
                 display,
             )
         };
-        let mut attrs: Vec<String> = UUID_ATTRS.iter().map(|a| a.to_string()).collect();
+        let mut attrs = uuid_attrs(&c);
         attrs.push(display.clone());
         let name_attr = c.get(kind.name_attr);
         if !name_attr.is_empty() {
@@ -438,11 +459,11 @@ pub fn users(ctx: &Context, db: &Db<'_>, only: Option<&str>) -> Result<Vec<Backe
                 None if !name_attr.is_empty() => {
                     parts.push(format!("({name_attr}={})", ldap_escape(uid)))
                 }
-                None => return Ok(Vec::new()),
+                None => continue,
             }
         }
         let filter = and(&parts);
-        let mut attrs: Vec<String> = UUID_ATTRS.iter().map(|a| a.to_string()).collect();
+        let mut attrs = uuid_attrs(&c);
         for a in [&display, &email_attr, &quota_attr, &name_attr] {
             if !a.is_empty() {
                 attrs.push(a.clone());
@@ -452,7 +473,21 @@ pub fn users(ctx: &Context, db: &Db<'_>, only: Option<&str>) -> Result<Vec<Backe
         let entries = if scope_base {
             match ldap.search(&bases[0], Scope::Base, &filter, attrs.clone()) {
                 Ok(r) if r.1.rc == 0 => r.0.into_iter().map(SearchEntry::construct).collect(),
-                Ok(r) if r.1.rc == 32 => Vec::new(),
+                Ok(r) if r.1.rc == 32 => {
+                    // Renamed or moved: found again by its UUID (the mapping then follows).
+                    let uuid = mapper
+                        .by_uuid
+                        .iter()
+                        .find(|(_, n)| Some(n.as_str()) == only)
+                        .map(|(u, _)| u.clone())
+                        .unwrap_or_default();
+                    let attr = match c.get("ldapExpertUUIDUserAttr") {
+                        a if a.is_empty() => "entryuuid".to_string(),
+                        a => a,
+                    };
+                    let f = format!("(&{filter}({attr}={}))", ldap_escape(uuid.as_str()));
+                    paged(&mut ldap, &user_bases(&c), &f, &attrs, 10)?
+                }
                 Ok(r) => {
                     return Err(Error::new(format!(
                         "LDAP read of \"{}\" failed: {} ({})",
@@ -563,7 +598,7 @@ pub fn members(ctx: &Context, db: &Db<'_>, gid: &str) -> Result<Option<Vec<Strin
             .collect();
         let display = c.get("ldapUserDisplayName");
         let user_filter = and(&[c.get("ldapUserFilter"), format!("{display}=*")]);
-        let mut attrs: Vec<String> = UUID_ATTRS.iter().map(|a| a.to_string()).collect();
+        let mut attrs = uuid_attrs(&c);
         let name_attr = c.get("ldapExpertUsernameAttr");
         if !name_attr.is_empty() {
             attrs.push(name_attr.clone());
@@ -606,6 +641,16 @@ pub fn members(ctx: &Context, db: &Db<'_>, gid: &str) -> Result<Option<Vec<Strin
     Ok(Some(out))
 }
 
+/// The attributes that may carry an entry's UUID: the configured ones, then ownCloud's.
+fn uuid_attrs(c: &Config) -> Vec<String> {
+    ["ldapExpertUUIDUserAttr", "ldapExpertUUIDGroupAttr"]
+        .iter()
+        .map(|k| c.get(k))
+        .filter(|a| !a.is_empty())
+        .chain(UUID_ATTRS.iter().map(|a| a.to_string()))
+        .collect()
+}
+
 /// Where a mapped user stands in the directory.
 pub enum Presence {
     /// Not a mapped LDAP user.
@@ -634,7 +679,13 @@ pub fn presence(db: &Db<'_>, uid: &str, all: bool) -> Result<Presence, Error> {
     let Some(row) = rows.into_iter().next() else {
         return Ok(Presence::Unknown);
     };
-    for id in config::ids(db, !all)? {
+    let ids = config::ids(db, !all)?;
+    if ids.is_empty() {
+        return Err(Error::new(
+            "There is no LDAP configuration to check against.",
+        ));
+    }
+    for id in ids {
         let c = Config::read(db, &id)?;
         let mut ldap = conn::connect(&c).map_err(|f| Error::new(f.message()))?;
         let filter = and(&[c.get("ldapUserFilter")]);
@@ -648,6 +699,13 @@ pub fn presence(db: &Db<'_>, uid: &str, all: bool) -> Result<Presence, Error> {
             .map_err(|e| Error::new(format!("LDAP read of \"{}\" failed: {e}", row.ldap_dn)))?;
         if at_dn.1.rc == 0 && !at_dn.0.is_empty() {
             return Ok(Presence::Present);
+        }
+        if at_dn.1.rc != 0 && at_dn.1.rc != 32 {
+            // Busy, no access, a limit: no answer, so nothing is recorded.
+            return Err(Error::new(format!(
+                "LDAP read of \"{}\" failed: {} ({})",
+                row.ldap_dn, at_dn.1.text, at_dn.1.rc
+            )));
         }
         let attr = match c.get("ldapExpertUUIDUserAttr") {
             a if a.is_empty() => "entryuuid".to_string(),

@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use sqlx::{AssertSqlSafe, Executor, Row, TypeInfo, ValueRef};
+use sqlx::{AssertSqlSafe, Column, Executor, Row, TypeInfo, ValueRef};
 
 use super::{bind_all, db_error, pg_numeric, Conn, Database};
 use crate::error::{Error, Result};
@@ -201,12 +201,12 @@ impl Database {
             Conn::Pg(c) => {
                 let q = bind_all(sqlx::query(AssertSqlSafe(sql)), params);
                 let rows = rt.block_on(q.fetch_all(&mut *c)).map_err(db_error)?;
-                Ok(rows.iter().map(pg_cells).collect())
+                rows.iter().map(pg_cells).collect()
             }
             Conn::My(c) => {
                 let q = bind_all(sqlx::query(AssertSqlSafe(sql)), params);
                 let rows = rt.block_on(q.fetch_all(&mut *c)).map_err(db_error)?;
-                Ok(rows.iter().map(my_cells).collect())
+                rows.iter().map(my_cells).collect()
             }
             Conn::Sqlite(_) => Err("unreachable".into()),
         }
@@ -304,67 +304,83 @@ fn sqlite_cells(
     Ok(out)
 }
 
-fn pg_cells(row: &sqlx::postgres::PgRow) -> Vec<Cell> {
+fn pg_cells(row: &sqlx::postgres::PgRow) -> Result<Vec<Cell>> {
     (0..row.len())
         .map(|i| {
-            let Ok(raw) = row.try_get_raw(i) else {
-                return Cell::Null;
-            };
+            let raw = row.try_get_raw(i).map_err(db_error)?;
             if raw.is_null() {
-                return Cell::Null;
+                return Ok(Cell::Null);
             }
-            let int = |r: std::result::Result<i64, sqlx::Error>| r.map_or(Cell::Null, Cell::Int);
-            match raw.type_info().name() {
-                "INT8" => int(row.try_get::<i64, _>(i)),
-                "INT4" => int(row.try_get::<i32, _>(i).map(i64::from)),
-                "INT2" => int(row.try_get::<i16, _>(i).map(i64::from)),
-                "BOOL" => int(row.try_get::<bool, _>(i).map(i64::from)),
-                "FLOAT8" => row.try_get::<f64, _>(i).map_or(Cell::Null, Cell::Real),
-                "FLOAT4" => row
-                    .try_get::<f32, _>(i)
-                    .map_or(Cell::Null, |f| Cell::Real(f64::from(f))),
-                "BYTEA" => row.try_get::<Vec<u8>, _>(i).map_or(Cell::Null, Cell::Bytes),
+            let kind = raw.type_info().name().to_string();
+            // A value occ cannot read is an error, never a NULL: the copy would lose it and
+            // the checksum, read the same way on both sides, would not notice.
+            let cannot = |e: sqlx::Error| {
+                Error::new(format!(
+                    "column {}: a {kind} value occ cannot copy ({e})",
+                    row.columns()[i].name()
+                ))
+            };
+            Ok(match kind.as_str() {
+                "INT8" => Cell::Int(row.try_get::<i64, _>(i).map_err(cannot)?),
+                "INT4" => Cell::Int(row.try_get::<i32, _>(i).map_err(cannot)?.into()),
+                "INT2" => Cell::Int(row.try_get::<i16, _>(i).map_err(cannot)?.into()),
+                "BOOL" => Cell::Int(row.try_get::<bool, _>(i).map_err(cannot)?.into()),
+                "FLOAT8" => Cell::Real(row.try_get::<f64, _>(i).map_err(cannot)?),
+                "FLOAT4" => Cell::Real(row.try_get::<f32, _>(i).map_err(cannot)?.into()),
+                "BYTEA" => Cell::Bytes(row.try_get::<Vec<u8>, _>(i).map_err(cannot)?),
                 "NUMERIC" => raw
                     .as_bytes()
                     .ok()
                     .and_then(pg_numeric)
-                    .map_or(Cell::Null, Cell::from_value),
-                _ => row.try_get::<String, _>(i).map_or(Cell::Null, Cell::Text),
-            }
+                    .map(Cell::from_value)
+                    .ok_or_else(|| {
+                        Error::new(format!(
+                            "column {}: a NUMERIC value occ cannot copy",
+                            row.columns()[i].name()
+                        ))
+                    })?,
+                _ => Cell::Text(row.try_get::<String, _>(i).map_err(cannot)?),
+            })
         })
         .collect()
 }
 
-fn my_cells(row: &sqlx::mysql::MySqlRow) -> Vec<Cell> {
+fn my_cells(row: &sqlx::mysql::MySqlRow) -> Result<Vec<Cell>> {
     (0..row.len())
         .map(|i| {
-            let Ok(raw) = row.try_get_raw(i) else {
-                return Cell::Null;
-            };
+            let raw = row.try_get_raw(i).map_err(db_error)?;
             if raw.is_null() {
-                return Cell::Null;
+                return Ok(Cell::Null);
             }
             let t = raw.type_info().name().to_string();
-            if t.contains("INT") {
-                row.try_get::<i64, _>(i)
-                    .or_else(|_| row.try_get::<u64, _>(i).map(|u| u as i64))
-                    .map_or(Cell::Null, Cell::Int)
+            let cannot = |e: sqlx::Error| {
+                Error::new(format!(
+                    "column {}: a {t} value occ cannot copy ({e})",
+                    row.columns()[i].name()
+                ))
+            };
+            Ok(if t.contains("INT") {
+                Cell::Int(
+                    row.try_get::<i64, _>(i)
+                        .or_else(|_| row.try_get::<u64, _>(i).map(|u| u as i64))
+                        .map_err(cannot)?,
+                )
             } else if t == "DOUBLE" || t == "FLOAT" {
-                row.try_get::<f64, _>(i).map_or(Cell::Null, Cell::Real)
+                Cell::Real(row.try_get::<f64, _>(i).map_err(cannot)?)
             } else if t == "BOOLEAN" {
-                row.try_get::<bool, _>(i)
-                    .map_or(Cell::Null, |b| Cell::Int(i64::from(b)))
+                Cell::Int(row.try_get::<bool, _>(i).map_err(cannot)?.into())
             } else if t == "DECIMAL" {
-                row.try_get_unchecked::<String, _>(i)
-                    .map_or(Cell::Null, |s| Cell::from_value(super::decimal(&s)))
+                Cell::from_value(super::decimal(
+                    &row.try_get_unchecked::<String, _>(i).map_err(cannot)?,
+                ))
             } else if t.contains("BLOB") || t.contains("BINARY") {
-                row.try_get::<Vec<u8>, _>(i).map_or(Cell::Null, Cell::Bytes)
+                Cell::Bytes(row.try_get::<Vec<u8>, _>(i).map_err(cannot)?)
             } else {
                 row.try_get::<String, _>(i)
                     .map(Cell::Text)
                     .or_else(|_| row.try_get::<Vec<u8>, _>(i).map(Cell::Bytes))
-                    .unwrap_or(Cell::Null)
-            }
+                    .map_err(cannot)?
+            })
         })
         .collect()
 }

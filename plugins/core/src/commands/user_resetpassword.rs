@@ -23,7 +23,14 @@ impl Command for UserResetPassword {
 
     fn run(&self, input: &Input, ctx: &mut Context) -> CmdResult {
         let uid = input.arg_str("user").unwrap_or_default();
-        users::require(&ctx.db(), &uid)?;
+        let user = users::require(&ctx.db(), &uid)?;
+        if user.backend != users::DATABASE_BACKEND {
+            // Another backend's account (LDAP's): its password lives there.
+            return Err(Error::new(format!(
+                "The password of {uid} is kept by its backend ({}), not by ownCloud: change it there.",
+                user.backend
+            )));
+        }
         let password = users::password_from(
             ctx,
             input.flag("password-from-env"),

@@ -33,16 +33,16 @@ struct Backend {
 impl Backend {
     fn list(&self, ctx: &Context) -> Result<Vec<BackendUser>, Error> {
         let Some(service) = &self.service else {
-            let mut out = Vec::new();
-            users::each_name(&ctx.db(), "", i64::MAX, 0, |uid, display| {
-                out.push(BackendUser {
-                    uid: uid.to_string(),
-                    display_name: Some(display.to_string()),
+            // Core's own users only (`oc_users`), not the accounts of other backends.
+            return Ok(users::database_users(&ctx.db())?
+                .into_iter()
+                .map(|(uid, display)| BackendUser {
+                    uid,
+                    display_name: Some(display),
                     email: None,
                     quota: None,
                 })
-            })?;
-            return Ok(out);
+                .collect());
         };
         let r = ctx.service(service, json!({"op": "list"}))?;
         serde_json::from_value(r.get("users").cloned().unwrap_or(Value::Array(vec![])))
@@ -223,7 +223,15 @@ fn handle_missing(
                 ctx.emit("user.deleted", json!({"uid": a.user_id, "home": home}))?;
                 backend.forget(ctx, &a.user_id)?;
                 let dir = std::path::Path::new(&datadir).join(&a.user_id);
-                if !datadir.is_empty() && dir.is_dir() {
+                // The home is the data directory's entry of that one name, never `..` or a
+                // path.
+                let one_name = matches!(
+                    std::path::Path::new(&a.user_id)
+                        .components()
+                        .collect::<Vec<_>>()[..],
+                    [std::path::Component::Normal(_)]
+                );
+                if !datadir.is_empty() && one_name && dir.is_dir() {
                     std::fs::remove_dir_all(&dir).map_err(|e| {
                         Error::new(format!(
                             "The account {} was deleted, but its home {} could not be removed: {e}",
@@ -356,8 +364,10 @@ fn sync_one(
             ctx.line(&format!(
                 "Exact match for user {uid} not found in the backend."
             ))?;
+            // Only the account of exactly this name and backend (the backend's answer was
+            // for this exact name).
             match existing.get(&uid.to_lowercase()) {
-                Some(a) if a.backend == backend.class => {
+                Some(a) if a.user_id == uid && a.backend == backend.class => {
                     handle_missing(ctx, backend, std::slice::from_ref(a), missing)?
                 }
                 _ => ctx.line(&format!("{uid}, ,  (no longer exists in the backend)"))?,
