@@ -69,6 +69,19 @@ pub fn fresh_database_name() -> String {
     )
 }
 
+/// Whether database `name` exists on the test server of `kind`.
+pub fn database_exists(kind: DbKind, name: &str) -> bool {
+    let p = DbParams {
+        dbtype: kind,
+        name: name.to_string(),
+        host: test_server(kind).to_string(),
+        user: SERVER_USER.0.to_string(),
+        password: SERVER_USER.1.to_string(),
+        prefix: "oc_".to_string(),
+    };
+    Database::open_server(&p, false).is_ok()
+}
+
 /// The target directory holding `occ` and the plugin libraries (`target/debug`).
 pub fn target_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");

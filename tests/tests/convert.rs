@@ -392,3 +392,42 @@ fn a_conversion_killed_anywhere_runs_again_to_the_end() {
         fs::write(i.config_path(), &config).unwrap();
     }
 }
+
+#[test]
+fn a_failed_conversion_leaves_no_database_it_made_and_says_what_it_left() {
+    let Some(kind) = server() else { return };
+    let i = sqlite_source();
+    let config = fs::read(i.config_path()).unwrap();
+    let pass = format!("--password={}", SERVER_USER.1);
+    // A database that exists already (a conversion made it; the instance goes back).
+    let existing = fresh_database_name();
+    assert_eq!(convert(&i, kind, &existing, &[&pass]).code, 0);
+    fs::write(i.config_path(), &config).unwrap();
+    // A table no loaded plugin makes: found once the target's schema exists.
+    occ_tests::exec_sqlite(
+        &i.db_path(),
+        "CREATE TABLE oc_stray (id INTEGER PRIMARY KEY)",
+    );
+    let refusal = "oc_stray: no loaded plugin makes this table (an app's that is disabled?); enable its app, or drop the table, first";
+    // Into a database the run makes: it goes again, so nothing is left to clear.
+    let made = fresh_database_name();
+    let o = convert(&i, kind, &made, &[&pass]);
+    assert_eq!(
+        (o.code, o.stderr.as_str()),
+        (1, format!("{refusal}\n").as_str())
+    );
+    assert!(!occ_tests::database_exists(kind, &made));
+    assert!(occ_tests::database_exists(kind, &existing));
+    // Into the existing one: PostgreSQL's transaction left nothing; MySQL says what it left.
+    let o = convert(&i, kind, &existing, &[&pass, "--clear-schema"]);
+    let want = match kind {
+        DbKind::Pgsql => format!("{refusal}\n"),
+        _ => format!("{refusal} (the target database holds part of the copy: run the conversion again with --clear-schema)\n"),
+    };
+    assert_eq!((o.code, o.stderr), (1, want));
+    assert_eq!(fs::read(i.config_path()).unwrap(), config);
+    occ_tests::exec_sqlite(&i.db_path(), "DROP TABLE oc_stray");
+    // The made database is gone (no tables to refuse), and the conversion runs there.
+    let o = convert(&i, kind, &made, &[&pass]);
+    assert_eq!(o.code, 0, "{o:?}");
+}

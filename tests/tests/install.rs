@@ -624,6 +624,24 @@ fn a_server_install_that_cannot_connect_says_why_in_one_line_and_writes_nothing(
         let left: Vec<_> = fs::read_dir(i.root()).unwrap().collect();
         assert!(left.is_empty(), "{left:?}");
     }
+    // Connected, the database made, then a data directory that cannot be written: the
+    // database goes again.
+    let i = Instance::new();
+    let file = i.root().join("a-file");
+    fs::write(&file, "x").unwrap();
+    let o = i.run(&[
+        "maintenance:install",
+        &format!("--database={kind}"),
+        &format!("--database-host={server}"),
+        &format!("--database-user={user}"),
+        &format!("--database-pass={pass}"),
+        &format!("--database-name={name}"),
+        &format!("--data-dir={}", file.display()),
+        "--admin-pass=x",
+        "-n",
+    ]);
+    assert_eq!(o.code, 1, "{o:?}");
+    assert!(!occ_tests::database_exists(kind, &name), "{o:?}");
 }
 
 #[test]

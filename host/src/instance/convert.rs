@@ -20,6 +20,8 @@ use crate::error::{Error, Result};
 
 /// How the copy runs.
 pub struct Options {
+    /// The target database was made for this run (and is dropped again if it fails).
+    pub target_created: bool,
     /// Drop the target's tables of this prefix first (else a target that has any is refused).
     pub clear_schema: bool,
     /// Rows read and written per statement.
@@ -400,8 +402,20 @@ pub fn convert(
     if atomic {
         target.begin()?;
     }
-    let copied = clear_target(target, &ours, opts.clear_schema)
-        .and_then(|()| copy_all(source, target, plugins, chunk, progress));
+    let copied = clear_target(target, &ours, opts.clear_schema).and_then(|()| {
+        copy_all(source, target, plugins, chunk, progress).map_err(|mut e| {
+            // MySQL commits each table's schema and rows: say what is left behind.
+            if !atomic
+                && !opts.target_created
+                && target.prefixed_tables().is_ok_and(|t| !t.is_empty())
+            {
+                e.message.push_str(
+                    " (the target database holds part of the copy: run the conversion again with --clear-schema)",
+                );
+            }
+            e
+        })
+    });
     match copied {
         Ok(c) => {
             if atomic {

@@ -83,6 +83,8 @@ pub struct Database {
     depth: usize,
     /// MySQL's named locks taken in the open transaction (released when it ends).
     named_locks: Vec<String>,
+    /// Whether this connection's opening created the database (see [`Database::drop_created`]).
+    created: bool,
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -171,6 +173,7 @@ impl Database {
                         kind: DbKind::Sqlite,
                         depth: 0,
                         named_locks: Vec::new(),
+                        created: false,
                     })
                 }
                 Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
@@ -254,11 +257,58 @@ impl Database {
                         sqlx_message(&e)
                     )));
                 }
-                connect(&rt, p, &at, Some(&p.name)).map_err(|e| connect_error(p.dbtype, &at, &e))?
+                let c = connect(&rt, p, &at, Some(&p.name))
+                    .map_err(|e| connect_error(p.dbtype, &at, &e))?;
+                let mut db = Self::server(rt, c, p);
+                db.created = true;
+                return Ok(db);
             }
             Err(e) => return Err(connect_error(p.dbtype, &at, &e).into()),
         };
         Ok(Self::server(rt, conn, p))
+    }
+
+    /// Whether opening this connection created its database.
+    pub fn created(&self) -> bool {
+        self.created
+    }
+
+    /// Closes the connection and drops its database when opening it created it: a failed
+    /// install or conversion leaves no database behind that was not there before.
+    pub fn drop_created(self, p: &DbParams) -> Result<()> {
+        let created = self.created;
+        let _ = self.close();
+        if !created {
+            return Ok(());
+        }
+        let rt = runtime()?;
+        let default_port = if p.dbtype == DbKind::Pgsql {
+            5432
+        } else {
+            3306
+        };
+        let at = Endpoint::parse(&p.host, default_port);
+        let admin = (p.dbtype == DbKind::Pgsql).then_some("postgres");
+        let mut c = connect(&rt, p, &at, admin).map_err(|e| connect_error(p.dbtype, &at, &e))?;
+        let sql = match p.dbtype {
+            DbKind::Pgsql => format!(
+                "DROP DATABASE IF EXISTS \"{}\"",
+                p.name.replace('"', "\"\"")
+            ),
+            _ => format!("DROP DATABASE IF EXISTS `{}`", p.name.replace('`', "``")),
+        };
+        let dropped = match &mut c {
+            Conn::Pg(c) => rt.block_on(c.execute(AssertSqlSafe(sql))).map(|_| ()),
+            Conn::My(c) => rt.block_on(c.execute(AssertSqlSafe(sql))).map(|_| ()),
+            Conn::Sqlite(_) => Ok(()),
+        };
+        dropped.map_err(|e| {
+            Error::new(format!(
+                "Cannot drop the database \"{}\" made for this run: {}",
+                p.name,
+                sqlx_message(&e)
+            ))
+        })
     }
 
     fn server(rt: tokio::runtime::Runtime, conn: Conn, p: &DbParams) -> Self {
@@ -269,6 +319,7 @@ impl Database {
             kind: p.dbtype,
             depth: 0,
             named_locks: Vec::new(),
+            created: false,
         }
     }
 

@@ -200,7 +200,11 @@ fn open_new(
                 prefix: req.dbtableprefix.clone(),
             };
             let mut db = Database::open_server(&p, true)?;
-            check_data_dir(datadir)?;
+            if let Err(e) = check_data_dir(datadir) {
+                // A database this install made goes again.
+                let _ = db.drop_created(&p);
+                return Err(e);
+            }
             let tables = db.prefixed_tables()?;
             if !tables.is_empty() {
                 return Err(Error::new(format!(
@@ -301,6 +305,18 @@ pub fn abort(pending: Pending, db: Option<Database>) {
                 let _ = db.close();
             }
             remove_sqlite_files(tmp);
+        }
+        (None, Some(db)) if db.created() => {
+            // A database this install made goes again, whatever was written into it.
+            let req = &pending.req;
+            let _ = db.drop_created(&DbParams {
+                dbtype: pending.kind,
+                name: req.dbname.clone(),
+                host: req.dbhost.clone(),
+                user: req.dbuser.clone(),
+                password: req.dbpass.clone(),
+                prefix: req.dbtableprefix.clone(),
+            });
         }
         (None, Some(mut db)) => {
             if pending.kind == DbKind::Pgsql {

@@ -140,9 +140,11 @@ pub fn convert_type(host: &Host, r: ConvertType) -> Result<Converted> {
     let mut target_db = Database::open_server(&target, true)?;
     // However the host was written: the servers say whether it is the same database.
     if host.with_db(|source_db| source_db.is_same_database(&mut target_db))? {
+        let _ = target_db.drop_created(&target);
         return Err(onto_itself());
     }
     let opts = convert::Options {
+        target_created: target_db.created(),
         clear_schema: r.clear_schema,
         chunk_size: r.chunk_size.clamp(1, 100_000) as usize,
     };
@@ -216,10 +218,14 @@ pub fn convert_type(host: &Host, r: ConvertType) -> Result<Converted> {
         let _ = source_db.rollback();
         r
     });
-    let _ = target_db.close();
     let copied = match copied {
-        Ok(c) => c,
+        Ok(c) => {
+            let _ = target_db.close();
+            c
+        }
         Err(e) => {
+            // A database this run made goes again, with whatever MySQL committed into it.
+            let _ = target_db.drop_created(&target);
             if toggled {
                 let _ = set_maintenance(maintenance_before.clone());
             }

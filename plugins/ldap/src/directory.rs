@@ -135,6 +135,46 @@ fn first(entry: &SearchEntry, attr: &str) -> Option<String> {
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(attr))
         .and_then(|(_, v)| v.first().cloned())
+        .or_else(|| {
+            // Binary values (Active Directory's objectGUID) arrive apart from the text ones.
+            let bytes = entry
+                .bin_attrs
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(attr))
+                .and_then(|(_, v)| v.first())?;
+            guid_text(bytes)
+        })
+}
+
+/// A binary GUID as ownCloud writes it (its `convertObjectGUID2Str`): the first three groups
+/// byte-reversed, upper-case hex, `XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX`.
+fn guid_text(b: &[u8]) -> Option<String> {
+    if b.len() != 16 {
+        return None;
+    }
+    let hex = |r: &[u8]| r.iter().map(|x| format!("{x:02X}")).collect::<String>();
+    let rev = |r: &[u8]| hex(&r.iter().rev().copied().collect::<Vec<_>>());
+    Some(format!(
+        "{}-{}-{}-{}-{}",
+        rev(&b[0..4]),
+        rev(&b[4..6]),
+        rev(&b[6..8]),
+        hex(&b[8..10]),
+        hex(&b[10..16])
+    ))
+}
+
+/// A UUID as a filter value for its attribute: a GUID in ownCloud's text form goes back to
+/// its bytes, each escaped (`\hh`), for the binary attributes; others are escaped text.
+fn uuid_value(attr: &str, uuid: &str) -> String {
+    let binary = attr.eq_ignore_ascii_case("objectguid") || attr.eq_ignore_ascii_case("guid");
+    let hex: String = uuid.chars().filter(|c| *c != '-').collect();
+    if binary && hex.len() == 32 && hex.bytes().all(|c| c.is_ascii_hexdigit()) {
+        let byte = |i: usize| hex.get(2 * i..2 * i + 2).unwrap_or("00").to_string();
+        let order = [3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15];
+        return order.iter().map(|&i| format!("\\{}", byte(i))).collect();
+    }
+    ldap_escape(uuid).into_owned()
 }
 
 /// Entries of a paged subtree search under each base, in the server's order.
@@ -485,7 +525,7 @@ pub fn users(ctx: &Context, db: &Db<'_>, only: Option<&str>) -> Result<Vec<Backe
                         a if a.is_empty() => "entryuuid".to_string(),
                         a => a,
                     };
-                    let f = format!("(&{filter}({attr}={}))", ldap_escape(uuid.as_str()));
+                    let f = format!("(&{filter}({attr}={}))", uuid_value(&attr, &uuid));
                     paged(&mut ldap, &user_bases(&c), &f, &attrs, 10)?
                 }
                 Ok(r) => {
@@ -713,7 +753,7 @@ pub fn presence(db: &Db<'_>, uid: &str, all: bool) -> Result<Presence, Error> {
         };
         let by_uuid = format!(
             "(&{filter}({attr}={}))",
-            ldap_escape(row.directory_uuid.as_str())
+            uuid_value(&attr, &row.directory_uuid)
         );
         let found = paged(
             &mut ldap,
@@ -831,6 +871,19 @@ mod tests {
     fn the_term_cannot_change_the_filter() {
         assert_eq!(term_value("*)(uid=*"), "*\\29\\28uid=\\2a*");
         assert_eq!(term_value("a\\b\0"), "a\\5cb\\00*");
+    }
+
+    #[test]
+    fn guids_read_and_search_as_owncloud_writes_them() {
+        let bytes: Vec<u8> = (0u8..16).collect();
+        let text = guid_text(&bytes).unwrap();
+        assert_eq!(text, "03020100-0504-0706-0809-0A0B0C0D0E0F");
+        assert_eq!(
+            uuid_value("objectGUID", &text),
+            "\\00\\01\\02\\03\\04\\05\\06\\07\\08\\09\\0A\\0B\\0C\\0D\\0E\\0F"
+        );
+        assert_eq!(uuid_value("entryuuid", "a*b"), "a\\2ab");
+        assert_eq!(guid_text(&[1, 2]), None);
     }
 
     #[test]
