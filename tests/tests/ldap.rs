@@ -156,14 +156,15 @@ fn configurations_are_owncloud_s_rows_and_texts() {
         "Unknown configuration key \"ldapHots\"; did you mean \"ldapHost\"? (occ ldap:show-config lists them)\n"
     );
     let o = i.run(&["ldap:set-config", "s99", "ldapHost", "x"]);
-    assert_eq!(
-        (o.code, o.stdout.as_str()),
-        (1, "Invalid configID \"s99\"\n")
-    );
-    let o = i.run(&["ldap:show-config", "s99"]);
-    assert_eq!(o.code, 1);
-    let o = i.run(&["ldap:test-config", "s99"]);
-    assert_eq!(o.code, 1);
+    assert_eq!((o.code, o.stdout.as_str()), (1, "Invalid configID\n"));
+    for cmd in ["ldap:show-config", "ldap:test-config"] {
+        let o = i.run(&[cmd, "s99"]);
+        assert_eq!(
+            (o.code, o.stdout.as_str()),
+            (1, "Invalid configID\n"),
+            "{cmd}"
+        );
+    }
     assert_eq!(i.dump(), before);
 }
 

@@ -10,9 +10,9 @@ use crate::config::{self, Config};
 use crate::conn;
 use crate::directory;
 
-/// An unknown configID: ownCloud's text (its "Invalid configID"), naming it.
-fn invalid_id(ctx: &Context, id: &str) -> CmdResult {
-    ctx.line(&format!("Invalid configID \"{id}\""))?;
+/// An unknown configID: ownCloud's text and exit code (A25).
+fn invalid_id(ctx: &Context, _id: &str) -> CmdResult {
+    ctx.line("Invalid configID")?;
     Ok(1)
 }
 
