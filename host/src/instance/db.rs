@@ -106,7 +106,17 @@ pub enum Endpoint {
 }
 
 impl Endpoint {
-    /// Reads `dbhost` (`default_port` when it names none).
+    /// Where a connection's `dbhost` points (the server's default port when it names none).
+    pub fn of(p: &DbParams) -> Self {
+        let default_port = if p.dbtype == DbKind::Pgsql {
+            5432
+        } else {
+            3306
+        };
+        Self::parse(&p.host, default_port)
+    }
+
+    /// Where a `dbhost` value points, with `default_port` when it names none.
     pub fn parse(host: &str, default_port: u16) -> Self {
         if let Some((_, path)) = host.split_once(':').filter(|(_, p)| p.starts_with('/')) {
             return Endpoint::Socket(path.into());
@@ -216,23 +226,10 @@ impl Database {
     /// MariaDB's in utf8mb4 with a binary collation.
     pub fn open_server(p: &DbParams, create: bool) -> Result<Self> {
         let rt = runtime()?;
-        let default_port = if p.dbtype == DbKind::Pgsql {
-            5432
-        } else {
-            3306
-        };
-        let at = Endpoint::parse(&p.host, default_port);
+        let at = Endpoint::of(p);
         let conn = match connect(&rt, p, &at, Some(&p.name)) {
             Ok(c) => c,
             Err(e) if create && missing_database(&e) => {
-                // The server's own database (PostgreSQL) or none (MySQL), to create ours.
-                let admin = if p.dbtype == DbKind::Pgsql {
-                    Some("postgres")
-                } else {
-                    None
-                };
-                let mut c =
-                    connect(&rt, p, &at, admin).map_err(|e| connect_error(p.dbtype, &at, &e))?;
                 let sql = match p.dbtype {
                     DbKind::Pgsql => format!("CREATE DATABASE \"{}\"", p.name.replace('"', "\"\"")),
                     _ => format!(
@@ -240,11 +237,7 @@ impl Database {
                         p.name.replace('`', "``")
                     ),
                 };
-                let made = match &mut c {
-                    Conn::Pg(c) => rt.block_on(c.execute(AssertSqlSafe(sql))).map(|_| ()),
-                    Conn::My(c) => rt.block_on(c.execute(AssertSqlSafe(sql))).map(|_| ()),
-                    Conn::Sqlite(_) => Ok(()),
-                };
+                let made = admin_statement(&rt, p, &at, sql)?;
                 if let Err(e) = made {
                     // Made in the meantime (by a process that was killed while the server made
                     // it, say): then it is there to use.
@@ -282,14 +275,7 @@ impl Database {
             return Ok(());
         }
         let rt = runtime()?;
-        let default_port = if p.dbtype == DbKind::Pgsql {
-            5432
-        } else {
-            3306
-        };
-        let at = Endpoint::parse(&p.host, default_port);
-        let admin = (p.dbtype == DbKind::Pgsql).then_some("postgres");
-        let mut c = connect(&rt, p, &at, admin).map_err(|e| connect_error(p.dbtype, &at, &e))?;
+        let at = Endpoint::of(p);
         let sql = match p.dbtype {
             DbKind::Pgsql => format!(
                 "DROP DATABASE IF EXISTS \"{}\"",
@@ -297,11 +283,7 @@ impl Database {
             ),
             _ => format!("DROP DATABASE IF EXISTS `{}`", p.name.replace('`', "``")),
         };
-        let dropped = match &mut c {
-            Conn::Pg(c) => rt.block_on(c.execute(AssertSqlSafe(sql))).map(|_| ()),
-            Conn::My(c) => rt.block_on(c.execute(AssertSqlSafe(sql))).map(|_| ()),
-            Conn::Sqlite(_) => Ok(()),
-        };
+        let dropped = admin_statement(&rt, p, &at, sql)?;
         dropped.map_err(|e| {
             Error::new(format!(
                 "Cannot drop the database \"{}\" made for this run: {}",
@@ -777,8 +759,39 @@ fn fnv1a(s: &str) -> u64 {
     })
 }
 
-/// One server connection to `database` (none: the server's default).
+/// Runs one statement (`CREATE DATABASE`, `DROP DATABASE`) on the server's own database
+/// (PostgreSQL's `postgres`; none on MySQL): the connection failing is an error, the
+/// statement's own outcome is returned.
+fn admin_statement(
+    rt: &tokio::runtime::Runtime,
+    p: &DbParams,
+    at: &Endpoint,
+    sql: String,
+) -> Result<std::result::Result<(), sqlx::Error>> {
+    let admin = (p.dbtype == DbKind::Pgsql).then_some("postgres");
+    let mut c = connect(rt, p, at, admin).map_err(|e| connect_error(p.dbtype, at, &e))?;
+    Ok(match &mut c {
+        Conn::Pg(c) => rt.block_on(c.execute(AssertSqlSafe(sql))).map(|_| ()),
+        Conn::My(c) => rt.block_on(c.execute(AssertSqlSafe(sql))).map(|_| ()),
+        Conn::Sqlite(_) => Ok(()),
+    })
+}
+
+/// One server connection to `database` (none: the server's default), with Nagle's algorithm
+/// off on its socket ([`tcp_no_delay`]).
 fn connect(
+    rt: &tokio::runtime::Runtime,
+    p: &DbParams,
+    at: &Endpoint,
+    database: Option<&str>,
+) -> std::result::Result<Conn, sqlx::Error> {
+    let before = sockets();
+    let conn = open_connection(rt, p, at, database)?;
+    tcp_no_delay(&before);
+    Ok(conn)
+}
+
+fn open_connection(
     rt: &tokio::runtime::Runtime,
     p: &DbParams,
     at: &Endpoint,
@@ -798,10 +811,7 @@ fn connect(
             if let Some(d) = database {
                 opts = opts.database(d);
             }
-            let before = sockets();
-            let c = rt.block_on(opts.connect())?;
-            tcp_no_delay(&before);
-            Ok(Conn::Pg(c))
+            Ok(Conn::Pg(rt.block_on(opts.connect())?))
         }
         _ => {
             let mut opts = MySqlConnectOptions::new();
@@ -817,12 +827,10 @@ fn connect(
             if let Some(d) = database {
                 opts = opts.database(d);
             }
-            let before = sockets();
             let mut c = rt.block_on(opts.connect())?;
             // GROUP_CONCAT is cut at 1,024 bytes by default; the file cache reads whole
             // folders with it.
             rt.block_on(c.execute("SET SESSION group_concat_max_len = 4294967295"))?;
-            tcp_no_delay(&before);
             Ok(Conn::My(c))
         }
     }

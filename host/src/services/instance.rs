@@ -239,12 +239,7 @@ pub fn convert_type(host: &Host, r: ConvertType) -> Result<Converted> {
 
 /// Whether two connections name the same server (same host and port, or the same socket).
 fn same_server(a: &DbParams, b: &DbParams) -> bool {
-    let port = if a.dbtype == DbKind::Pgsql {
-        5432
-    } else {
-        3306
-    };
-    Endpoint::parse(&a.host, port) == Endpoint::parse(&b.host, port)
+    a.dbtype == b.dbtype && Endpoint::of(a) == Endpoint::of(b)
 }
 
 /// Closes the database at the end of the command. A process that ends now leaves SQLite's

@@ -8,9 +8,9 @@
 //! `commands` (one file per command) may use any of them; none of them uses `commands`.
 
 pub mod apps;
+pub mod backends;
 pub mod commands;
 pub mod config;
-pub mod group_backends;
 pub mod groups;
 pub mod jobs;
 pub mod migrations;

@@ -2,7 +2,7 @@
 
 use occ_plugin_api::prelude::*;
 
-use crate::{group_backends, groups};
+use crate::{backends, groups};
 
 /// The command.
 pub struct GroupList;
@@ -24,7 +24,7 @@ impl Command for GroupList {
         let pattern = input.arg_str("search-pattern").unwrap_or_default();
         let mut list = groups::list(&ctx.db(), &pattern)?;
         // Other backends' groups after core's, as ownCloud lists them.
-        for g in group_backends::list(ctx, &pattern)? {
+        for g in backends::list(ctx, &pattern)? {
             if !list.contains(&g) {
                 list.push(g);
             }

@@ -5,7 +5,7 @@
 use occ_plugin_api::prelude::*;
 use serde_json::Map;
 
-use crate::{group_backends, groups, users};
+use crate::{backends, groups, users};
 
 /// `group:list-members`.
 pub struct GroupListMembers;
@@ -25,7 +25,7 @@ impl Command for GroupListMembers {
         let gid = input.arg_str("group").unwrap_or_default();
         let members: Vec<(String, String)> = if groups::exists(&ctx.db(), &gid)? {
             users::members_of_group(&ctx.db(), &gid)?
-        } else if let Some(uids) = group_backends::members(ctx, &gid)? {
+        } else if let Some(uids) = backends::members(ctx, &gid)? {
             // Another backend's group: its members by their accounts' display names.
             let mut out = Vec::new();
             for uid in uids {

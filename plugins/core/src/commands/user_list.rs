@@ -135,16 +135,9 @@ fn with_attributes(
     let mut names: std::collections::HashMap<String, String> =
         [(users::DATABASE_BACKEND.to_string(), "Database".to_string())].into();
     if asked.iter().any(|a| a == "backend") {
-        for p in ctx.request(&occ_plugin_api::protocol::PluginsList {})? {
-            let service = format!("{}.user_backend", p.id);
-            if p.services.contains(&service) {
-                let r = ctx.service(&service, json!({"op": "name"}))?;
-                if let (Some(class), Some(short)) = (
-                    r.get("name").and_then(Value::as_str),
-                    r.get("display").and_then(Value::as_str),
-                ) {
-                    names.insert(class.to_string(), short.to_string());
-                }
+        for b in crate::backends::user_backends(ctx)? {
+            if let Some(short) = b.display {
+                names.insert(b.class, short);
             }
         }
     }

@@ -8,7 +8,6 @@
 use std::collections::HashMap;
 
 use occ_plugin_api::prelude::*;
-use occ_plugin_api::protocol::PluginsList;
 
 use crate::users::{self, Account, Synced};
 
@@ -71,26 +70,20 @@ impl Backend {
     }
 }
 
-/// Core's backend, then every plugin backend that is available now (LDAP with an active
-/// configuration, for one).
+/// Core's backend, then every plugin backend that is available now.
 fn backends(ctx: &Context) -> Result<Vec<Backend>, Error> {
     let mut out = vec![Backend {
         class: users::DATABASE_BACKEND.to_string(),
         service: None,
     }];
-    for p in ctx.request(&PluginsList {})? {
-        let service = format!("{}.user_backend", p.id);
-        if !p.services.contains(&service) {
-            continue;
-        }
-        let r = ctx.service(&service, json!({"op": "name"}))?;
-        if let Some(class) = r.get("name").and_then(Value::as_str) {
-            out.push(Backend {
-                class: class.to_string(),
-                service: Some(service),
-            });
-        }
-    }
+    out.extend(
+        crate::backends::user_backends(ctx)?
+            .into_iter()
+            .map(|b| Backend {
+                class: b.class,
+                service: Some(b.service),
+            }),
+    );
     Ok(out)
 }
 
@@ -305,7 +298,9 @@ fn sync_all(
             backend.class
         )
     })?;
-    let existing: HashMap<String, Account> = users::accounts(&db)?
+    // Read once, before the removals: the users removed are not the backend's, so nothing
+    // below looks them up, and a state changed above does not matter to the sync.
+    let existing: HashMap<String, Account> = accounts
         .into_iter()
         .map(|a| (a.user_id.to_lowercase(), a))
         .collect();
@@ -347,12 +342,13 @@ fn sync_one(
         .into_iter()
         .map(|a| (a.user_id.to_lowercase(), a))
         .collect();
-    match backend.get(ctx, uid)? {
+    let found = backend.get(ctx, uid)?;
+    match &found {
         Some(u) => {
             ctx.line(&format!("Syncing {uid} ..."))?;
             let datadir = ctx.instance()?.data_dir.unwrap_or_default();
             let errors =
-                users::sync_accounts(&db, &backend.class, &datadir, &existing, &[synced(&u)])?;
+                users::sync_accounts(&db, &backend.class, &datadir, &existing, &[synced(u)])?;
             if let Some((_, why)) = errors.first() {
                 ctx.line(&format!("Sync error for {uid} : {why}"))?;
                 ctx.line(&format!("Sync for {uid} failed!"))?;
@@ -376,9 +372,17 @@ fn sync_one(
     }
     ctx.line("")?;
     if re_enable {
-        let back: Vec<Account> = users::accounts(&db)?
+        // Only a user the backend has: its account as it was before this run.
+        let back: Vec<Account> = existing
+            .get(&uid.to_lowercase())
+            .filter(|a| {
+                found.is_some()
+                    && a.user_id == uid
+                    && a.backend == backend.class
+                    && a.state != Some(1)
+            })
+            .cloned()
             .into_iter()
-            .filter(|a| a.user_id == uid && a.backend == backend.class && a.state != Some(1))
             .collect();
         handle_returning(ctx, &back)?;
     }
