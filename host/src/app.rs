@@ -14,6 +14,7 @@ use crate::console::input;
 use crate::console::shell::Shell;
 use crate::console::{cli, describe, finder};
 use crate::error::{Error, Result, Shown};
+use crate::instance::upgrade::{Need, Recorded};
 use crate::instance::{owner, Instance, PRODUCT, VERSION};
 use crate::logging;
 use crate::plugins::discover;
@@ -42,17 +43,57 @@ fn state_text(s: State) -> String {
     }
 }
 
-/// Enabled apps (`oc_appconfig`), asked only when some app ships a plugin.
-fn enabled_apps(host: &Host) -> Vec<String> {
-    #[derive(serde::Deserialize)]
-    struct App {
-        appid: String,
+/// What an installed instance records about its plugins and apps (none when the database
+/// cannot be read: the command that needs it says why).
+fn recorded(host: &Host) -> Option<Recorded> {
+    let usable = {
+        let i = host.instance.borrow();
+        i.installed() && i.config_error.is_none()
+    };
+    if !usable {
+        return None;
     }
-    host.with_db(|db| {
-        db.query_as::<App>("SELECT appid FROM *PREFIX*appconfig WHERE configkey = 'enabled' AND configvalue <> 'no'", &[])
-    })
-    .map(|rows| rows.into_iter().map(|a| a.appid).collect())
-    .unwrap_or_default()
+    host.with_db(Recorded::read).ok()
+}
+
+/// Measures each plugin against the records: a plugin older than the version the instance
+/// records is refused (no downgrades); one newer, or with migrations that have not run, makes
+/// the instance need an upgrade. Returns the state that results. In maintenance mode the
+/// apps' plugins take part in the measure but run no command, as ownCloud loads no app then.
+fn measure_plugins(host: &mut Host, recorded: Option<&Recorded>, state: State) -> State {
+    let Some(rec) = recorded else {
+        return state;
+    };
+    let mut due = false;
+    let mut refuse = Vec::new();
+    for (i, p) in host.registry.plugins.iter().enumerate() {
+        let m = &p.manifest;
+        match rec.need(&m.id, &m.version, &m.migrations) {
+            Need::Current => {}
+            Need::Upgrade => due = true,
+            Need::Downgrade { recorded } => refuse.push((
+                i,
+                format!(
+                    "its version {} is older than the installed version {recorded} of \"{}\": downgrades are not supported",
+                    m.version, m.id
+                ),
+            )),
+        }
+    }
+    for (i, why) in refuse {
+        host.registry.withdraw(i, Some(why));
+    }
+    host.instance.get_mut().plugins_due = due;
+    let state = host.instance.get_mut().state();
+    if state == State::Maintenance {
+        let apps: Vec<usize> = (0..host.registry.plugins.len())
+            .filter(|&i| host.registry.plugins[i].app)
+            .collect();
+        for i in apps {
+            host.registry.withdraw(i, None);
+        }
+    }
+    state
 }
 
 /// Prints an error the way its shape says; shown even under `-q`.
@@ -134,25 +175,22 @@ pub fn run_with(args: Vec<String>, plugins: Plugins<'_>, mut shell: Shell) -> i3
     };
     let mut host = new_host(instance, shell, env);
     let leave_db = matches!(plugins, Plugins::Discover);
+    let records = recorded(&host);
     match plugins {
         Plugins::Discover => {
             logging::init(verbosity, log_file);
             let mut index = Index::load();
             host.registry
                 .add_candidates(discover::system_candidates(), &mut index);
-            // Apps' plugins: only on a running instance, and the database is asked only if an
-            // app ships one.
-            if state == State::Installed {
+            // Enabled apps' plugins, on an installed instance.
+            if let Some(rec) = &records {
                 let apps = discover::app_candidates(&root);
-                if !apps.is_empty() {
-                    let enabled = enabled_apps(&host);
-                    let files: Vec<_> = apps
-                        .into_iter()
-                        .filter(|(id, _)| enabled.contains(id))
-                        .flat_map(|(_, f)| f)
-                        .collect();
-                    host.registry.add_candidates(files, &mut index);
-                }
+                let files: Vec<_> = apps
+                    .into_iter()
+                    .filter(|(id, _)| rec.enabled.contains(id))
+                    .flat_map(|(_, f)| f)
+                    .collect();
+                host.registry.add_candidates(files, &mut index);
             }
             index.save();
         }
@@ -162,6 +200,7 @@ pub fn run_with(args: Vec<String>, plugins: Plugins<'_>, mut shell: Shell) -> i3
             }
         }
     }
+    let state = measure_plugins(&mut host, records.as_ref(), state);
     host.registry.add_builtins(builtins::specs());
 
     if !no_warnings {
@@ -179,7 +218,7 @@ pub fn run_with(args: Vec<String>, plugins: Plugins<'_>, mut shell: Shell) -> i3
         }
     }
 
-    let code = match run_command(&host, &args, state) {
+    let code = match run_command(&host, &args, state, no_warnings) {
         Ok(code) => code,
         Err(e) => {
             report(&mut host.shell.borrow_mut(), &e);
@@ -228,7 +267,7 @@ pub fn in_process_host(
 }
 
 /// Resolves, parses and runs the command `args` name.
-fn run_command(host: &Host, args: &[String], state: State) -> Result<i32> {
+fn run_command(host: &Host, args: &[String], state: State, no_warnings: bool) -> Result<i32> {
     let commands = &host.registry.commands;
     let available: Vec<&Registered> = commands
         .iter()
@@ -256,6 +295,12 @@ fn run_command(host: &Host, args: &[String], state: State) -> Result<i32> {
             // A command that exists, but not in this state: one clear line.
             let records: Vec<_> = all.iter().map(|r| &*r.command).collect();
             if let Ok(n) = finder::find(&name, &records) {
+                // While an upgrade is pending, ownCloud's banner says why.
+                if let (State::UpgradePending, Some(b)) = (state, state_banner(state)) {
+                    return Err(Error::new(format!(
+                        "{b}Command \"{n}\" is not available until then."
+                    )));
+                }
                 return Err(Error::new(format!(
                     "Command \"{n}\" is not available: {}.",
                     state_text(state)
@@ -279,6 +324,18 @@ fn run_command(host: &Host, args: &[String], state: State) -> Result<i32> {
         }
     }
 
+    // While an upgrade is pending, ownCloud's banner heads each command's output (not that of
+    // the ones that report: their output stays as it is).
+    if state == State::UpgradePending
+        && !no_warnings
+        && !help_flag
+        && !matches!(name, "status" | "check" | "help" | "list" | "completion")
+    {
+        if let Some(b) = state_banner(state) {
+            host.shell.borrow_mut().out(&b);
+        }
+    }
+
     // `occ <command> --help` shows that command's help.
     if help_flag && typed.is_some() {
         return builtins::help::show(&console, name, "txt", false);
@@ -291,8 +348,10 @@ fn run_command(host: &Host, args: &[String], state: State) -> Result<i32> {
             .collect(),
         Some(_) => args.to_vec(),
     };
-    let mut input = cli::parse(&parse_args, spec, &globals)
-        .map_err(|msg| Error::block(msg, 2, Some(describe::synopsis(spec, true))))?;
+    let mut input = cli::parse(&parse_args, spec, &globals).map_err(|msg| {
+        let code = spec.usage_exit_code.unwrap_or(2);
+        Error::block(msg, code, Some(describe::synopsis(spec, true)))
+    })?;
     if typed.is_none() && help_flag {
         input
             .arguments

@@ -77,6 +77,7 @@ pub trait Plugin: Sync {
             events: self.events(),
             services: self.services(),
             jobs: self.jobs(),
+            migrations: self.migrations().into_iter().map(|m| m.id).collect(),
         }
     }
 }

@@ -457,6 +457,9 @@ pub struct RepairRun {
     pub plugin: String,
     /// Step id.
     pub id: String,
+    /// Without the step's own output lines (its error still comes back); since 1.5.
+    #[serde(default)]
+    pub quiet: bool,
 }
 method!(RepairRun, "repair.run", Value);
 
@@ -538,9 +541,20 @@ pub mod admin {
     pub struct InstallFinish {}
     method!(InstallFinish, "instance.install.finish", ());
 
-    /// `instance.upgrade`: runs every pending migration and records the new version.
-    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-    pub struct Upgrade {}
+    /// `instance.upgrade`: runs every pending migration (first on a scratch copy unless
+    /// `skip_migration_test`), disables `disable_apps` and records the new versions; prints
+    /// ownCloud's progress lines. A failure leaves the instance as it was and is answered as
+    /// [`Upgraded::failed`], already printed.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    #[serde(default)]
+    pub struct Upgrade {
+        /// Run the migrations on the instance directly, without the test on a copy.
+        pub skip_migration_test: bool,
+        /// Only the test on a copy: report what would change, change nothing.
+        pub dry_run: bool,
+        /// Enabled apps to disable in the same run (incompatible with the new version).
+        pub disable_apps: Vec<String>,
+    }
     method!(Upgrade, "instance.upgrade", Upgraded);
 
     /// `instance.convert_type`: copies the instance's tables to another database (PostgreSQL
@@ -574,10 +588,15 @@ pub mod admin {
     }
 
     /// What [`Upgrade`] answers.
-    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    #[serde(default)]
     pub struct Upgraded {
-        /// How many migrations ran.
+        /// How many migrations ran (or, in a dry run, would run).
         pub applied: usize,
+        /// The plugins brought to a new version (or that would be), with that version.
+        pub plugins: Vec<(String, String)>,
+        /// Why it failed (already printed), when it did: nothing was changed.
+        pub failed: Option<String>,
     }
 }
 

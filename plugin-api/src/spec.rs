@@ -28,6 +28,9 @@ pub struct Manifest {
     pub services: Vec<String>,
     /// Background jobs it runs (since 1.1); `system:cron` queues and runs them.
     pub jobs: Vec<JobSpec>,
+    /// The ids of its schema migrations, in order (since 1.5): with the instance's records
+    /// they tell, without loading the plugin, whether `occ upgrade` has work to do for it.
+    pub migrations: Vec<String>,
 }
 
 /// A background job a plugin runs (since 1.1). Queued in `oc_jobs` with the class
@@ -252,6 +255,10 @@ pub struct CommandSpec {
     pub hidden: bool,
     /// Other names the command answers to (since 1.1).
     pub aliases: Vec<String>,
+    /// The exit code of a usage error (an unknown option, a missing argument); none means the
+    /// host's (2). Since 1.5: `upgrade` answers 4, as ownCloud documents its codes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage_exit_code: Option<i32>,
 }
 
 impl CommandSpec {
@@ -281,6 +288,11 @@ impl CommandSpec {
     /// Declares the states the command runs in.
     pub fn states(mut self, states: &[State]) -> Self {
         self.states = states.to_vec();
+        self
+    }
+    /// Sets the exit code of a usage error (since 1.5).
+    pub fn usage_exit_code(mut self, code: i32) -> Self {
+        self.usage_exit_code = Some(code);
         self
     }
     /// Adds an alias (since 1.1).

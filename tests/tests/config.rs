@@ -205,7 +205,7 @@ fn app_config() {
         "Config value max_chunk of app files deleted\n"
     );
     assert!(i
-        .query("SELECT * FROM oc_appconfig WHERE appid = 'files'")
+        .query("SELECT * FROM oc_appconfig WHERE appid = 'files' AND configkey = 'max_chunk'")
         .is_empty());
 }
 

@@ -67,6 +67,10 @@ occ: ignoring plugin {d2}/libhello_again.so: duplicate plugin id \"hello\" (alre
     assert_eq!(o.stderr, expected);
     assert_eq!(o.code, 0);
     assert!(o.stdout.starts_with("{\"installed\":true"));
+    // Plugins with a schema, added to an installed instance: `occ upgrade` makes it.
+    assert!(o.stdout.contains("\"needsDbUpgrade\":true"));
+    let o = i.run(&["--no-warnings", "upgrade"]);
+    assert_eq!(o.code, 0, "{o:?}");
     // Every other command keeps working, including the good parts of a partly bad plugin.
     let o = i.run(&["--no-warnings", "misbehave:fine"]);
     assert_eq!(

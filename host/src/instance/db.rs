@@ -508,6 +508,28 @@ impl Database {
         std::mem::forget(self);
     }
 
+    /// SQLite: writes a consistent copy of the database into the new file `dest` (mode 0600)
+    /// through SQLite's backup API.
+    pub fn sqlite_backup_to(&self, dest: &Path) -> Result<()> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let Conn::Sqlite(src) = &self.conn else {
+            return Err("not a SQLite database".into());
+        };
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(dest)
+            .map_err(|e| Error::new(format!("Cannot create {}: {e}", dest.display())))?;
+        let mut dst = rusqlite::Connection::open(dest).map_err(db_error)?;
+        {
+            let b = rusqlite::backup::Backup::new(src, &mut dst).map_err(db_error)?;
+            b.run_to_completion(4096, Duration::from_millis(5), None)
+                .map_err(db_error)?;
+        }
+        dst.close().map_err(|(_, e)| db_error(e))
+    }
+
     /// Runs raw SQL without parameters (DDL, several statements allowed on SQLite/MySQL).
     pub fn execute_raw(&mut self, sql: &str) -> Result<()> {
         let sql = self.prepare_sql(sql);

@@ -332,19 +332,6 @@ pub fn abort(pending: Pending, db: Option<Database>) {
     }
 }
 
-/// Runs pending migrations in one transaction and records the code's version.
-pub fn upgrade(
-    db: &mut Database,
-    config: &mut Config,
-    plugins: &PluginMigrations,
-) -> Result<usize> {
-    let applied = db.transaction(|db| migrate(db, plugins))?;
-    let mut set = Map::new();
-    set.insert("version".into(), json!(version4()));
-    config.update(set, &[])?;
-    Ok(applied)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -476,43 +463,5 @@ mod tests {
             e.message
         );
         assert_eq!(tables(&data.join("owncloud.db")), ["keep"]);
-    }
-
-    #[test]
-    fn upgrade_runs_only_what_has_not_run() {
-        let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().join("data");
-        let (mut db, pending) = begin(&request(&data), &mut |_| {}).unwrap();
-        let v1 = [plugin("p", &[("1", "CREATE TABLE *PREFIX*a (x INTEGER)")])];
-        migrate(&mut db, &v1).unwrap();
-        let mut config = Config::load(dir.path()).unwrap();
-        finish(pending, db, &mut config).unwrap();
-        let mut config = Config::load(dir.path()).unwrap();
-        config
-            .update(
-                [("version".to_string(), json!("0.0.1.0"))]
-                    .into_iter()
-                    .collect(),
-                &[],
-            )
-            .unwrap();
-        let mut db = Database::open_sqlite(&data.join("owncloud.db"), "oc_", false, None).unwrap();
-        let v2 = [plugin(
-            "p",
-            &[
-                ("1", "CREATE TABLE *PREFIX*a (x INTEGER)"),
-                ("2", "CREATE TABLE *PREFIX*b (x INTEGER)"),
-            ],
-        )];
-        assert_eq!(upgrade(&mut db, &mut config, &v2).unwrap(), 1);
-        db.close().unwrap();
-        assert_eq!(
-            tables(&data.join("owncloud.db")),
-            ["oc_a", "oc_b", "oc_migrations"]
-        );
-        assert_eq!(
-            Config::load(dir.path()).unwrap().values["version"],
-            version4()
-        );
     }
 }

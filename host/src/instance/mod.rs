@@ -5,6 +5,7 @@ pub mod convert;
 pub mod db;
 pub mod install;
 pub mod owner;
+pub mod upgrade;
 
 use std::path::{Path, PathBuf};
 
@@ -23,37 +24,53 @@ pub fn version4() -> String {
     format!("{VERSION}.0")
 }
 
-fn parse_version(v: &str) -> Vec<u64> {
-    v.split('.')
-        .map(|p| p.trim().parse().unwrap_or(0))
-        .collect()
-}
-
 /// The instance root, its config and derived state.
 pub struct Instance {
     /// Root directory.
     pub root: PathBuf,
     /// System config.
     pub config: Config,
-    /// Why the config could not be read (then only `check`, `help` and `list` run).
+    /// Why the instance cannot be administered: an unreadable config, or code older than the
+    /// instance (then only `check`, `help` and `list` run).
     pub config_error: Option<String>,
+    /// Whether a plugin's code is newer than the version the instance records for it, or has
+    /// migrations that have not run (found at start-up, from the database).
+    pub plugins_due: bool,
 }
 
 impl Instance {
     /// Opens the instance at `root` (reads the config if there is one).
     pub fn open(root: &Path) -> Self {
         match Config::load(root) {
-            Ok(config) => Self {
-                root: root.to_path_buf(),
-                config,
-                config_error: None,
-            },
+            Ok(config) => {
+                let mut i = Self {
+                    root: root.to_path_buf(),
+                    config,
+                    config_error: None,
+                    plugins_due: false,
+                };
+                i.config_error = i.downgrade();
+                i
+            }
             Err(e) => Self {
                 root: root.to_path_buf(),
                 config: Config::unreadable(root),
                 config_error: Some(e.message),
+                plugins_due: false,
             },
         }
+    }
+
+    /// Why this code may not administer the instance: it is older than the instance's version.
+    fn downgrade(&self) -> Option<String> {
+        let recorded = self.config.get_str("version")?;
+        (self.installed()
+            && upgrade::compare_versions(&recorded, &version4()) == std::cmp::Ordering::Greater)
+            .then(|| {
+                format!(
+                    "This is {PRODUCT} {VERSION}, older than the instance's version {recorded}: downgrades are not supported; install {PRODUCT} {recorded} or later"
+                )
+            })
     }
 
     /// Whether `installed` is true.
@@ -66,17 +83,15 @@ impl Instance {
         self.config.get_bool("maintenance")
     }
 
-    /// Whether the database is older than the code.
+    /// Whether the database is older than the code: core's version in the config, or a
+    /// plugin's (see [`Instance::plugins_due`]).
     pub fn needs_upgrade(&self) -> bool {
         if !self.installed() {
             return false;
         }
         let installed = self.config.get_str("version").unwrap_or_default();
-        let mut a = parse_version(&installed);
-        let mut b = parse_version(&version4());
-        a.resize(4, 0);
-        b.resize(4, 0);
-        a < b
+        self.plugins_due
+            || upgrade::compare_versions(&installed, &version4()) == std::cmp::Ordering::Less
     }
 
     /// The state that decides which commands exist.

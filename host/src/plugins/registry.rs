@@ -23,6 +23,11 @@ pub struct LoadedPlugin {
     pub file: PathBuf,
     /// What it declared.
     pub manifest: Manifest,
+    /// Shipped by an app (`apps/<id>/plugin/`).
+    pub app: bool,
+    /// Refused after loading (a version older than the instance's): it neither runs commands
+    /// nor takes part in an upgrade.
+    pub refused: bool,
     code: Code,
 }
 
@@ -300,6 +305,19 @@ impl Registry {
         self.register(c, m, commands, Code::InProcess(plugin));
     }
 
+    /// Withdraws the commands of plugin `idx`; with a reason, the plugin is refused (it takes
+    /// no part in an upgrade either) and the reason is shown like any unusable file's.
+    pub fn withdraw(&mut self, idx: usize, refused: Option<String>) {
+        self.commands
+            .retain(|r| r.provider != Provider::Plugin(idx));
+        if let Some(why) = refused {
+            if let Some(p) = self.plugins.get_mut(idx) {
+                p.refused = true;
+                self.problems.push((p.file.clone(), why));
+            }
+        }
+    }
+
     /// Puts the console's own commands first in the table (they win over a plugin command of
     /// the same name, which is never reached).
     pub fn add_builtins(&mut self, specs: Vec<CommandSpec>) {
@@ -400,8 +418,10 @@ impl Registry {
             });
         }
         self.plugins.push(LoadedPlugin {
+            app: matches!(c.origin, Origin::App(_)),
             file: c.path,
             manifest: m,
+            refused: false,
             code,
         });
     }

@@ -13,7 +13,9 @@ use serde_json::json;
 use super::Host;
 use crate::error::{Error, Result};
 use crate::instance::db::{Database, DbParams, Endpoint};
-use crate::instance::{convert, install, PRODUCT, VERSION};
+use crate::instance::{convert, install, upgrade, version4, PRODUCT, VERSION};
+use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
+use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 
 /// `instance.info`.
 pub fn info(host: &Host, _: InstanceInfoRequest) -> Result<InstanceInfo> {
@@ -31,10 +33,13 @@ pub fn info(host: &Host, _: InstanceInfoRequest) -> Result<InstanceInfo> {
     })
 }
 
-/// Every loaded plugin's migrations, in plugin order.
+/// Every loaded plugin's migrations, in plugin order (a refused plugin's are not).
 fn migrations(host: &Host) -> Result<Vec<(String, Vec<Migration>)>> {
     let mut out = Vec::new();
     for (i, p) in host.registry.plugins.iter().enumerate() {
+        if p.refused {
+            continue;
+        }
         let id = p.manifest.id.clone();
         let list = host.call_plugin(i, kind::MIGRATIONS, &serde_json::json!({}))?;
         let list: Vec<Migration> = serde_json::from_value(list)
@@ -68,7 +73,14 @@ pub fn install_begin(host: &Host, r: InstallBegin) -> Result<()> {
     *host.db.borrow_mut() = Some(db);
     *host.install.borrow_mut() = Some(pending);
     let plugins = migrations(host)?;
-    host.with_db(|db| install::migrate(db, &plugins))?;
+    host.with_db(|db| {
+        install::migrate(db, &plugins)?;
+        // Every plugin's version, as installed (core's is written again by core).
+        for p in host.registry.plugins.iter().filter(|p| !p.refused) {
+            upgrade::record_version(db, &p.manifest.id, &p.manifest.version)?;
+        }
+        Ok(())
+    })?;
     Ok(())
 }
 
@@ -91,13 +103,134 @@ pub fn abort_install(host: &Host) {
     }
 }
 
-/// `instance.upgrade`: every pending migration in one transaction, then the new version.
-pub fn upgrade(host: &Host, _: Upgrade) -> Result<Upgraded> {
+/// Set by SIGINT, SIGTERM and SIGHUP while an upgrade runs.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_interrupt(_: nix::libc::c_int) {
+    INTERRUPTED.store(true, AtomicOrdering::SeqCst);
+}
+
+/// While alive, Ctrl-C (and SIGTERM, SIGHUP) only sets [`INTERRUPTED`]: the upgrade stops at
+/// the next statement and removes its copy or undoes its changes. The previous handlers come
+/// back on drop.
+struct CatchInterrupts(Vec<(Signal, SigAction)>);
+
+impl CatchInterrupts {
+    fn new() -> Self {
+        INTERRUPTED.store(false, AtomicOrdering::SeqCst);
+        let action = SigAction::new(
+            SigHandler::Handler(on_interrupt),
+            SaFlags::empty(),
+            SigSet::empty(),
+        );
+        let mut previous = Vec::new();
+        for s in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
+            // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+            if let Ok(old) = unsafe { sigaction(s, &action) } {
+                previous.push((s, old));
+            }
+        }
+        Self(previous)
+    }
+}
+
+impl Drop for CatchInterrupts {
+    fn drop(&mut self) {
+        for (s, old) in &self.0 {
+            // SAFETY: puts back the handler that was there before.
+            let _ = unsafe { sigaction(*s, old) };
+        }
+    }
+}
+
+/// `instance.upgrade`: the migration test on a copy, then every pending migration, the apps
+/// to disable and the new versions, as [`upgrade::run`] does them; then core's version in the
+/// config. Prints the sequence's lines; a failure is answered in [`Upgraded::failed`].
+pub fn upgrade(host: &Host, r: Upgrade) -> Result<Upgraded> {
     only_for(host, "instance.upgrade", "upgrade")?;
-    let plugins = migrations(host)?;
-    let applied =
-        host.with_db(|db| install::upgrade(db, &mut host.instance.borrow_mut().config, &plugins))?;
-    Ok(Upgraded { applied })
+    let mut codes = Vec::new();
+    for (i, (id, migrations)) in migrations(host)?.into_iter().enumerate() {
+        if r.disable_apps.contains(&id) {
+            continue;
+        }
+        let version = host.registry.plugins.iter().filter(|p| !p.refused).nth(i);
+        let version = version
+            .map(|p| p.manifest.version.clone())
+            .unwrap_or_default();
+        codes.push(upgrade::Code {
+            id,
+            version,
+            migrations,
+        });
+    }
+    // Core first: the seed's `Updated database` comes before the apps.
+    codes.sort_by_key(|c| c.id != "core");
+    let params = host.db_params()?;
+    let sqlite_file = (params.dbtype == DbKind::Sqlite).then(|| {
+        host.instance
+            .borrow()
+            .data_dir()
+            .join(format!("{}.db", params.name))
+    });
+    struct Shown<'a>(&'a Host);
+    impl upgrade::Report for Shown<'_> {
+        fn line(&mut self, text: &str) {
+            let mut sh = self.0.shell.borrow_mut();
+            sh.progress_done();
+            let styled = sh.paint(false, "info", text);
+            sh.out_line(&styled);
+        }
+        fn verbose(&mut self, text: &str) {
+            if self.0.shell.borrow().verbosity >= 1 {
+                self.line(text);
+            }
+        }
+        fn progress(&mut self, text: &str) {
+            self.0.shell.borrow_mut().progress(text);
+        }
+        fn interrupted(&self) -> bool {
+            INTERRUPTED.load(AtomicOrdering::SeqCst)
+        }
+    }
+    let mut shown = Shown(host);
+    for app in &r.disable_apps {
+        let verb = if r.dry_run {
+            "Would disable"
+        } else {
+            "Disabled"
+        };
+        upgrade::Report::line(&mut shown, &format!("{verb} incompatible app: {app}"));
+    }
+    let catching = CatchInterrupts::new();
+    let o = upgrade::Options {
+        test: !r.skip_migration_test,
+        dry_run: r.dry_run,
+        disable_apps: &r.disable_apps,
+        sqlite_file: sqlite_file.as_deref(),
+        params: &params,
+    };
+    let ran = host.with_db(|db| upgrade::run(db, &codes, &o, &mut shown));
+    drop(catching);
+    host.shell.borrow_mut().progress_done();
+    let ran = ran.and_then(|outcome| {
+        if !r.dry_run {
+            let mut set = serde_json::Map::new();
+            set.insert("version".into(), json!(version4()));
+            host.instance.borrow_mut().config.update(set, &[])?;
+        }
+        Ok(outcome)
+    });
+    Ok(match ran {
+        Ok(o) => Upgraded {
+            applied: o.applied,
+            plugins: o.plugins,
+            failed: None,
+        },
+        Err(e) => Upgraded {
+            failed: Some(e.message),
+            ..Upgraded::default()
+        },
+    })
 }
 
 /// `instance.convert_type`: the tables copied and verified, then the config switched to the

@@ -37,7 +37,13 @@ pub fn repair_run(host: &Host, r: RepairRun) -> Result<Value> {
         id: r.id,
         env: host.env.clone(),
     };
-    host.call_plugin(i, kind::REPAIR, &to_value(&req)?)
+    if !r.quiet {
+        return host.call_plugin(i, kind::REPAIR, &to_value(&req)?);
+    }
+    let verbosity = std::mem::replace(&mut host.shell.borrow_mut().verbosity, -1);
+    let ran = host.call_plugin(i, kind::REPAIR, &to_value(&req)?);
+    host.shell.borrow_mut().verbosity = verbosity;
+    ran
 }
 
 /// `job.run`.

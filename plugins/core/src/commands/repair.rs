@@ -72,6 +72,7 @@ impl Command for Repair {
             if let Err(e) = ctx.request(&RepairRun {
                 plugin: s.plugin.clone(),
                 id: s.id.clone(),
+                quiet: false,
             }) {
                 for l in e.message.lines() {
                     ctx.message(&format!("     - ERROR: {l}"))?;
