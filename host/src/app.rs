@@ -20,6 +20,7 @@ use crate::logging;
 use crate::plugins::discover;
 use crate::plugins::index::Index;
 use crate::plugins::registry::{Provider, Registered, Registry};
+use crate::services::instance::PLUGINS_DIGEST;
 use crate::services::{self, Host};
 
 /// Where an invocation's plugins come from.
@@ -46,13 +47,6 @@ fn state_text(s: State) -> String {
 /// What an installed instance records about its plugins and apps (none when the database
 /// cannot be read: the command that needs it says why).
 fn recorded(host: &Host) -> Option<Recorded> {
-    let usable = {
-        let i = host.instance.borrow();
-        i.installed() && i.config_error.is_none()
-    };
-    if !usable {
-        return None;
-    }
     host.with_db(Recorded::read).ok()
 }
 
@@ -64,7 +58,7 @@ fn measure_plugins(host: &mut Host, recorded: Option<&Recorded>, state: State) -
     let Some(rec) = recorded else {
         return state;
     };
-    let mut due = false;
+    let mut due = rec.interrupted;
     let mut refuse = Vec::new();
     for (i, p) in host.registry.plugins.iter().enumerate() {
         let m = &p.manifest;
@@ -175,22 +169,30 @@ pub fn run_with(args: Vec<String>, plugins: Plugins<'_>, mut shell: Shell) -> i3
     };
     let mut host = new_host(instance, shell, env);
     let leave_db = matches!(plugins, Plugins::Discover);
-    let records = recorded(&host);
+    let usable = {
+        let i = host.instance.borrow();
+        i.installed() && i.config_error.is_none()
+    };
+    let mut records = None;
     match plugins {
         Plugins::Discover => {
             logging::init(verbosity, log_file);
             let mut index = Index::load();
             host.registry
                 .add_candidates(discover::system_candidates(), &mut index);
-            // Enabled apps' plugins, on an installed instance.
-            if let Some(rec) = &records {
+            // Enabled apps' plugins, on an installed instance: the database says which.
+            if usable {
                 let apps = discover::app_candidates(&root);
-                let files: Vec<_> = apps
-                    .into_iter()
-                    .filter(|(id, _)| rec.enabled.contains(id))
-                    .flat_map(|(_, f)| f)
-                    .collect();
-                host.registry.add_candidates(files, &mut index);
+                if !apps.is_empty() {
+                    records = recorded(&host);
+                    let enabled = records.as_ref().map(|r| r.enabled.as_slice());
+                    let files: Vec<_> = apps
+                        .into_iter()
+                        .filter(|(id, _)| enabled.unwrap_or_default().contains(id))
+                        .flat_map(|(_, f)| f)
+                        .collect();
+                    host.registry.add_candidates(files, &mut index);
+                }
             }
             index.save();
         }
@@ -198,6 +200,15 @@ pub fn run_with(args: Vec<String>, plugins: Plugins<'_>, mut shell: Shell) -> i3
             for p in list {
                 host.registry.add_in_process(*p);
             }
+        }
+    }
+    // The records are read when the plugins are not those the last install or upgrade
+    // brought up to date (their digest in the config), or were read for the apps above.
+    if usable && records.is_none() {
+        let digest = host.registry.digest(&[]);
+        let known = host.instance.borrow().config.get_str(PLUGINS_DIGEST);
+        if known.as_deref() != Some(digest.as_str()) {
+            records = recorded(&host);
         }
     }
     let state = measure_plugins(&mut host, records.as_ref(), state);

@@ -595,8 +595,12 @@ pub mod admin {
         pub applied: usize,
         /// The plugins brought to a new version (or that would be), with that version.
         pub plugins: Vec<(String, String)>,
-        /// Why it failed (already printed), when it did: nothing was changed.
+        /// Why it failed (not printed yet), when it did: nothing was changed, unless
+        /// `unsettled`.
         pub failed: Option<String>,
+        /// The database could not be put back as it was: maintenance mode must stay on until
+        /// the next `occ upgrade` settles it.
+        pub unsettled: bool,
     }
 }
 

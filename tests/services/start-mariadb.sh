@@ -99,6 +99,10 @@ GRANT ALL PRIVILEGES ON *.* TO '$MY_USER'@'%';
 GRANT ALL PRIVILEGES ON *.* TO '$MY_USER'@'localhost';
 -- A user who may log in and nothing more (for the "missing rights" case).
 CREATE USER '${MY_USER}_weak'@'%' IDENTIFIED BY '$MY_PASS';
+-- A user with rights on the tests' databases only, as ownCloud's guide grants them (no right
+-- to create or drop other databases).
+CREATE USER '${MY_USER}_db'@'%' IDENTIFIED BY '$MY_PASS';
+GRANT ALL PRIVILEGES ON \`occt\_%\`.* TO '${MY_USER}_db'@'%';
 EOF
 # sanity: password login over TCP
 mariadb --no-defaults --protocol=TCP -h 127.0.0.1 -P "$MY_PORT" -u "$MY_USER" -p"$MY_PASS" \

@@ -300,10 +300,51 @@ impl Instance {
         }
     }
 
-    /// Everything a command could change: the config file's bytes and every table's rows
-    /// (sorted), as one comparable text.
+    /// The schema as the database describes it: every table's columns and indexes (SQLite:
+    /// `sqlite_master`; PostgreSQL: `information_schema.columns` and `pg_indexes`; MySQL:
+    /// `SHOW CREATE TABLE`, with the next `AUTO_INCREMENT` value).
+    pub fn schema(&self) -> String {
+        let kind = self
+            .config()
+            .get("dbtype")
+            .and_then(Value::as_str)
+            .and_then(DbKind::parse)
+            .unwrap_or(DbKind::Sqlite);
+        let lines: Vec<String> = match kind {
+            DbKind::Sqlite => self
+                .query("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite!_%' ESCAPE '!' ORDER BY name")
+                .iter()
+                .map(|r| serde_json::to_string(r).unwrap())
+                .collect(),
+            DbKind::Pgsql => {
+                let mut l: Vec<String> = self
+                    .query("SELECT table_name::text AS t, column_name::text AS c, data_type::text AS ty, column_default::text AS d, is_nullable::text AS n FROM information_schema.columns WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position")
+                    .iter()
+                    .map(|r| serde_json::to_string(r).unwrap())
+                    .collect();
+                l.extend(
+                    self.query("SELECT indexname::text AS i, indexdef::text AS d FROM pg_indexes WHERE schemaname = current_schema() ORDER BY indexname")
+                        .iter()
+                        .map(|r| serde_json::to_string(r).unwrap()),
+                );
+                l
+            }
+            DbKind::Mysql => self
+                .tables()
+                .iter()
+                .flat_map(|t| self.query(&format!("SHOW CREATE TABLE `{t}`")))
+                .map(|r| serde_json::to_string(&r).unwrap())
+                .collect(),
+        };
+        lines.join("\n")
+    }
+
+    /// Everything a command could change: the config file's bytes, the schema and every
+    /// table's rows (sorted), as one comparable text.
     pub fn dump(&self) -> String {
         let mut out = std::fs::read_to_string(self.config_path()).unwrap_or_default();
+        out.push_str("\n== schema\n");
+        out.push_str(&self.schema());
         for t in self.tables() {
             let mut rows: Vec<String> = self
                 .query(&format!("SELECT * FROM {t}"))

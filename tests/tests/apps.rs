@@ -455,6 +455,7 @@ fn app_check_code_checks_manifest_and_plugins_before_install() {
         "Invalid ownCloud dependency in appinfo/info.xml: its version range is empty: min-version 10.16 is above max-version 10.15",
         "Plugin plugin/libocc_fixture_abi_mismatch.so: incompatible plugin ABI (abi_stable layout check failed)",
         "Plugin plugin/libocc_fixture_misbehaving.so: the plugin id \"misbehaving\" is not the app id \"misbehave\"",
+        "Plugin plugin/libocc_fixture_misbehaving.so: the plugin version \"0.1.0\" is not the app version \"one\" of appinfo/info.xml",
         "Plugin plugin/libocc_fixture_misbehaving.so: namespace \"hello\" is not the app's namespace \"misbehave\"",
         "Plugin plugin/libocc_fixture_misbehaving.so: command \"user:evil\" lies outside the app's namespace \"misbehave\"",
         "Plugin plugin/libocc_fixture_misbehaving.so: command \"hello:greet\" lies outside the app's namespace \"misbehave\"",

@@ -4,11 +4,12 @@
 //! (`OCC_TEST_DB`): the fixture plugin's failing migration is tested on all three.
 
 use std::fs;
+use std::io::{BufRead, BufReader, Read};
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use occ_plugin_api::DbKind;
-use occ_tests::{database_exists, lib, test_db, Instance};
+use occ_tests::{lib, test_db, Instance, Out};
 use serde_json::json;
 
 const BANNER: &str = "occ or one of the apps require upgrade - only a limited number of commands are available\nYou may use the occ upgrade command to do the upgrade\n";
@@ -59,25 +60,21 @@ fn assert_no_leftovers(i: &Instance) {
     assert!(!i.root().join("data/.owncloud.db.upgrade-test").exists());
     let tables = i.tables();
     assert!(
-        !tables
-            .iter()
-            .any(|t| t.starts_with("oc_ubak_") || t.starts_with("oc_upgrade_journal")),
+        !tables.iter().any(|t| t.starts_with("oc_ubak_")
+            || t.starts_with("oc_utest_")
+            || t.starts_with("oc_upgrade_journal")),
         "{tables:?}"
     );
-    match test_db() {
-        DbKind::Pgsql => assert_eq!(
-            value(i, "SELECT COUNT(*) AS n FROM information_schema.schemata WHERE schema_name = 'oc_occ_upgrade_test'"),
-            "0"
-        ),
-        DbKind::Mysql => {
-            let name = i.config()["dbname"].as_str().unwrap().to_string();
-            assert!(!database_exists(
-                DbKind::Mysql,
-                &format!("{name}_occ_upgrade_test")
-            ));
-        }
-        DbKind::Sqlite => {}
+    if test_db() == DbKind::Pgsql {
+        assert_eq!(scratch_schemas(i), "0");
     }
+}
+
+fn scratch_schemas(i: &Instance) -> String {
+    value(
+        i,
+        "SELECT COUNT(*) AS n FROM information_schema.schemata WHERE schema_name = 'oc_occ_upgrade_test'",
+    )
 }
 
 #[test]
@@ -225,31 +222,45 @@ fn a_migration_that_fails_halfway_changes_nothing() {
     assert_eq!(i.run(&["upgradefixture:items"]).stdout, "3 items\n");
 }
 
-/// Starts `occ upgrade <args>`, waits until it has turned maintenance mode on and is inside
-/// the fixture's slow migration, and kills it with `signal`; returns its output.
-fn interrupt(i: &Instance, args: &[&str], signal: nix::sys::signal::Signal) -> occ_tests::Out {
-    let mut all = vec!["upgrade"];
+/// Starts `occ upgrade -vv <args>`, waits until its debug lines say it is in the fixture's
+/// slow statement (the 5th; on the copy when `copy`), and sends it `signal`; returns its output.
+fn interrupt(i: &Instance, args: &[&str], copy: bool, signal: nix::sys::signal::Signal) -> Out {
+    let mut all = vec!["upgrade", "-vv"];
     all.extend_from_slice(args);
-    let child = i
+    let mut child = i
         .command(&all)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while i.config().get("maintenance") != Some(&json!(true)) {
-        assert!(Instant::now() < deadline, "maintenance mode never came on");
-        std::thread::sleep(Duration::from_millis(10));
+    let mut stdout = child.stdout.take().unwrap();
+    let reading = std::thread::spawn(move || {
+        let mut s = String::new();
+        stdout.read_to_string(&mut s).unwrap();
+        s
+    });
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let marker = format!("migration=20261201000002 statement=5 copy={copy}");
+    let mut err = String::new();
+    loop {
+        let mut line = String::new();
+        let n = stderr.read_line(&mut line).unwrap();
+        assert!(n > 0, "the upgrade ended before its slow statement: {err}");
+        err.push_str(&line);
+        if line.contains(&marker) {
+            break;
+        }
     }
-    // The slow statement takes seconds; what comes before it, milliseconds.
-    std::thread::sleep(Duration::from_millis(800));
+    // Inside the statement (it takes seconds).
+    std::thread::sleep(Duration::from_millis(300));
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), signal).unwrap();
-    let o = child.wait_with_output().unwrap();
-    occ_tests::Out {
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-        code: o.status.code().unwrap_or(-1),
+    stderr.read_to_string(&mut err).unwrap();
+    let status = child.wait().unwrap();
+    Out {
+        stdout: reading.join().unwrap(),
+        stderr: err,
+        code: status.code().unwrap_or(-1),
     }
 }
 
@@ -260,21 +271,15 @@ fn an_upgrade_killed_midway_is_finished_by_the_next() {
     at_stage(&mut i, &mut dirs, "slow");
 
     // Killed in the migration test: its copy is left.
-    let o = interrupt(&i, &[], Signal::SIGKILL);
+    let o = interrupt(&i, &[], true, Signal::SIGKILL);
     assert_eq!(o.code, -1, "{o:?}");
     match test_db() {
         DbKind::Sqlite => assert!(i.root().join("data/.owncloud.db.upgrade-test").exists()),
-        DbKind::Pgsql => assert_eq!(
-            value(&i, "SELECT COUNT(*) AS n FROM information_schema.schemata WHERE schema_name = 'oc_occ_upgrade_test'"),
-            "1"
-        ),
-        DbKind::Mysql => {
-            let name = i.config()["dbname"].as_str().unwrap().to_string();
-            assert!(database_exists(DbKind::Mysql, &format!("{name}_occ_upgrade_test")));
-        }
+        DbKind::Pgsql => assert_eq!(scratch_schemas(&i), "1"),
+        DbKind::Mysql => assert!(i.tables().contains(&"oc_utest_fixture_items".to_string())),
     }
     // Killed in the real run: MySQL's journal and backups are left.
-    let o = interrupt(&i, &["--skip-migration-test"], Signal::SIGKILL);
+    let o = interrupt(&i, &["--skip-migration-test"], false, Signal::SIGKILL);
     assert_eq!(o.code, -1, "{o:?}");
     if test_db() == DbKind::Mysql {
         assert!(i.tables().contains(&"oc_upgrade_journal".to_string()));
@@ -321,7 +326,7 @@ fn ctrl_c_stops_the_upgrade_and_removes_the_copy() {
     let (mut i, mut dirs) = installed_at_stage_1();
     let before = i.dump();
     at_stage(&mut i, &mut dirs, "slow");
-    let o = interrupt(&i, &["--no-warnings"], Signal::SIGINT);
+    let o = interrupt(&i, &["--no-warnings"], true, Signal::SIGINT);
     assert_eq!(o.code, 5, "{o:?}");
     assert_eq!(
         o.stdout,
@@ -332,12 +337,13 @@ fn ctrl_c_stops_the_upgrade_and_removes_the_copy() {
     let o = interrupt(
         &i,
         &["--no-warnings", "--skip-migration-test"],
+        false,
         Signal::SIGINT,
     );
     assert_eq!(o.code, 5, "{o:?}");
     assert_eq!(
         o.stdout,
-        "Turned on maintenance mode\nUpdated database\nUpdating <upgradefixture> ...\nInterrupted\nUpdate failed\nTurned off maintenance mode\n"
+        "Turned on maintenance mode\nUpdated database\nUpdating <upgradefixture> ...\n - 20261201000002: a note on each item, slowly\nInterrupted\nUpdate failed\nTurned off maintenance mode\n"
     );
     assert_eq!(i.dump(), before);
     assert_no_leftovers(&i);
@@ -432,6 +438,19 @@ fn core_alone_upgrades_and_repair_after_it_changes_nothing_more() {
     let mut i = Instance::installed();
     i.set_env("OC_PASS", "bob-pass-12");
     assert_eq!(i.run(&["user:add", "--password-from-env", "bob"]).code, 0);
+    // Something for the repair steps to fix: a file with a wrong mimetype, a membership of a
+    // user that does not exist.
+    let files = i.root().join("data/bob/files");
+    fs::create_dir_all(&files).unwrap();
+    fs::write(files.join("notes.txt"), "hello").unwrap();
+    assert_eq!(i.run(&["files:scan", "bob"]).code, 0);
+    let text_plain = value(
+        &i,
+        "SELECT mimetype FROM oc_filecache WHERE name = 'notes.txt'",
+    );
+    i.exec("INSERT INTO oc_mimetypes (mimetype) VALUES ('application/x-wrong')");
+    i.exec("UPDATE oc_filecache SET mimetype = (SELECT id FROM oc_mimetypes WHERE mimetype = 'application/x-wrong') WHERE name = 'notes.txt'");
+    i.exec("INSERT INTO oc_group_user (gid, uid) VALUES ('admin', 'ghost')");
     let mut c = i.config();
     c.insert("version".into(), json!("0.0.1.0"));
     c.insert("maintenance".into(), json!(false));
@@ -442,7 +461,22 @@ fn core_alone_upgrades_and_repair_after_it_changes_nothing_more() {
         (format!("{BANNER}Turned on maintenance mode\nChecked database schema update\nChecked database schema update for apps\nUpdated database\nUpdate successful\nTurned off maintenance mode\n").as_str(), 0)
     );
     assert_eq!(i.config()["maintenance"], false);
-    // The repair steps ran with the upgrade: running them again changes nothing.
+    // The repair steps ran with the upgrade, and fixed both.
+    assert_eq!(
+        value(
+            &i,
+            "SELECT mimetype FROM oc_filecache WHERE name = 'notes.txt'"
+        ),
+        text_plain
+    );
+    assert_eq!(
+        value(
+            &i,
+            "SELECT COUNT(*) AS n FROM oc_group_user WHERE uid = 'ghost'"
+        ),
+        "0"
+    );
+    // Running them again changes nothing.
     let after_upgrade = i.dump();
     i.run(&["maintenance:mode", "--on"]);
     let with_maintenance = i.dump();
@@ -454,4 +488,75 @@ fn core_alone_upgrades_and_repair_after_it_changes_nothing_more() {
     assert_eq!(i.dump(), with_maintenance);
     i.run(&["maintenance:mode", "--off"]);
     assert_eq!(i.dump(), after_upgrade);
+}
+
+#[test]
+fn mysql_a_journal_left_after_the_migrations_is_restored_and_run_again() {
+    if test_db() != DbKind::Mysql {
+        eprintln!("skipped: MySQL's backups and journal");
+        return;
+    }
+    let (mut i, mut dirs) = installed_at_stage_1();
+    // The tables as they were, kept aside by hand.
+    for t in ["fixture_items", "migrations", "appconfig"] {
+        i.exec(&format!("CREATE TABLE oc_keep_{t} LIKE oc_{t}"));
+        i.exec(&format!("INSERT INTO oc_keep_{t} SELECT * FROM oc_{t}"));
+    }
+    at_stage(&mut i, &mut dirs, "2");
+    assert_eq!(i.run(&["upgrade", "--no-warnings"]).code, 0);
+    // What a run killed between its last migration and the journal's removal leaves: the
+    // backups, the journal naming them, and a config without the plugins' digest.
+    for t in ["fixture_items", "migrations", "appconfig"] {
+        i.exec(&format!("RENAME TABLE oc_keep_{t} TO oc_ubak_{t}"));
+    }
+    i.exec("CREATE TABLE oc_upgrade_journal (tbl VARCHAR(64) NOT NULL PRIMARY KEY, existed SMALLINT NOT NULL)");
+    i.exec("INSERT INTO oc_upgrade_journal (tbl, existed) VALUES ('oc_fixture_items', 1), ('oc_migrations', 1), ('oc_appconfig', 1), ('oc_fixture_tags', 0)");
+    let mut c = i.config();
+    c.remove("plugins_digest");
+    fs::write(i.config_path(), serde_json::to_string_pretty(&c).unwrap()).unwrap();
+
+    let o = i.run(&["status", "--output=json"]);
+    assert!(o.stdout.contains("\"needsDbUpgrade\":true"), "{o:?}");
+    let o = i.run(&["upgrade", "--no-warnings"]);
+    assert_eq!(
+        (o.stdout.as_str(), o.code),
+        ("Turned on maintenance mode\nRestored the tables an interrupted upgrade had changed\nChecked database schema update\nChecked database schema update for apps\nUpdated database\nUpdating <upgradefixture> ...\nUpdated <upgradefixture> to 2.0.0\nUpdate successful\nTurned off maintenance mode\n", 0)
+    );
+    assert_no_leftovers(&i);
+    assert_eq!(installed_version(&i, "upgradefixture"), "2.0.0");
+    assert_eq!(
+        value(
+            &i,
+            "SELECT COUNT(*) AS n FROM oc_fixture_items WHERE note = name"
+        ),
+        "3"
+    );
+    assert_eq!(i.run(&["upgrade"]).code, 3);
+}
+
+#[test]
+fn mysql_a_user_with_rights_on_its_own_database_only_upgrades() {
+    if test_db() != DbKind::Mysql {
+        eprintln!("skipped: MySQL's rights");
+        return;
+    }
+    let (mut i, mut dirs) = installed_at_stage_1();
+    // As ownCloud's guide sets it up: all rights on the instance's database, none elsewhere.
+    let mut c = i.config();
+    c.insert("dbuser".into(), json!("ocuser_db"));
+    let text = serde_json::to_string_pretty(&c).unwrap() + "\n";
+    fs::write(i.config_path(), text).unwrap();
+    let before = i.dump();
+    at_stage(&mut i, &mut dirs, "fail");
+    let o = i.run(&["upgrade", "--no-warnings"]);
+    assert_eq!(o.code, 5, "{o:?}");
+    assert!(
+        o.stdout.contains("The migration test on a copy failed, so nothing was changed: Migration 20261201000002 of plugin \"upgradefixture\" failed: "),
+        "{o:?}"
+    );
+    assert_eq!(i.dump(), before);
+    at_stage(&mut i, &mut dirs, "2");
+    let o = i.run(&["upgrade", "--no-warnings"]);
+    assert_eq!(o.code, 0, "{o:?}");
+    assert_no_leftovers(&i);
 }

@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use occ_plugin_api::{DbKind, Migration};
 use serde_json::{json, Value};
 
-use super::db::{Database, DbParams};
+use super::db::Database;
 use crate::error::{Error, Result};
 
 /// Compares versions part by part as numbers (`10.15.2.0`, `0.1.0`); missing parts are 0.
@@ -56,6 +56,8 @@ pub struct Recorded {
     pub ran: BTreeSet<(String, String)>,
     /// The apps enabled (`enabled` other than `no`).
     pub enabled: Vec<String>,
+    /// An interrupted upgrade left tables to restore (MySQL's journal).
+    pub interrupted: bool,
 }
 
 /// What a plugin's code needs, measured against the records.
@@ -100,6 +102,9 @@ impl Recorded {
         }
         let ran: Vec<Ran> = db.query_as("SELECT app, version FROM *PREFIX*migrations", &[])?;
         rec.ran = ran.into_iter().map(|r| (r.app, r.version)).collect();
+        if db.kind == DbKind::Mysql {
+            rec.interrupted = mysql_journal_left(db)?;
+        }
         Ok(rec)
     }
 
@@ -166,8 +171,35 @@ pub struct Options<'a> {
     pub disable_apps: &'a [String],
     /// The SQLite file, for the copy.
     pub sqlite_file: Option<&'a Path>,
-    /// The connection, for MySQL's scratch database.
-    pub params: &'a DbParams,
+}
+
+/// Why an upgrade failed. `unsettled`: the database could not be put back as it was (MySQL
+/// backups that could not be restored, or a journal that could not be dropped): maintenance
+/// mode must stay on until the next `upgrade` settles it.
+#[derive(Debug)]
+pub struct Failure {
+    /// What went wrong.
+    pub error: Error,
+    /// The next `upgrade` has to finish putting the database back.
+    pub unsettled: bool,
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        Self {
+            error,
+            unsettled: false,
+        }
+    }
+}
+
+impl Failure {
+    fn unsettled(error: Error) -> Self {
+        Self {
+            error,
+            unsettled: true,
+        }
+    }
 }
 
 /// What an upgrade did (or, in a dry run, would do).
@@ -190,7 +222,10 @@ fn statements(m: &Migration, kind: DbKind) -> &[String] {
 /// Whether the name after `before` is an index's or a constraint's, not a table's
 /// (`CREATE INDEX [IF NOT EXISTS] <name>`, `ADD CONSTRAINT <name>`).
 fn names_no_table(before: &str) -> bool {
-    let mut b = before.trim_end().to_ascii_uppercase();
+    let mut b = before
+        .trim_end_matches(['"', '`', '['])
+        .trim_end()
+        .to_ascii_uppercase();
     for tail in ["IF NOT EXISTS", "IF EXISTS"] {
         if let Some(s) = b.strip_suffix(tail) {
             b = s.trim_end().to_string();
@@ -245,8 +280,8 @@ struct Names {
     sqlite_copy: Option<PathBuf>,
     /// PostgreSQL's scratch schema.
     schema: String,
-    /// MySQL's scratch database.
-    database: String,
+    /// MySQL's scratch prefix: the copies are tables of the same database.
+    scratch_prefix: String,
     /// MySQL's journal (and the name it is built under).
     journal: String,
     journal_building: String,
@@ -255,15 +290,14 @@ struct Names {
 }
 
 impl Names {
-    fn new(o: &Options<'_>) -> Self {
-        let prefix = &o.params.prefix;
+    fn new(o: &Options<'_>, prefix: &str) -> Self {
         Self {
             sqlite_copy: o.sqlite_file.map(|f| {
                 let name = f.file_name().map(|n| n.to_string_lossy().into_owned());
                 f.with_file_name(format!(".{}.upgrade-test", name.unwrap_or_default()))
             }),
             schema: format!("{prefix}occ_upgrade_test"),
-            database: format!("{}_occ_upgrade_test", o.params.name),
+            scratch_prefix: format!("{prefix}utest_"),
             journal: format!("{prefix}upgrade_journal"),
             journal_building: format!("{prefix}upgrade_journal_new"),
             backup_prefix: format!("{prefix}ubak_"),
@@ -289,7 +323,7 @@ fn quote(kind: DbKind, ident: &str) -> String {
 /// Removes what an earlier, killed upgrade left: the scratch copy, and on MySQL either its
 /// unfinished backups or, when its journal is there, the tables as they were before it.
 /// Returns whether tables were restored.
-fn clean_up_after_killed_run(db: &mut Database, o: &Options<'_>, n: &Names) -> Result<bool> {
+fn clean_up_after_killed_run(db: &mut Database, n: &Names) -> Result<bool, Failure> {
     match db.kind {
         DbKind::Sqlite => {
             if let Some(copy) = &n.sqlite_copy {
@@ -305,10 +339,10 @@ fn clean_up_after_killed_run(db: &mut Database, o: &Options<'_>, n: &Names) -> R
             Ok(false)
         }
         DbKind::Mysql => {
-            drop_scratch_database(o.params, &n.database)?;
+            drop_scratch_tables(db, n)?;
             let tables = db.prefixed_tables()?;
             let restored = if tables.contains(&n.journal) {
-                mysql_restore(db, n)?;
+                mysql_restore(db, n).map_err(Failure::unsettled)?;
                 true
             } else {
                 false
@@ -319,38 +353,37 @@ fn clean_up_after_killed_run(db: &mut Database, o: &Options<'_>, n: &Names) -> R
     }
 }
 
+/// MySQL: whether an interrupted upgrade's journal is there (its tables need restoring).
+pub fn mysql_journal_left(db: &mut Database) -> Result<bool> {
+    let journal = format!("{}upgrade_journal", db.prefix);
+    let rows = db.query(
+        "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?",
+        &[json!(journal)],
+    )?;
+    Ok(rows
+        .first()
+        .and_then(|r| r.get("n"))
+        .and_then(Value::as_i64)
+        .unwrap_or(0)
+        > 0)
+}
+
+/// MySQL: drops the migration test's copies.
+fn drop_scratch_tables(db: &mut Database, n: &Names) -> Result<()> {
+    for t in db.prefixed_tables()? {
+        if t.starts_with(&n.scratch_prefix) {
+            db.execute_raw(&format!("DROP TABLE IF EXISTS {}", quote(db.kind, &t)))?;
+        }
+    }
+    Ok(())
+}
+
 fn remove_sqlite_copy(copy: &Path) {
     for suffix in ["", "-journal", "-wal", "-shm"] {
         let mut s = copy.as_os_str().to_owned();
         s.push(suffix);
         let _ = std::fs::remove_file(PathBuf::from(s));
     }
-}
-
-fn drop_scratch_database(p: &DbParams, name: &str) -> Result<()> {
-    let scratch = DbParams {
-        name: name.to_string(),
-        ..p.clone()
-    };
-    // Opened with `create` so that it counts as made here, then dropped: a way to drop a
-    // database that may not exist through the one helper that drops databases.
-    match Database::open_server(&scratch, true) {
-        Ok(db) => db.drop_created(&scratch).and_then(|_| {
-            // It existed already (a killed run's): drop it all the same.
-            drop_database(p, name)
-        }),
-        Err(_) => drop_database(p, name),
-    }
-}
-
-fn drop_database(p: &DbParams, name: &str) -> Result<()> {
-    let mut db = Database::open_server(p, false)?;
-    let r = db.execute_raw(&format!(
-        "DROP DATABASE IF EXISTS {}",
-        quote(DbKind::Mysql, name)
-    ));
-    let _ = db.close();
-    r
 }
 
 fn drop_backups(db: &mut Database, n: &Names) -> Result<()> {
@@ -434,6 +467,7 @@ fn migrate(
                     "<{}> {} ({done}/{total})",
                     s.code.id, m.description
                 ));
+                tracing::debug!(plugin = %s.code.id, migration = %m.id, statement = done, copy = checked, "running a migration statement");
                 db.execute_raw(st).map_err(|e| {
                     Error::new(format!(
                         "Migration {} of plugin \"{}\" failed: {}",
@@ -501,7 +535,6 @@ fn affected(db: &mut Database, steps: &[Step<'_>]) -> Result<(Vec<String>, Vec<S
 fn test_on_copy(
     db: &mut Database,
     steps: &[Step<'_>],
-    o: &Options<'_>,
     n: &Names,
     report: &mut dyn Report,
 ) -> Result<usize> {
@@ -548,54 +581,43 @@ fn test_on_copy(
                 db.execute_raw(&format!("SET search_path TO {s}"))?;
                 migrate(db, steps, &[], true, report)
             })();
-            let restored = db.execute_raw(&format!("SET search_path TO {}", saved.search_path));
+            // The connection must leave the scratch schema whatever happened: that error first.
+            db.execute_raw(&format!("SET search_path TO {}", saved.search_path))?;
             let dropped = db.execute_raw(&format!("DROP SCHEMA IF EXISTS {s} CASCADE"));
             let applied = r?;
-            restored?;
             dropped?;
             Ok(applied)
         }
         DbKind::Mysql => {
+            // Copies in the same database under a scratch prefix: no right to create a
+            // database is needed, and the migrations' `*PREFIX*` names reach the copies.
             let (tables, _) = affected(db, steps)?;
-            let source: Vec<Value> = db
-                .query("SELECT DATABASE() AS d", &[])?
-                .into_iter()
-                .filter_map(|mut r| r.remove("d"))
-                .collect();
-            let source = source
-                .first()
-                .and_then(Value::as_str)
-                .ok_or("no current database")?
-                .to_string();
-            let scratch_p = DbParams {
-                name: n.database.clone(),
-                ..o.params.clone()
-            };
-            let mut scratch = Database::open_server(&scratch_p, true).map_err(|e| {
-                Error::new(format!(
-                    "The migration test needs a scratch database \"{}\": {} (--skip-migration-test skips the test)",
-                    n.database, e.message
-                ))
-            })?;
+            let prefix = db.prefix.clone();
             let r = (|| {
                 for t in &tables {
                     if report.interrupted() {
                         return Err(Error::new("Interrupted"));
                     }
                     report.progress(&format!("Copying {t} for the migration test"));
+                    let copy = quote(
+                        DbKind::Mysql,
+                        &format!(
+                            "{}{}",
+                            n.scratch_prefix,
+                            t.strip_prefix(&prefix).unwrap_or(t)
+                        ),
+                    );
                     let q = quote(DbKind::Mysql, t);
-                    let from = format!("{}.{q}", quote(DbKind::Mysql, &source));
-                    scratch.execute_raw(&format!("CREATE TABLE {q} LIKE {from}"))?;
-                    scratch.execute_raw(&format!("INSERT INTO {q} SELECT * FROM {from}"))?;
+                    db.execute_raw(&format!("CREATE TABLE {copy} LIKE {q}"))?;
+                    db.execute_raw(&format!("INSERT INTO {copy} SELECT * FROM {q}"))?;
                 }
-                migrate(&mut scratch, steps, &[], true, report)
+                db.prefix = n.scratch_prefix.clone();
+                let r = migrate(db, steps, &[], true, report);
+                db.prefix = prefix.clone();
+                r
             })();
-            let dropped = if scratch.created() {
-                scratch.drop_created(&scratch_p)
-            } else {
-                let _ = scratch.close();
-                drop_database(o.params, &n.database)
-            };
+            db.prefix = prefix;
+            let dropped = drop_scratch_tables(db, n);
             let applied = r?;
             dropped?;
             Ok(applied)
@@ -624,7 +646,10 @@ fn pg_copy(db: &mut Database, from: &str, to: &str, table: &str) -> Result<()> {
     db.execute_raw(&format!(
         "CREATE TABLE {s}.{t} (LIKE {f}.{t} INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING GENERATED)"
     ))?;
-    db.execute_raw(&format!("INSERT INTO {s}.{t} SELECT * FROM {f}.{t}"))?;
+    // OVERRIDING SYSTEM VALUE: identity columns GENERATED ALWAYS take the copied values.
+    db.execute_raw(&format!(
+        "INSERT INTO {s}.{t} OVERRIDING SYSTEM VALUE SELECT * FROM {f}.{t}"
+    ))?;
     let indexes: Vec<Index> = db.query_as(
         "SELECT indexname::text AS indexname, indexdef FROM pg_indexes WHERE schemaname = ? AND tablename = ?",
         &[json!(from), json!(table)],
@@ -671,15 +696,15 @@ pub fn record_version(db: &mut Database, id: &str, version: &str) -> Result<()> 
 
 /// Runs the upgrade of `codes` (core first): what a killed run left is cleaned up, the
 /// migration test runs on a copy (unless skipped), then, except in a dry run, the real run.
-/// An `Err` has left the instance as it was.
+/// An `Err` has left the instance as it was, unless [`Failure::unsettled`] says otherwise.
 pub fn run(
     db: &mut Database,
     codes: &[Code],
     o: &Options<'_>,
     report: &mut dyn Report,
-) -> Result<Outcome> {
-    let n = Names::new(o);
-    if clean_up_after_killed_run(db, o, &n)? {
+) -> Result<Outcome, Failure> {
+    let n = Names::new(o, &db.prefix.clone());
+    if clean_up_after_killed_run(db, &n)? {
         report.line("Restored the tables an interrupted upgrade had changed");
     }
     let rec = Recorded::read(db)?;
@@ -693,7 +718,7 @@ pub fn run(
             .collect(),
     };
     if o.test || o.dry_run {
-        test_on_copy(db, &steps, o, &n, report).map_err(|e| {
+        test_on_copy(db, &steps, &n, report).map_err(|e| {
             Error::new(format!(
                 "The migration test on a copy failed, so nothing was changed: {}",
                 e.message
@@ -737,7 +762,7 @@ fn mysql_run(
     o: &Options<'_>,
     n: &Names,
     report: &mut dyn Report,
-) -> Result<usize> {
+) -> Result<usize, Failure> {
     let (there, new) = affected(db, steps)?;
     let prefix = db.prefix.clone();
     let q = |t: &str| quote(DbKind::Mysql, t);
@@ -750,6 +775,19 @@ fn mysql_run(
             let bak = q(&n.backup_of(t, &prefix));
             db.execute_raw(&format!("CREATE TABLE {bak} LIKE {}", q(t)))?;
             db.execute_raw(&format!("INSERT INTO {bak} SELECT * FROM {}", q(t)))?;
+            // The next id as the original has it (a copy would restart after the largest
+            // id, and ids of deleted rows would come back).
+            let next = db.query(
+                "SELECT AUTO_INCREMENT AS n FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?",
+                &[json!(t)],
+            )?;
+            if let Some(n) = next
+                .first()
+                .and_then(|r| r.get("n"))
+                .and_then(Value::as_i64)
+            {
+                db.execute_raw(&format!("ALTER TABLE {bak} AUTO_INCREMENT = {n}"))?;
+            }
         }
         let building = q(&n.journal_building);
         db.execute_raw(&format!(
@@ -768,24 +806,31 @@ fn mysql_run(
     })();
     if let Err(e) = backed_up {
         let _ = drop_backups(db, n);
-        return Err(e);
+        return Err(e.into());
     }
     match migrate(db, steps, o.disable_apps, false, report) {
         Ok(applied) => {
-            // From here on the upgrade is final; the backups are only leftovers.
-            db.execute_raw(&format!("DROP TABLE {}", q(&n.journal)))?;
+            // From here on the upgrade is final; the backups are only leftovers. A journal
+            // that stays would have the next upgrade put the old tables back.
+            db.execute_raw(&format!("DROP TABLE {}", q(&n.journal)))
+                .map_err(|e| {
+                    Failure::unsettled(Error::new(format!(
+                        "The upgrade is done but its journal {} could not be dropped: {} (the next occ upgrade puts the tables back as they were and runs it again)",
+                        n.journal, e.message
+                    )))
+                })?;
             let _ = drop_backups(db, n);
             Ok(applied)
         }
         Err(e) => {
             if let Err(r) = mysql_restore(db, n) {
-                return Err(Error::new(format!(
+                return Err(Failure::unsettled(Error::new(format!(
                     "{}; putting the tables back failed as well: {} (the next occ upgrade puts them back)",
                     e.message, r.message
-                )));
+                ))));
             }
             let _ = drop_backups(db, n);
-            Err(e)
+            Err(e.into())
         }
     }
 }
@@ -832,6 +877,7 @@ mod tests {
                 "ALTER TABLE *PREFIX*filecache ADD c INT",
                 "CREATE INDEX i ON *PREFIX*filecache (c); INSERT INTO *PREFIX*a_b SELECT 1",
                 "CREATE UNIQUE INDEX IF NOT EXISTS *PREFIX*ix ON *PREFIX*c (x)",
+                r#"CREATE INDEX "*PREFIX*quoted_ix" ON "*PREFIX*c" ("x")"#,
                 "ALTER TABLE *PREFIX*d ADD CONSTRAINT *PREFIX*pk PRIMARY KEY (x)",
             ],
         );

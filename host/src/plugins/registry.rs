@@ -2,7 +2,7 @@
 //! namespaces, name clashes) and loaded only when one of their commands runs. A bad plugin
 //! costs one warning line; every other command keeps working.
 
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -25,9 +25,9 @@ pub struct LoadedPlugin {
     pub manifest: Manifest,
     /// Shipped by an app (`apps/<id>/plugin/`).
     pub app: bool,
-    /// Refused after loading (a version older than the instance's): it neither runs commands
-    /// nor takes part in an upgrade.
-    pub refused: bool,
+    /// Refused after loading (a version older than the instance's, or an app the upgrade
+    /// disabled): it runs nothing and takes no part in an upgrade.
+    pub refused: Cell<bool>,
     code: Code,
 }
 
@@ -312,10 +312,33 @@ impl Registry {
             .retain(|r| r.provider != Provider::Plugin(idx));
         if let Some(why) = refused {
             if let Some(p) = self.plugins.get_mut(idx) {
-                p.refused = true;
+                p.refused.set(true);
                 self.problems.push((p.file.clone(), why));
             }
         }
+    }
+
+    /// A digest of the plugins that take part in an upgrade (id, version and migration ids of
+    /// each, apart from `leaving`): the config keeps the one the last install or upgrade made,
+    /// so a start-up whose plugins are the same need not read the database's records.
+    pub fn digest(&self, leaving: &[String]) -> String {
+        let mut items: Vec<String> = self
+            .plugins
+            .iter()
+            .filter(|p| !p.refused.get() && !leaving.contains(&p.manifest.id))
+            .map(|p| {
+                let m = &p.manifest;
+                format!("{}={}:{}", m.id, m.version, m.migrations.join(","))
+            })
+            .collect();
+        items.sort();
+        let h = items
+            .join(";")
+            .bytes()
+            .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+            });
+        format!("{h:016x}")
     }
 
     /// Puts the console's own commands first in the table (they win over a plugin command of
@@ -421,7 +444,7 @@ impl Registry {
             app: matches!(c.origin, Origin::App(_)),
             file: c.path,
             manifest: m,
-            refused: false,
+            refused: Cell::new(false),
             code,
         });
     }

@@ -23,7 +23,10 @@ pub fn log(host: &Host, r: Log<'_>) -> Result<()> {
 /// `event.emit`: delivered to every plugin that subscribed, in plugin order.
 pub fn emit(host: &Host, r: EventEmit) -> Result<()> {
     let targets: Vec<usize> = (0..host.registry.plugins.len())
-        .filter(|&i| host.registry.plugins[i].manifest.events.contains(&r.name))
+        .filter(|&i| {
+            let p = &host.registry.plugins[i];
+            !p.refused.get() && p.manifest.events.contains(&r.name)
+        })
         .collect();
     let req = serde_json::to_value(EventRequest {
         name: r.name,
@@ -39,9 +42,10 @@ pub fn emit(host: &Host, r: EventEmit) -> Result<()> {
 
 /// `service.call`: answered by the first plugin that provides the service.
 pub fn service(host: &Host, r: ServiceCall) -> Result<Value> {
-    let Some(i) = (0..host.registry.plugins.len())
-        .find(|&i| host.registry.plugins[i].manifest.services.contains(&r.name))
-    else {
+    let Some(i) = (0..host.registry.plugins.len()).find(|&i| {
+        let p = &host.registry.plugins[i];
+        !p.refused.get() && p.manifest.services.contains(&r.name)
+    }) else {
         return Err(Error::new(format!(
             "no plugin provides the service \"{}\"",
             r.name

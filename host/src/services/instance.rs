@@ -14,6 +14,7 @@ use super::Host;
 use crate::error::{Error, Result};
 use crate::instance::db::{Database, DbParams, Endpoint};
 use crate::instance::{convert, install, upgrade, version4, PRODUCT, VERSION};
+use nix::fcntl::{Flock, FlockArg};
 use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
 use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 
@@ -37,7 +38,7 @@ pub fn info(host: &Host, _: InstanceInfoRequest) -> Result<InstanceInfo> {
 fn migrations(host: &Host) -> Result<Vec<(String, Vec<Migration>)>> {
     let mut out = Vec::new();
     for (i, p) in host.registry.plugins.iter().enumerate() {
-        if p.refused {
+        if p.refused.get() {
             continue;
         }
         let id = p.manifest.id.clone();
@@ -76,7 +77,7 @@ pub fn install_begin(host: &Host, r: InstallBegin) -> Result<()> {
     host.with_db(|db| {
         install::migrate(db, &plugins)?;
         // Every plugin's version, as installed (core's is written again by core).
-        for p in host.registry.plugins.iter().filter(|p| !p.refused) {
+        for p in host.registry.plugins.iter().filter(|p| !p.refused.get()) {
             upgrade::record_version(db, &p.manifest.id, &p.manifest.version)?;
         }
         Ok(())
@@ -93,6 +94,11 @@ pub fn install_finish(host: &Host, _: InstallFinish) -> Result<()> {
     let db = host.db.borrow_mut().take().ok_or("no database")?;
     let kept = install::finish(pending, db, &mut host.instance.borrow_mut().config)?;
     *host.db.borrow_mut() = kept;
+    // The plugins are as this install made them: start-ups with the same ones need not read
+    // the records (a failure here only means they do).
+    let mut set = serde_json::Map::new();
+    set.insert(PLUGINS_DIGEST.into(), json!(host.registry.digest(&[])));
+    let _ = host.instance.borrow_mut().config.update(set, &[]);
     Ok(())
 }
 
@@ -111,8 +117,10 @@ extern "C" fn on_interrupt(_: nix::libc::c_int) {
 }
 
 /// While alive, Ctrl-C (and SIGTERM, SIGHUP) only sets [`INTERRUPTED`]: the upgrade stops at
-/// the next statement and removes its copy or undoes its changes. The previous handlers come
-/// back on drop.
+/// the next statement and removes its copy or undoes its changes. A second signal acts as
+/// usual (the handler resets itself), so a statement that never ends can still be stopped;
+/// a signal the process ignores (`nohup`) stays ignored. The previous handlers come back on
+/// drop.
 struct CatchInterrupts(Vec<(Signal, SigAction)>);
 
 impl CatchInterrupts {
@@ -120,18 +128,43 @@ impl CatchInterrupts {
         INTERRUPTED.store(false, AtomicOrdering::SeqCst);
         let action = SigAction::new(
             SigHandler::Handler(on_interrupt),
-            SaFlags::empty(),
+            SaFlags::SA_RESTART | SaFlags::SA_RESETHAND,
             SigSet::empty(),
         );
         let mut previous = Vec::new();
         for s in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
             // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
             if let Ok(old) = unsafe { sigaction(s, &action) } {
+                if old.handler() == SigHandler::SigIgn {
+                    // SAFETY: puts back the handler that was there.
+                    let _ = unsafe { sigaction(s, &old) };
+                    continue;
+                }
                 previous.push((s, old));
             }
         }
         Self(previous)
     }
+}
+
+/// Held while an upgrade runs: a second `occ upgrade` of the instance refuses instead of
+/// removing the first one's copy or backups.
+fn upgrade_lock(data_dir: &std::path::Path) -> Result<Flock<std::fs::File>> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = data_dir.join(".occ-upgrade.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .open(&path)
+        .map_err(|e| Error::new(format!("Cannot open {}: {e}", path.display())))?;
+    Flock::lock(file, FlockArg::LockExclusiveNonblock).map_err(|_| {
+        Error::new(format!(
+            "Another occ upgrade of this instance is running (it holds {})",
+            path.display()
+        ))
+    })
 }
 
 impl Drop for CatchInterrupts {
@@ -143,9 +176,14 @@ impl Drop for CatchInterrupts {
     }
 }
 
+/// The config key holding [`crate::plugins::registry::Registry::digest`] of the plugins the
+/// last install or upgrade brought up to date.
+pub const PLUGINS_DIGEST: &str = "plugins_digest";
+
 /// `instance.upgrade`: the migration test on a copy, then every pending migration, the apps
-/// to disable and the new versions, as [`upgrade::run`] does them; then core's version in the
-/// config. Prints the sequence's lines; a failure is answered in [`Upgraded::failed`].
+/// to disable and the new versions, as [`upgrade::run`] does them; then core's version and the
+/// plugins' digest in the config. Prints the sequence's lines; a failure is answered in
+/// [`Upgraded::failed`]. One upgrade of an instance at a time.
 pub fn upgrade(host: &Host, r: Upgrade) -> Result<Upgraded> {
     only_for(host, "instance.upgrade", "upgrade")?;
     let mut codes = Vec::new();
@@ -153,7 +191,12 @@ pub fn upgrade(host: &Host, r: Upgrade) -> Result<Upgraded> {
         if r.disable_apps.contains(&id) {
             continue;
         }
-        let version = host.registry.plugins.iter().filter(|p| !p.refused).nth(i);
+        let version = host
+            .registry
+            .plugins
+            .iter()
+            .filter(|p| !p.refused.get())
+            .nth(i);
         let version = version
             .map(|p| p.manifest.version.clone())
             .unwrap_or_default();
@@ -166,12 +209,9 @@ pub fn upgrade(host: &Host, r: Upgrade) -> Result<Upgraded> {
     // Core first: the seed's `Updated database` comes before the apps.
     codes.sort_by_key(|c| c.id != "core");
     let params = host.db_params()?;
-    let sqlite_file = (params.dbtype == DbKind::Sqlite).then(|| {
-        host.instance
-            .borrow()
-            .data_dir()
-            .join(format!("{}.db", params.name))
-    });
+    let data_dir = host.instance.borrow().data_dir();
+    let sqlite_file =
+        (params.dbtype == DbKind::Sqlite).then(|| data_dir.join(format!("{}.db", params.name)));
     struct Shown<'a>(&'a Host);
     impl upgrade::Report for Shown<'_> {
         fn line(&mut self, text: &str) {
@@ -192,6 +232,14 @@ pub fn upgrade(host: &Host, r: Upgrade) -> Result<Upgraded> {
             INTERRUPTED.load(AtomicOrdering::SeqCst)
         }
     }
+    let failed = |e: Error| Upgraded {
+        failed: Some(e.message),
+        ..Upgraded::default()
+    };
+    let _lock = match upgrade_lock(&data_dir) {
+        Ok(l) => l,
+        Err(e) => return Ok(failed(e)),
+    };
     let mut shown = Shown(host);
     for app in &r.disable_apps {
         let verb = if r.dry_run {
@@ -201,36 +249,76 @@ pub fn upgrade(host: &Host, r: Upgrade) -> Result<Upgraded> {
         };
         upgrade::Report::line(&mut shown, &format!("{verb} incompatible app: {app}"));
     }
+    // Until the run is settled the records decide at start-up, not the digest.
+    let old_digest = host.instance.borrow().config.get(PLUGINS_DIGEST).cloned();
+    let update_config = |set: serde_json::Map<String, serde_json::Value>, delete: &[&str]| {
+        let delete: Vec<String> = delete.iter().map(|d| d.to_string()).collect();
+        host.instance.borrow_mut().config.update(set, &delete)
+    };
+    if !r.dry_run && old_digest.is_some() {
+        if let Err(e) = update_config(serde_json::Map::new(), &[PLUGINS_DIGEST]) {
+            return Ok(failed(e));
+        }
+    }
     let catching = CatchInterrupts::new();
     let o = upgrade::Options {
         test: !r.skip_migration_test,
         dry_run: r.dry_run,
         disable_apps: &r.disable_apps,
         sqlite_file: sqlite_file.as_deref(),
-        params: &params,
     };
-    let ran = host.with_db(|db| upgrade::run(db, &codes, &o, &mut shown));
+    let ran = host.with_db(|db| Ok(upgrade::run(db, &codes, &o, &mut shown)))?;
     drop(catching);
     host.shell.borrow_mut().progress_done();
-    let ran = ran.and_then(|outcome| {
-        if !r.dry_run {
+    if r.dry_run {
+        return Ok(match ran {
+            Ok(o) => Upgraded {
+                applied: o.applied,
+                plugins: o.plugins,
+                ..Upgraded::default()
+            },
+            Err(f) => failed(f.error),
+        });
+    }
+    match ran {
+        Ok(outcome) => {
+            // The apps disabled take part in nothing more (the repair steps that follow).
+            for p in &host.registry.plugins {
+                if r.disable_apps.contains(&p.manifest.id) {
+                    p.refused.set(true);
+                }
+            }
             let mut set = serde_json::Map::new();
             set.insert("version".into(), json!(version4()));
-            host.instance.borrow_mut().config.update(set, &[])?;
+            set.insert(
+                PLUGINS_DIGEST.into(),
+                json!(host.registry.digest(&r.disable_apps)),
+            );
+            // The database is upgraded; a config that cannot say so is completed by the next
+            // `upgrade`, which runs no migration twice.
+            if let Err(e) = update_config(set, &[]) {
+                return Ok(failed(e));
+            }
+            Ok(Upgraded {
+                applied: outcome.applied,
+                plugins: outcome.plugins,
+                ..Upgraded::default()
+            })
         }
-        Ok(outcome)
-    });
-    Ok(match ran {
-        Ok(o) => Upgraded {
-            applied: o.applied,
-            plugins: o.plugins,
-            failed: None,
-        },
-        Err(e) => Upgraded {
-            failed: Some(e.message),
-            ..Upgraded::default()
-        },
-    })
+        Err(f) => {
+            if !f.unsettled {
+                if let Some(d) = old_digest {
+                    let mut set = serde_json::Map::new();
+                    set.insert(PLUGINS_DIGEST.into(), d);
+                    let _ = update_config(set, &[]);
+                }
+            }
+            Ok(Upgraded {
+                unsettled: f.unsettled,
+                ..failed(f.error)
+            })
+        }
+    }
 }
 
 /// `instance.convert_type`: the tables copied and verified, then the config switched to the

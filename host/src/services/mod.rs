@@ -130,6 +130,12 @@ impl Host {
 
     /// Calls a plugin, remembering who is running for log records.
     pub fn call_plugin(&self, idx: usize, kind_name: &str, payload: &Value) -> Result<Value> {
+        if self.registry.plugins[idx].refused.get() {
+            return Err(Error::new(format!(
+                "plugin \"{}\" is not in use",
+                self.registry.plugins[idx].manifest.id
+            )));
+        }
         self.current_plugin
             .borrow_mut()
             .push(self.registry.plugins[idx].manifest.id.clone());

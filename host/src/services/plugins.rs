@@ -19,6 +19,7 @@ pub fn repair_list(host: &Host, _: RepairList) -> Result<Vec<RepairEntry>> {
         .registry
         .plugins
         .iter()
+        .filter(|p| !p.refused.get())
         .flat_map(|p| {
             p.manifest.repair_steps.iter().map(|r| RepairEntry {
                 plugin: p.manifest.id.clone(),
@@ -76,6 +77,7 @@ pub fn list(host: &Host, _: PluginsList) -> Result<Vec<PluginInfo>> {
         .registry
         .plugins
         .iter()
+        .filter(|p| !p.refused.get())
         .map(|p| PluginInfo {
             id: p.manifest.id.clone(),
             version: p.manifest.version.clone(),

@@ -472,13 +472,21 @@ pub fn in_app_namespace(ns: &str, id: &str) -> bool {
     ns == id || ns.strip_prefix(id).is_some_and(|r| r.starts_with(':'))
 }
 
-/// The compliance findings of a plugin an app ships, given the manifest the host read from it.
-pub fn check_plugin(id: &str, m: &Manifest) -> Vec<String> {
+/// The compliance findings of a plugin an app ships, given the manifest the host read from it
+/// and the app's version (`appinfo/info.xml`, when readable): the plugin's version is the
+/// app's, which the instance records and `upgrade` compares.
+pub fn check_plugin(id: &str, m: &Manifest, app_version: Option<&str>) -> Vec<String> {
     let mut findings = Vec::new();
     if m.id != id {
         findings.push(format!(
             "the plugin id \"{}\" is not the app id \"{id}\"",
             m.id
+        ));
+    }
+    if let Some(v) = app_version.filter(|v| *v != m.version) {
+        findings.push(format!(
+            "the plugin version \"{}\" is not the app version \"{v}\" of appinfo/info.xml",
+            m.version
         ));
     }
     for ns in &m.namespaces {
@@ -613,7 +621,7 @@ mod tests {
             ..Manifest::default()
         };
         assert_eq!(
-            check_plugin("app", &m),
+            check_plugin("app", &m, None),
             vec![
                 "the plugin id \"other\" is not the app id \"app\"",
                 "namespace \"user\" is not the app's namespace \"app\"",
@@ -627,10 +635,21 @@ mod tests {
                 &Manifest {
                     id: "app".into(),
                     ..m.clone()
-                }
+                },
+                None
             )
             .len()
                 == 3
+        );
+        let versioned = Manifest {
+            id: "app".into(),
+            version: "1.0.0".into(),
+            ..Manifest::default()
+        };
+        assert!(check_plugin("app", &versioned, Some("1.0.0")).is_empty());
+        assert_eq!(
+            check_plugin("app", &versioned, Some("1.1.0")),
+            ["the plugin version \"1.0.0\" is not the app version \"1.1.0\" of appinfo/info.xml"]
         );
     }
 }

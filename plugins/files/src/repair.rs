@@ -22,32 +22,41 @@ impl RepairStep for RepairMimeTypes {
     }
 
     fn run(&self, ctx: &mut Context) -> Result<(), Error> {
+        #[derive(serde::Deserialize)]
+        struct Row {
+            fileid: i64,
+            name: Option<String>,
+            mimetype: i64,
+            mimepart: i64,
+        }
+        // Pages in fileid order: memory stays that of one page, whatever the cache's size.
+        const PAGE: i64 = 5000;
         let db = ctx.db();
         let mut mimes = Mimetypes::load(&db)?;
         let dir = mimes.id(&db, cache::DIR_MIME)?;
-        let rows = db.query(
-            "SELECT fileid, name, mimetype, mimepart FROM *PREFIX*filecache WHERE mimetype <> ?",
-            &[json!(dir)],
-        )?;
         let mut fixed = 0;
         db.transaction(|db| {
-            for r in rows {
-                let name = r.get("name").and_then(Value::as_str).unwrap_or_default();
-                let (m, p) = mimes.ids_for(db, name, false)?;
-                let cur = (
-                    r.get("mimetype").and_then(Value::as_i64),
-                    r.get("mimepart").and_then(Value::as_i64),
-                );
-                if cur != (Some(m), Some(p)) {
-                    db.execute(
-                        "UPDATE *PREFIX*filecache SET mimetype = ?, mimepart = ? WHERE fileid = ?",
-                        &[
-                            json!(m),
-                            json!(p),
-                            r.get("fileid").cloned().unwrap_or(Value::Null),
-                        ],
-                    )?;
-                    fixed += 1;
+            let mut after = i64::MIN;
+            loop {
+                let rows: Vec<Row> = db.query_as(
+                    "SELECT fileid, name, mimetype, mimepart FROM *PREFIX*filecache WHERE mimetype <> ? AND fileid > ? ORDER BY fileid LIMIT ?",
+                    &[json!(dir), json!(after), json!(PAGE)],
+                )?;
+                let Some(last) = rows.last() else { break };
+                after = last.fileid;
+                let full = rows.len() as i64 == PAGE;
+                for r in rows {
+                    let (m, p) = mimes.ids_for(db, r.name.as_deref().unwrap_or_default(), false)?;
+                    if (r.mimetype, r.mimepart) != (m, p) {
+                        db.execute(
+                            "UPDATE *PREFIX*filecache SET mimetype = ?, mimepart = ? WHERE fileid = ?",
+                            &[json!(m), json!(p), json!(r.fileid)],
+                        )?;
+                        fixed += 1;
+                    }
+                }
+                if !full {
+                    break;
                 }
             }
             Ok(())

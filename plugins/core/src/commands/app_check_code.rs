@@ -29,6 +29,7 @@ impl Command for AppCheckCode {
             return Err(Error::new(format!("{id} not found")));
         }
         let mut findings = apps::check_manifest(&dir, &id);
+        let app_version = apps::read_info(&dir).ok().map(|i| i.version);
         for file in apps::plugin_files(&dir) {
             let shown = file
                 .strip_prefix(&dir)
@@ -37,7 +38,7 @@ impl Command for AppCheckCode {
                 .to_string();
             let path = file.display().to_string();
             let problems = match ctx.request(&PluginsInspect { path }) {
-                Ok(m) => apps::check_plugin(&id, &m),
+                Ok(m) => apps::check_plugin(&id, &m, app_version.as_deref()),
                 Err(e) => vec![e.message],
             };
             findings.extend(problems.into_iter().map(|p| format!("Plugin {shown}: {p}")));

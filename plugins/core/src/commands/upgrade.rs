@@ -173,35 +173,39 @@ impl Command for Upgrade {
             dry_run,
             disable_apps: incompatible,
         });
-        let failed = match upgraded {
-            Ok(r) => r.failed,
-            Err(e) => Some(e.message),
+        let (failed, unsettled) = match upgraded {
+            Ok(r) => (r.failed, r.unsettled),
+            Err(e) => (Some(e.message), false),
         };
+        // From here on output errors (a closed pipe) must not keep maintenance mode from
+        // being put back: they are ignored until it is.
         if failed.is_none() && !dry_run {
             if let Err(e) = repair(ctx, ctx.env().verbosity >= 1) {
-                ctx.styled(Style::Error, &format!("Repair error: {}", e.message))?;
+                let _ = ctx.styled(Style::Error, &format!("Repair error: {}", e.message));
             }
         }
         if let Some(why) = &failed {
             for l in why.lines() {
-                ctx.styled(Style::Error, l)?;
+                let _ = ctx.styled(Style::Error, l);
             }
         }
-        if dry_run {
-            if failed.is_none() {
-                ctx.styled(Style::Info, "Dry run: nothing was changed")?;
+        let _ = if dry_run {
+            match failed {
+                None => ctx.styled(Style::Info, "Dry run: nothing was changed"),
+                Some(_) => Ok(()),
             }
         } else if failed.is_none() {
-            ctx.styled(Style::Info, "Update successful")?;
+            ctx.styled(Style::Info, "Update successful")
         } else {
-            ctx.styled(Style::Error, "Update failed")?;
-        }
+            ctx.styled(Style::Error, "Update failed")
+        };
         if !dry_run {
-            if was_on {
-                ctx.styled(Style::Info, "Maintenance mode is kept active")?;
+            if was_on || unsettled {
+                // Unsettled: the database is between two states until the next upgrade.
+                let _ = ctx.styled(Style::Info, "Maintenance mode is kept active");
             } else {
                 set_maintenance(ctx, before)?;
-                ctx.styled(Style::Info, "Turned off maintenance mode")?;
+                let _ = ctx.styled(Style::Info, "Turned off maintenance mode");
             }
         }
         Ok(if failed.is_none() { SUCCESS } else { FAILURE })
