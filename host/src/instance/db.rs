@@ -508,19 +508,48 @@ impl Database {
         std::mem::forget(self);
     }
 
-    /// SQLite: writes a consistent copy of the database into the new file `dest` (mode 0600)
-    /// through SQLite's backup API.
-    pub fn sqlite_backup_to(&self, dest: &Path) -> Result<()> {
+    /// SQLite: writes a consistent copy of the database `file` (this connection's) into the new
+    /// file `dest` (mode 0600). The WAL is checkpointed into the file, which is then copied
+    /// whole by the kernel while this connection holds the write lock; if a writer keeps the
+    /// WAL from emptying, SQLite's backup API copies it page by page instead.
+    pub fn sqlite_copy_to(&mut self, file: &Path, dest: &Path) -> Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
-        let Conn::Sqlite(src) = &self.conn else {
+        if !matches!(self.conn, Conn::Sqlite(_)) {
             return Err("not a SQLite database".into());
-        };
-        std::fs::OpenOptions::new()
+        }
+        let mut out = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .mode(0o600)
             .open(dest)
             .map_err(|e| Error::new(format!("Cannot create {}: {e}", dest.display())))?;
+        let _ = self.query("PRAGMA wal_checkpoint(TRUNCATE)", &[]);
+        self.begin()?;
+        let mut wal = file.as_os_str().to_owned();
+        wal.push("-wal");
+        let wal_empty = std::fs::metadata(&wal).map_or(true, |m| m.len() == 0);
+        let copied = if wal_empty {
+            std::fs::File::open(file)
+                .and_then(|mut f| std::io::copy(&mut f, &mut out))
+                .map(|_| true)
+                .map_err(|e| Error::new(format!("Cannot copy {}: {e}", file.display())))
+        } else {
+            Ok(false)
+        };
+        let _ = self.rollback();
+        if copied? {
+            return Ok(());
+        }
+        drop(out);
+        self.sqlite_backup_to(dest)
+    }
+
+    /// SQLite: writes a consistent copy of the database into `dest` (made 0600 by the
+    /// caller) through SQLite's backup API.
+    fn sqlite_backup_to(&self, dest: &Path) -> Result<()> {
+        let Conn::Sqlite(src) = &self.conn else {
+            return Err("not a SQLite database".into());
+        };
         let mut dst = rusqlite::Connection::open(dest).map_err(db_error)?;
         {
             let b = rusqlite::backup::Backup::new(src, &mut dst).map_err(db_error)?;

@@ -276,6 +276,8 @@ fn plan<'a>(codes: &'a [Code], rec: &Recorded) -> Vec<Step<'a>> {
 
 /// Names of the scratch copy and of MySQL's backups.
 struct Names {
+    /// SQLite's database file.
+    sqlite_file: Option<PathBuf>,
     /// SQLite's copy of the file.
     sqlite_copy: Option<PathBuf>,
     /// PostgreSQL's scratch schema.
@@ -292,6 +294,7 @@ struct Names {
 impl Names {
     fn new(o: &Options<'_>, prefix: &str) -> Self {
         Self {
+            sqlite_file: o.sqlite_file.map(Path::to_path_buf),
             sqlite_copy: o.sqlite_file.map(|f| {
                 let name = f.file_name().map(|n| n.to_string_lossy().into_owned());
                 f.with_file_name(format!(".{}.upgrade-test", name.unwrap_or_default()))
@@ -546,7 +549,8 @@ fn test_on_copy(
                 .ok_or("no SQLite file to copy for the migration test")?;
             remove_sqlite_copy(copy);
             let r = (|| {
-                db.sqlite_backup_to(copy)?;
+                let file = n.sqlite_file.as_deref().ok_or("no SQLite file to copy")?;
+                db.sqlite_copy_to(file, copy)?;
                 let mut scratch = Database::open_sqlite(copy, &db.prefix, false, Some("OFF"))?;
                 scratch.execute_raw("PRAGMA synchronous = OFF")?;
                 let r = migrate(&mut scratch, steps, &[], true, report);
