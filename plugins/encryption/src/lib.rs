@@ -1,9 +1,22 @@
-//! The `encryption` plugin: owns the `encryption` namespace. Its commands (`encryption:status`, module management) come with the encryption work.
+//! The `encryption` plugin: ownCloud's default encryption module (`format`: its file and key
+//! formats, byte for byte) and the `encryption:*` commands that manage it (`commands`).
+
+pub mod commands;
+pub mod format;
 
 use occ_plugin_api::prelude::*;
 
 /// The plugin.
 pub struct Encryption;
+
+static COMMANDS: &[&dyn Command] = &[
+    &commands::Status,
+    &commands::ListModules,
+    &commands::ShowKeyStorageRoot,
+    &commands::SetDefaultModule,
+    &commands::Enable,
+    &commands::Disable,
+];
 
 impl Plugin for Encryption {
     fn id(&self) -> &str {
@@ -16,7 +29,7 @@ impl Plugin for Encryption {
         vec!["encryption".into()]
     }
     fn commands(&self) -> &[&dyn Command] {
-        &[]
+        COMMANDS
     }
 }
 

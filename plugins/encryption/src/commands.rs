@@ -1,0 +1,309 @@
+//! The `encryption:*` commands that manage the module and its switch, with ownCloud's texts:
+//! `status`, `list-modules`, `show-key-storage-root`, `set-default-module`, `enable` (which
+//! makes the master and public share key pairs, as ownCloud does on first use) and `disable`
+//! (refused while encrypted files remain).
+
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use occ_plugin_api::prelude::*;
+
+use crate::format::{self, MODULE_ID};
+
+/// What `list-modules` calls the module.
+const DISPLAY_NAME: &str = "Default encryption module";
+
+fn default_module(ctx: &Context) -> Result<String, Error> {
+    Ok(ctx
+        .app_config("core", "default_encryption_module")?
+        .unwrap_or_else(|| MODULE_ID.to_string()))
+}
+
+fn enabled(ctx: &Context) -> Result<bool, Error> {
+    Ok(ctx.app_config("core", "encryption_enabled")?.as_deref() == Some("yes"))
+}
+
+/// `encryption:status`.
+pub struct Status;
+
+impl Command for Status {
+    fn spec(&self) -> CommandSpec {
+        CommandSpec::new("encryption:status", "Lists the current encryption status.")
+            .opt(Opt::output_format())
+    }
+    fn run(&self, _input: &Input, ctx: &mut Context) -> CmdResult {
+        ctx.data(json!({"enabled": enabled(ctx)?, "defaultModule": default_module(ctx)?}))?;
+        Ok(0)
+    }
+}
+
+/// `encryption:list-modules`.
+pub struct ListModules;
+
+impl Command for ListModules {
+    fn spec(&self) -> CommandSpec {
+        CommandSpec::new(
+            "encryption:list-modules",
+            "List all available encryption modules.",
+        )
+        .opt(Opt::output_format())
+    }
+    fn run(&self, input: &Input, ctx: &mut Context) -> CmdResult {
+        let default = default_module(ctx)? == MODULE_ID;
+        match input.opt_str("output").as_deref() {
+            Some("json" | "json_pretty") => {
+                ctx.data(json!({ MODULE_ID: {"displayName": DISPLAY_NAME, "default": default} }))?
+            }
+            _ => {
+                let mark = if default { " [default*]" } else { "" };
+                ctx.line(&format!("  - {MODULE_ID}: {DISPLAY_NAME}{mark}"))?
+            }
+        }
+        Ok(0)
+    }
+}
+
+/// `encryption:show-key-storage-root`.
+pub struct ShowKeyStorageRoot;
+
+impl Command for ShowKeyStorageRoot {
+    fn spec(&self) -> CommandSpec {
+        CommandSpec::new(
+            "encryption:show-key-storage-root",
+            "Show current key storage root.",
+        )
+    }
+    fn run(&self, _input: &Input, ctx: &mut Context) -> CmdResult {
+        let root = ctx
+            .app_config("core", "encryption_key_storage_root")?
+            .filter(|r| !r.is_empty());
+        let shown = root.unwrap_or_else(|| "default storage location (data/)".into());
+        ctx.line(&format!("Current key storage root:  {shown}"))?;
+        Ok(0)
+    }
+}
+
+/// `encryption:set-default-module <module>`.
+pub struct SetDefaultModule;
+
+impl Command for SetDefaultModule {
+    fn spec(&self) -> CommandSpec {
+        CommandSpec::new(
+            "encryption:set-default-module",
+            "Set the encryption default module.",
+        )
+        .arg(Arg::required(
+            "module",
+            "ID of the encryption module that should be used",
+        ))
+    }
+    fn run(&self, input: &Input, ctx: &mut Context) -> CmdResult {
+        let module = input.arg_str("module").unwrap_or_default();
+        if module != MODULE_ID {
+            ctx.styled(
+                Style::Error,
+                &format!("The specified module \"{module}\" does not exist"),
+            )?;
+            return Ok(1);
+        }
+        if default_module(ctx)? == module {
+            // ownCloud prints a stray second quote here ("X"" is ...).
+            ctx.styled(
+                Style::Info,
+                &format!("\"{module}\" is already the default module"),
+            )?;
+        } else {
+            ctx.set_app_config("core", "default_encryption_module", Some(&module))?;
+            ctx.styled(Style::Info, &format!("Set default module to \"{module}\""))?;
+        }
+        Ok(0)
+    }
+}
+
+/// `data/files_encryption/OC_DEFAULT_MODULE`, where the system keys live.
+fn system_key_dir(ctx: &Context) -> Result<PathBuf, Error> {
+    let i = ctx.instance()?;
+    let data = i
+        .data_dir
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(&i.root).join("data"));
+    Ok(data.join("files_encryption").join(MODULE_ID))
+}
+
+/// Writes `bytes` to `path` as a new key file: mode 0600, through a temporary file, fsynced and
+/// renamed, so a key file is whole or absent.
+fn write_key_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let tmp = path.with_extension("part");
+    let fail = |e: std::io::Error| Error::new(format!("Cannot write {}: {e}", path.display()));
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(fail)?;
+    f.write_all(bytes)
+        .and_then(|_| f.sync_all())
+        .map_err(fail)?;
+    std::fs::rename(&tmp, path).map_err(fail)
+}
+
+/// The id suffix of the instance's system keys: the config's, else the key files' (a run that
+/// stopped after writing them), else a new one (eight hex digits, as ownCloud's).
+fn key_id(ctx: &Context, dir: &Path) -> Result<String, Error> {
+    if let Some(id) = ctx.app_config("encryption", "masterKeyId")? {
+        if let Some(suffix) = id.strip_prefix("master_") {
+            return Ok(suffix.to_string());
+        }
+    }
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if let Some(s) = name
+                .strip_prefix("master_")
+                .and_then(|n| n.strip_suffix(".publicKey"))
+            {
+                return Ok(s.to_string());
+            }
+        }
+    }
+    let bytes: [u8; 4] = format::random().map_err(|e| Error::new(e.0))?;
+    Ok(hex::encode(bytes))
+}
+
+/// Makes the key pair `<name>.publicKey`/`.privateKey` unless it is there; the private key is
+/// protected by `passphrase`.
+fn ensure_key_pair(dir: &Path, name: &str, passphrase: &[u8; 32]) -> Result<(), Error> {
+    let public = dir.join(format!("{name}.publicKey"));
+    let private = dir.join(format!("{name}.privateKey"));
+    if public.is_file() && private.is_file() {
+        return Ok(());
+    }
+    let key = format::new_key_pair().map_err(|e| Error::new(e.0))?;
+    let sealed = format::encrypt_private_key(&key, passphrase).map_err(|e| Error::new(e.0))?;
+    let pem = format::public_key_pem(&key.to_public_key()).map_err(|e| Error::new(e.0))?;
+    // The private key first: a public key is never there without its private key.
+    write_key_file(&private, &sealed)?;
+    write_key_file(&public, pem.as_bytes())
+}
+
+/// `encryption:enable`.
+pub struct Enable;
+
+impl Command for Enable {
+    fn spec(&self) -> CommandSpec {
+        CommandSpec::new("encryption:enable", "Enable encryption.")
+    }
+    fn run(&self, _input: &Input, ctx: &mut Context) -> CmdResult {
+        let secret = ctx
+            .system_config("secret")?
+            .and_then(|v| v.as_str().map(str::to_string))
+            .ok_or_else(|| Error::new("The config has no secret to protect the master key with"))?;
+        let instanceid = ctx
+            .system_config("instanceid")?
+            .and_then(|v| v.as_str().map(str::to_string))
+            .ok_or_else(|| Error::new("The config has no instanceid"))?;
+        let dir = system_key_dir(ctx)?;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)
+            .map_err(|e| Error::new(format!("Cannot create {}: {e}", dir.display())))?;
+        let id = key_id(ctx, &dir)?;
+        let master = format!("master_{id}");
+        let share = format!("pubShare_{id}");
+        ensure_key_pair(
+            &dir,
+            &master,
+            &format::private_key_passphrase(&secret, &master, &instanceid, &secret),
+        )?;
+        ensure_key_pair(
+            &dir,
+            &share,
+            &format::private_key_passphrase("", "", &instanceid, &secret),
+        )?;
+        let was = enabled(ctx)?;
+        let db = ctx.db();
+        db.transaction(|db| {
+            let put = |app: &str, key: &str, value: &str| {
+                db.execute(
+                    "INSERT INTO *PREFIX*appconfig (appid, configkey, configvalue) VALUES (?, ?, ?) ON CONFLICT (appid, configkey) DO UPDATE SET configvalue = excluded.configvalue",
+                    &[json!(app), json!(key), json!(value)],
+                )
+                .map(|_| ())
+            };
+            put("core", "encryption_enabled", "yes")?;
+            put("encryption", "enabled", "yes")?;
+            put("encryption", "types", "filesystem")?;
+            put("encryption", "masterKeyId", &master)?;
+            put("encryption", "publicShareKeyId", &share)?;
+            put("encryption", "recoveryKeyId", &format!("recoveryKey_{id}"))?;
+            put("encryption", "useMasterKey", "1")
+        })?;
+        ctx.styled(
+            Style::Info,
+            if was {
+                "Encryption is already enabled"
+            } else {
+                "Encryption enabled"
+            },
+        )?;
+        ctx.line("")?;
+        ctx.styled(
+            Style::Info,
+            &format!("Default module: {}", default_module(ctx)?),
+        )?;
+        Ok(0)
+    }
+}
+
+/// `encryption:disable`.
+pub struct Disable;
+
+impl Command for Disable {
+    fn spec(&self) -> CommandSpec {
+        CommandSpec::new("encryption:disable", "Disable encryption.")
+    }
+    fn run(&self, _input: &Input, ctx: &mut Context) -> CmdResult {
+        let rows = ctx.db().query(
+            "SELECT COUNT(*) AS n FROM *PREFIX*filecache WHERE encrypted > 0",
+            &[],
+        )?;
+        let n = rows
+            .first()
+            .and_then(|r| r.get("n"))
+            .and_then(Value::as_i64)
+            .unwrap_or(0);
+        if n > 0 {
+            let files = if n == 1 { "file" } else { "files" };
+            ctx.styled(
+                Style::Error,
+                &format!("The system still has {n} encrypted {files}. Please decrypt them all before disabling encryption."),
+            )?;
+            return Ok(1);
+        }
+        let was = enabled(ctx)?;
+        ctx.db().transaction(|db| {
+            db.execute(
+                "DELETE FROM *PREFIX*appconfig WHERE appid = 'encryption' AND configkey = 'useMasterKey'",
+                &[],
+            )?;
+            db.execute(
+                "UPDATE *PREFIX*appconfig SET configvalue = 'no' WHERE appid = 'core' AND configkey = 'encryption_enabled'",
+                &[],
+            )
+            .map(|_| ())
+        })?;
+        ctx.styled(Style::Info, "Cleaned up config")?;
+        ctx.styled(
+            Style::Info,
+            if was {
+                "Encryption disabled"
+            } else {
+                "Encryption is already disabled"
+            },
+        )?;
+        Ok(0)
+    }
+}
