@@ -106,9 +106,12 @@ fn enable_makes_the_key_pairs_and_disable_waits_for_decryption() {
     for n in &names {
         assert_eq!(mode(&dir.join(n)), 0o600, "{n}");
     }
-    // ownCloud's sizes (RSA-4096, the private key's 61-byte header and one block).
-    assert_eq!(fs::metadata(dir.join(&names[0])).unwrap().len(), 3429);
+    // ownCloud's sizes: an RSA-4096 public key's PEM is 800 bytes; a private key file is the
+    // 61-byte header and one block of its PKCS#8 PEM (3,429 bytes in ownCloud's fixture; the
+    // DER of a key's integers varies by a few bytes).
     assert_eq!(fs::metadata(dir.join(&names[1])).unwrap().len(), 800);
+    let private_len = fs::metadata(dir.join(&names[0])).unwrap().len();
+    assert!((3420..=3440).contains(&private_len), "{private_len}");
     // The master private key opens with the instance's secret, as ownCloud opens it.
     let c = i.config();
     let secret = c["secret"].as_str().unwrap();
@@ -150,6 +153,39 @@ fn enable_makes_the_key_pairs_and_disable_waits_for_decryption() {
         "Encryption is already enabled\n\nDefault module: OC_DEFAULT_MODULE\n",
     );
     assert_eq!(fs::read(dir.join(&names[0])).unwrap(), key);
+    // A lost public key is made again from the private key, never a new pair.
+    fs::remove_file(dir.join(&names[1])).unwrap();
+    assert_eq!(i.run(&["encryption:enable"]).code, 0);
+    assert_eq!(fs::read(dir.join(&names[0])).unwrap(), key);
+    assert_eq!(fs::read_to_string(dir.join(&names[1])).unwrap(), public);
+    // A private key that does not open (another secret) is never replaced.
+    let mut changed = i.config();
+    changed.insert("secret".into(), serde_json::json!("another-secret"));
+    fs::write(
+        i.config_path(),
+        serde_json::to_string_pretty(&changed).unwrap() + "\n",
+    )
+    .unwrap();
+    let o = i.run(&["encryption:enable"]);
+    assert_eq!(o.code, 1);
+    assert!(
+        o.stderr
+            .contains("does not open with this instance's secret"),
+        "{o:?}"
+    );
+    assert_eq!(fs::read(dir.join(&names[0])).unwrap(), key);
+    fs::write(
+        i.config_path(),
+        serde_json::to_string_pretty(&c).unwrap() + "\n",
+    )
+    .unwrap();
+    // A public key without its private key: refused, nothing written.
+    fs::rename(dir.join(&names[0]), i.root().join("kept")).unwrap();
+    let o = i.run(&["encryption:enable"]);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("has no private key beside it"), "{o:?}");
+    assert!(!dir.join(&names[0]).exists());
+    fs::rename(i.root().join("kept"), dir.join(&names[0])).unwrap();
 
     // B84 (with the count): not while a file is encrypted.
     i.set_env("OC_PASS", "bob-pass-12");

@@ -131,22 +131,34 @@ fn system_key_dir(ctx: &Context) -> Result<PathBuf, Error> {
     Ok(data.join("files_encryption").join(MODULE_ID))
 }
 
-/// Writes `bytes` to `path` as a new key file: mode 0600, through a temporary file, fsynced and
-/// renamed, so a key file is whole or absent.
-fn write_key_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let tmp = path.with_extension("part");
+/// Writes `bytes` to `path` as a new key file, never over an existing one: a temporary file of
+/// this run (mode 0600, fsynced) is linked in under the name, which fails if the name is taken,
+/// and the directory is fsynced. Returns false when the name was taken.
+fn write_new_key_file(path: &Path, bytes: &[u8]) -> Result<bool, Error> {
+    let salt: [u8; 8] = format::random().map_err(|e| Error::new(e.0))?;
+    let tmp = path.with_extension(format!("part-{}", hex::encode(salt)));
     let fail = |e: std::io::Error| Error::new(format!("Cannot write {}: {e}", path.display()));
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)
-        .map_err(fail)?;
-    f.write_all(bytes)
-        .and_then(|_| f.sync_all())
-        .map_err(fail)?;
-    std::fs::rename(&tmp, path).map_err(fail)
+    let written = (|| {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()
+    })();
+    let linked = written.and_then(|_| std::fs::hard_link(&tmp, path));
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => {
+            if let Some(dir) = path.parent() {
+                let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
+            }
+            Ok(true)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(fail(e)),
+    }
 }
 
 /// The id suffix of the instance's system keys: the config's, else the key files' (a run that
@@ -173,19 +185,48 @@ fn key_id(ctx: &Context, dir: &Path) -> Result<String, Error> {
 }
 
 /// Makes the key pair `<name>.publicKey`/`.privateKey` unless it is there; the private key is
-/// protected by `passphrase`.
+/// protected by `passphrase`. A private key that is there is never replaced: it must open, and
+/// its public key is written again from it if that is missing. A public key without its
+/// private key is refused (files sealed to it could never be opened).
 fn ensure_key_pair(dir: &Path, name: &str, passphrase: &[u8; 32]) -> Result<(), Error> {
     let public = dir.join(format!("{name}.publicKey"));
     let private = dir.join(format!("{name}.privateKey"));
-    if public.is_file() && private.is_file() {
-        return Ok(());
+    let e = |e: format::FormatError| Error::new(e.0);
+    if !private.exists() {
+        if public.exists() {
+            return Err(Error::new(format!(
+                "{} has no private key beside it ({}): restore it from a backup; nothing was changed",
+                public.display(),
+                private.display()
+            )));
+        }
+        let key = format::new_key_pair().map_err(e)?;
+        let sealed = format::encrypt_private_key(&key, passphrase).map_err(e)?;
+        // The private key first: a public key is never there without its private key.
+        write_new_key_file(&private, &sealed)?;
     }
-    let key = format::new_key_pair().map_err(|e| Error::new(e.0))?;
-    let sealed = format::encrypt_private_key(&key, passphrase).map_err(|e| Error::new(e.0))?;
-    let pem = format::public_key_pem(&key.to_public_key()).map_err(|e| Error::new(e.0))?;
-    // The private key first: a public key is never there without its private key.
-    write_key_file(&private, &sealed)?;
-    write_key_file(&public, pem.as_bytes())
+    // The private key that is there now (this run's, or one made before or meanwhile).
+    let bytes = std::fs::read(&private)
+        .map_err(|err| Error::new(format!("Cannot read {}: {err}", private.display())))?;
+    let key = format::decrypt_private_key(&bytes, passphrase).map_err(|err| {
+        Error::new(format!(
+            "{} does not open with this instance's secret: {err}",
+            private.display()
+        ))
+    })?;
+    let pem = format::public_key_pem(&key.to_public_key()).map_err(e)?;
+    if !write_new_key_file(&public, pem.as_bytes())? {
+        let there = std::fs::read(&public)
+            .map_err(|err| Error::new(format!("Cannot read {}: {err}", public.display())))?;
+        if there != pem.as_bytes() {
+            return Err(Error::new(format!(
+                "{} is not the public key of {}",
+                public.display(),
+                private.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// `encryption:enable`.
@@ -204,6 +245,14 @@ impl Command for Enable {
             .system_config("instanceid")?
             .and_then(|v| v.as_str().map(str::to_string))
             .ok_or_else(|| Error::new("The config has no instanceid"))?;
+        if let Some(root) = ctx
+            .app_config("core", "encryption_key_storage_root")?
+            .filter(|r| !r.is_empty())
+        {
+            return Err(Error::new(format!(
+                "Keys stored under another root ({root}) are not supported yet; nothing was changed"
+            )));
+        }
         let dir = system_key_dir(ctx)?;
         std::fs::DirBuilder::new()
             .recursive(true)
@@ -226,20 +275,26 @@ impl Command for Enable {
         let was = enabled(ctx)?;
         let db = ctx.db();
         db.transaction(|db| {
-            let put = |app: &str, key: &str, value: &str| {
+            // The switches are set; what an earlier setup recorded is kept.
+            let put = |app: &str, key: &str, value: &str, replace: bool| {
+                let conflict = if replace {
+                    "DO UPDATE SET configvalue = excluded.configvalue"
+                } else {
+                    "DO NOTHING"
+                };
                 db.execute(
-                    "INSERT INTO *PREFIX*appconfig (appid, configkey, configvalue) VALUES (?, ?, ?) ON CONFLICT (appid, configkey) DO UPDATE SET configvalue = excluded.configvalue",
+                    &format!("INSERT INTO *PREFIX*appconfig (appid, configkey, configvalue) VALUES (?, ?, ?) ON CONFLICT (appid, configkey) {conflict}"),
                     &[json!(app), json!(key), json!(value)],
                 )
                 .map(|_| ())
             };
-            put("core", "encryption_enabled", "yes")?;
-            put("encryption", "enabled", "yes")?;
-            put("encryption", "types", "filesystem")?;
-            put("encryption", "masterKeyId", &master)?;
-            put("encryption", "publicShareKeyId", &share)?;
-            put("encryption", "recoveryKeyId", &format!("recoveryKey_{id}"))?;
-            put("encryption", "useMasterKey", "1")
+            put("core", "encryption_enabled", "yes", true)?;
+            put("encryption", "enabled", "yes", true)?;
+            put("encryption", "types", "filesystem", false)?;
+            put("encryption", "masterKeyId", &master, false)?;
+            put("encryption", "publicShareKeyId", &share, false)?;
+            put("encryption", "recoveryKeyId", &format!("recoveryKey_{id}"), false)?;
+            put("encryption", "useMasterKey", "1", false)
         })?;
         ctx.styled(
             Style::Info,
@@ -274,7 +329,7 @@ impl Command for Disable {
             .first()
             .and_then(|r| r.get("n"))
             .and_then(Value::as_i64)
-            .unwrap_or(0);
+            .ok_or_else(|| Error::new("Cannot count the encrypted files: nothing was changed"))?;
         if n > 0 {
             let files = if n == 1 { "file" } else { "files" };
             ctx.styled(

@@ -86,10 +86,12 @@ impl Header {
         if !data.starts_with(b"HBEGIN:") {
             return Ok(None);
         }
-        let Some(end) = find(data, b":HEND") else {
+        // Within the first 8 KiB, as ownCloud reads it.
+        let head = &data[..data.len().min(HEADER_SIZE)];
+        let Some(end) = find(head, b":HEND") else {
             return err("the header has no end (HEND)");
         };
-        let inner = std::str::from_utf8(&data[7..end])
+        let inner = std::str::from_utf8(data.get(7..end).unwrap_or_default())
             .map_err(|_| FormatError("the header is not text".into()))?;
         let parts: Vec<&str> = inner.split(':').collect();
         if !parts.len().is_multiple_of(2) {
@@ -152,15 +154,28 @@ pub fn position(index: usize, last_partial: bool) -> String {
     }
 }
 
-fn signature(passphrase: &[u8], version: u64, position: &str) -> Result<HmacSha256, FormatError> {
+/// The keyed MAC of a block; `legacy`: the form older ownCloud versions signed with (no `-`
+/// between version and position), which ownCloud still accepts.
+fn signature_legacy(
+    passphrase: &[u8],
+    version: u64,
+    position: &str,
+    legacy: bool,
+) -> Result<HmacSha256, FormatError> {
     let mut key = Sha512::new();
     key.update(passphrase);
     key.update(version.to_string().as_bytes());
-    key.update(b"-");
+    if !legacy {
+        key.update(b"-");
+    }
     key.update(position.as_bytes());
     key.update(b"a");
     <HmacSha256 as Mac>::new_from_slice(&key.finalize())
         .map_err(|_| FormatError("cannot key the signature".into()))
+}
+
+fn signature(passphrase: &[u8], version: u64, position: &str) -> Result<HmacSha256, FormatError> {
+    signature_legacy(passphrase, version, position, false)
 }
 
 /// Encrypts one block: ciphertext, IV, signature, padding.
@@ -204,10 +219,14 @@ pub fn decrypt_block(
     }
     let sig = hex::decode(&meta[29..])
         .map_err(|_| FormatError("a block's signature is not hex".into()))?;
-    let mut mac = signature(passphrase, version, position)?;
-    mac.update(cipher);
-    mac.verify_slice(&sig)
-        .map_err(|_| FormatError(format!("bad signature (block {position})")))?;
+    let verifies = |legacy: bool| -> Result<bool, FormatError> {
+        let mut mac = signature_legacy(passphrase, version, position, legacy)?;
+        mac.update(cipher);
+        Ok(mac.verify_slice(&sig).is_ok())
+    };
+    if !verifies(false)? && !verifies(true)? {
+        return err(format!("bad signature (block {position})"));
+    }
     let mut iv = [0u8; 16];
     iv.copy_from_slice(&meta[6..22]);
     let mut out = cipher.to_vec();
@@ -248,15 +267,25 @@ pub fn encrypt_file(
     Ok(out)
 }
 
-/// Decrypts a whole file's content with `key` at `version`, checking every block's signature
-/// first.
-pub fn decrypt_file(key: &[u8; 32], version: u64, data: &[u8]) -> Result<Vec<u8>, FormatError> {
+/// Decrypts a whole file's content of `size` plaintext bytes (the cache's size) with `key` at
+/// `version`, checking every block's signature first. A file of another length (cut, or
+/// grown) is refused: each block is signed alone, so only the size tells where it must end.
+pub fn decrypt_file(
+    key: &[u8; 32],
+    version: u64,
+    size: u64,
+    data: &[u8],
+) -> Result<Vec<u8>, FormatError> {
     let Some(header) = Header::parse(data)? else {
         return err("the file has no encryption header");
     };
     check_file_header(&header)?;
-    if data.len() < HEADER_SIZE {
-        return err("the file is shorter than its header");
+    if data.len() as u64 != encrypted_size(size) {
+        return err(format!(
+            "the file is {} bytes long, not the {} that {size} encrypted bytes take",
+            data.len(),
+            encrypted_size(size)
+        ));
     }
     let body = &data[HEADER_SIZE..];
     let mut out = Vec::with_capacity(body.len());
@@ -395,6 +424,10 @@ mod tests {
             "unsupported cipher \"AES-128-CFB\""
         );
         assert!(Header::parse(b"plain text").unwrap().is_none());
+        // Malformed headers are errors, never a panic.
+        assert!(Header::parse(b"HBEGIN:HEND").is_err());
+        assert!(Header::parse(b"HBEGIN:").is_err());
+        assert!(Header::parse(b"HBEGIN:a:HEND").is_err());
     }
 
     #[test]
@@ -411,17 +444,22 @@ mod tests {
             let plain: Vec<u8> = (0..n).map(|i| (i % 251) as u8).collect();
             let enc = encrypt_file(&key, 3, &plain, &mut || random()).unwrap();
             assert_eq!(enc.len() as u64, encrypted_size(n as u64), "{n}");
-            assert_eq!(decrypt_file(&key, 3, &enc).unwrap(), plain, "{n}");
-            // Another version, a changed byte or a cut file: refused, never decrypted.
+            let size = n as u64;
+            assert_eq!(decrypt_file(&key, 3, size, &enc).unwrap(), plain, "{n}");
+            // Another version, a changed byte, a cut file, a lost last block: refused.
             if n > 0 {
-                assert!(decrypt_file(&key, 2, &enc).is_err());
+                assert!(decrypt_file(&key, 2, size, &enc).is_err());
                 let mut bad = enc.clone();
                 bad[HEADER_SIZE] ^= 1;
-                assert!(decrypt_file(&key, 3, &bad)
+                assert!(decrypt_file(&key, 3, size, &bad)
                     .unwrap_err()
                     .0
                     .starts_with("bad signature"));
-                assert!(decrypt_file(&key, 3, &enc[..enc.len() - 1]).is_err());
+                assert!(decrypt_file(&key, 3, size, &enc[..enc.len() - 1]).is_err());
+            }
+            if n > PLAIN_BLOCK {
+                let whole = HEADER_SIZE + BLOCK_SIZE;
+                assert!(decrypt_file(&key, 3, size, &enc[..whole]).is_err());
             }
         }
     }

@@ -123,7 +123,7 @@ fn owncloud_s_encrypted_instance_decrypts_and_encrypts_byte_for_byte() {
         .unwrap();
         let (version, size) = versions[rel];
         let data = std::fs::read(root.join(rel)).unwrap();
-        let plain = format::decrypt_file(&key, version, &data).unwrap();
+        let plain = format::decrypt_file(&key, version, size, &data).unwrap();
         assert_eq!(hex::encode(Sha256::digest(&plain)), want, "{rel}");
         assert_eq!(plain.len() as u64, size, "{rel}");
         assert_eq!(format::encrypted_size(size), data.len() as u64, "{rel}");
