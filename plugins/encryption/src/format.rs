@@ -20,6 +20,8 @@
 //! Signatures are checked before anything is decrypted. A header naming another module, cipher
 //! or encoding, or unsigned blocks, is refused: never guessed.
 
+use std::io::{Read, Seek, SeekFrom, Write};
+
 use aes::cipher::{KeyIvInit, StreamCipher};
 use hmac::{Hmac, Mac};
 use rand_core::OsRng;
@@ -201,14 +203,13 @@ pub fn encrypt_block(
     Ok(out)
 }
 
-/// Decrypts one block after checking its signature (a block that fails it is not decrypted).
-pub fn decrypt_block(
-    key: &[u8; 32],
+/// A block's ciphertext and IV once its signature is checked.
+fn verified<'a>(
     passphrase: &[u8],
     version: u64,
     position: &str,
-    block: &[u8],
-) -> Result<Vec<u8>, FormatError> {
+    block: &'a [u8],
+) -> Result<(&'a [u8], [u8; 16]), FormatError> {
     if block.len() < META || !block.ends_with(b"xxx") {
         return err("a block is truncated");
     }
@@ -229,6 +230,18 @@ pub fn decrypt_block(
     }
     let mut iv = [0u8; 16];
     iv.copy_from_slice(&meta[6..22]);
+    Ok((cipher, iv))
+}
+
+/// Decrypts one block after checking its signature (a block that fails it is not decrypted).
+pub fn decrypt_block(
+    key: &[u8; 32],
+    passphrase: &[u8],
+    version: u64,
+    position: &str,
+    block: &[u8],
+) -> Result<Vec<u8>, FormatError> {
+    let (cipher, iv) = verified(passphrase, version, position, block)?;
     let mut out = cipher.to_vec();
     Aes256Ctr::new(key.into(), (&iv).into()).apply_keystream(&mut out);
     Ok(out)
@@ -294,6 +307,95 @@ pub fn decrypt_file(
         out.extend(decrypt_block(key, key, version, &pos, block)?);
     }
     Ok(out)
+}
+
+fn io(what: &str) -> impl Fn(std::io::Error) -> FormatError + '_ {
+    move |e| FormatError(format!("{what}: {e}"))
+}
+
+/// Encrypts the `size` bytes `input` holds into `output` (header and blocks), one block in
+/// memory at a time; `iv` gives each block's IV. Input that is not exactly `size` bytes long
+/// (a file that changed while it was read) is an error.
+pub fn encrypt_stream(
+    key: &[u8; 32],
+    version: u64,
+    size: u64,
+    input: &mut dyn Read,
+    output: &mut dyn Write,
+    iv: &mut dyn FnMut() -> Result<[u8; 16], FormatError>,
+) -> Result<(), FormatError> {
+    output
+        .write_all(&file_header())
+        .map_err(io("cannot write"))?;
+    let mut buf = vec![0u8; PLAIN_BLOCK];
+    let mut left = size;
+    let mut index = 0;
+    while left > 0 {
+        let n = left.min(PLAIN_BLOCK as u64) as usize;
+        input.read_exact(&mut buf[..n]).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                FormatError("the file shrank while it was read".into())
+            } else {
+                FormatError(format!("cannot read: {e}"))
+            }
+        })?;
+        let pos = position(index, n < PLAIN_BLOCK);
+        let block = encrypt_block(key, key, version, &pos, &buf[..n], &iv()?)?;
+        output.write_all(&block).map_err(io("cannot write"))?;
+        left -= n as u64;
+        index += 1;
+    }
+    let mut more = [0u8; 1];
+    if input.read(&mut more).map_err(io("cannot read"))? > 0 {
+        return err("the file grew while it was read");
+    }
+    Ok(())
+}
+
+/// Decrypts the encrypted file `input` of `size` plaintext bytes into `output`, one block in
+/// memory at a time. Every block's signature is checked in a first pass, so nothing at all is
+/// written for a file with a bad, missing or extra block.
+pub fn decrypt_stream<R: Read + Seek>(
+    key: &[u8; 32],
+    version: u64,
+    size: u64,
+    input: &mut R,
+    output: &mut dyn Write,
+) -> Result<(), FormatError> {
+    let len = input.seek(SeekFrom::End(0)).map_err(io("cannot read"))?;
+    if len != encrypted_size(size) {
+        return err(format!(
+            "the file is {len} bytes long, not the {} that {size} encrypted bytes take",
+            encrypted_size(size)
+        ));
+    }
+    input.seek(SeekFrom::Start(0)).map_err(io("cannot read"))?;
+    let mut header = vec![0u8; HEADER_SIZE];
+    input.read_exact(&mut header).map_err(io("cannot read"))?;
+    let Some(h) = Header::parse(&header)? else {
+        return err("the file has no encryption header");
+    };
+    check_file_header(&h)?;
+    let blocks = size.div_ceil(PLAIN_BLOCK as u64) as usize;
+    let mut buf = vec![0u8; BLOCK_SIZE];
+    for pass in [false, true] {
+        input
+            .seek(SeekFrom::Start(HEADER_SIZE as u64))
+            .map_err(io("cannot read"))?;
+        for i in 0..blocks {
+            let plain = (size - (i * PLAIN_BLOCK) as u64).min(PLAIN_BLOCK as u64) as usize;
+            let n = plain + META;
+            input.read_exact(&mut buf[..n]).map_err(io("cannot read"))?;
+            let pos = position(i, plain < PLAIN_BLOCK);
+            let (cipher, iv) = verified(key, version, &pos, &buf[..n])?;
+            if pass {
+                let mut out = cipher.to_vec();
+                Aes256Ctr::new(key.into(), (&iv).into()).apply_keystream(&mut out);
+                output.write_all(&out).map_err(io("cannot write"))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The key protecting a private key: PBKDF2-HMAC-SHA256 of `password`, salted with
@@ -462,6 +564,84 @@ mod tests {
                 assert!(decrypt_file(&key, 3, size, &enc[..whole]).is_err());
             }
         }
+    }
+
+    #[test]
+    fn streams_match_whole_buffers_and_write_nothing_for_a_bad_block() {
+        let key: [u8; 32] = random().unwrap();
+        for n in [0, 5, PLAIN_BLOCK, 2 * PLAIN_BLOCK + 1] {
+            let plain: Vec<u8> = (0..n).map(|i| (i % 253) as u8).collect();
+            let ivs: Vec<[u8; 16]> = (0..4).map(|_| random().unwrap()).collect();
+            let mut k = 0;
+            let whole = encrypt_file(&key, 1, &plain, &mut || {
+                k += 1;
+                Ok(ivs[k - 1])
+            })
+            .unwrap();
+            let mut j = 0;
+            let mut streamed = Vec::new();
+            encrypt_stream(
+                &key,
+                1,
+                n as u64,
+                &mut &plain[..],
+                &mut streamed,
+                &mut || {
+                    j += 1;
+                    Ok(ivs[j - 1])
+                },
+            )
+            .unwrap();
+            assert!(streamed == whole, "{n}");
+            let mut out = Vec::new();
+            decrypt_stream(
+                &key,
+                1,
+                n as u64,
+                &mut std::io::Cursor::new(&whole),
+                &mut out,
+            )
+            .unwrap();
+            assert!(out == plain, "{n}");
+            // Input of another length than announced.
+            let mut sink = Vec::new();
+            assert!(encrypt_stream(
+                &key,
+                1,
+                n as u64 + 1,
+                &mut &plain[..],
+                &mut sink,
+                &mut || random()
+            )
+            .is_err());
+            if n > 0 {
+                let mut sink = Vec::new();
+                assert!(encrypt_stream(
+                    &key,
+                    1,
+                    n as u64 - 1,
+                    &mut &plain[..],
+                    &mut sink,
+                    &mut || random()
+                )
+                .is_err());
+            }
+        }
+        // A bad last block: not one byte of plaintext is written.
+        let plain = vec![7u8; 2 * PLAIN_BLOCK + 10];
+        let mut enc = encrypt_file(&key, 1, &plain, &mut || random()).unwrap();
+        let last = enc.len() - 100;
+        enc[last] ^= 1;
+        let mut out = Vec::new();
+        let e = decrypt_stream(
+            &key,
+            1,
+            plain.len() as u64,
+            &mut std::io::Cursor::new(&enc),
+            &mut out,
+        );
+        assert_eq!(e.unwrap_err().0, "bad signature (block 2end)");
+        assert!(out.is_empty());
     }
 
     #[test]

@@ -124,6 +124,16 @@ fn owncloud_s_encrypted_instance_decrypts_and_encrypts_byte_for_byte() {
         let (version, size) = versions[rel];
         let data = std::fs::read(root.join(rel)).unwrap();
         let plain = format::decrypt_file(&key, version, size, &data).unwrap();
+        let mut streamed = Vec::new();
+        format::decrypt_stream(
+            &key,
+            version,
+            size,
+            &mut std::io::Cursor::new(&data),
+            &mut streamed,
+        )
+        .unwrap();
+        assert!(streamed == plain, "{rel}");
         assert_eq!(hex::encode(Sha256::digest(&plain)), want, "{rel}");
         assert_eq!(plain.len() as u64, size, "{rel}");
         assert_eq!(format::encrypted_size(size), data.len() as u64, "{rel}");
