@@ -3,10 +3,12 @@
 //! plugins that makes due for an upgrade or refused as a downgrade, and the upgrade itself.
 //!
 //! 1. **The migration test** (unless skipped): every pending migration first runs on a scratch
-//!    copy. SQLite: a copy of the database file (the backup API: a consistent snapshot).
-//!    PostgreSQL: the tables the migrations name, copied into a scratch schema with their
-//!    indexes and constraints under their own names. MySQL: the same tables in a scratch
-//!    database. The copy is removed afterwards whatever happens, and a copy that a killed run
+//!    copy. SQLite: a copy of the database file (checkpointed and copied whole under the write
+//!    lock; the backup API when a writer holds the WAL). PostgreSQL: the tables the migrations
+//!    name, copied into a scratch schema with their indexes and constraints under their own
+//!    names. MySQL: the same tables copied in the instance's own database under the prefix
+//!    `<prefix>utest_`, the migrations run with that prefix (no right to create a database is
+//!    needed). The copy is removed afterwards whatever happens, and a copy that a killed run
 //!    left is removed by the next upgrade before it starts.
 //! 2. **The real run.** SQLite and PostgreSQL: one transaction, rolled back on failure, so the
 //!    schema, the data and the recorded versions are as before. MySQL commits DDL implicitly:
