@@ -12,6 +12,13 @@ pub mod logging;
 pub mod plugins;
 pub mod services;
 
+/// A 64-bit FNV-1a hash: stable names (plugin index files, lock names) and digests.
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 pub use app::run;
 pub use error::{Error, Result};
 pub use services::Host;

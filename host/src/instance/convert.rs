@@ -86,12 +86,7 @@ fn columns(db: &mut Database, table: &str) -> Result<Columns> {
     })
 }
 
-fn quote(kind: DbKind, name: &str) -> String {
-    match kind {
-        DbKind::Mysql => format!("`{}`", name.replace('`', "``")),
-        _ => format!("\"{}\"", name.replace('"', "\"\"")),
-    }
-}
+use super::db::quote_ident as quote;
 
 fn count(db: &mut Database, table: &str) -> Result<u64> {
     #[derive(serde::Deserialize)]

@@ -699,7 +699,7 @@ impl Database {
                 .map(|_| ()),
             DbKind::Mysql => {
                 // MySQL's names are at most 64 characters and server-wide.
-                let scoped = format!("{:x}", fnv1a(&scoped));
+                let scoped = format!("{:x}", crate::fnv1a(scoped.as_bytes()));
                 let got = self.query(
                     "SELECT GET_LOCK(?, 60) AS got",
                     &[Value::String(scoped.clone())],
@@ -803,11 +803,12 @@ impl Database {
     }
 }
 
-/// A 64-bit FNV-1a hash, hex-printed as a short stable lock name.
-fn fnv1a(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
+/// An identifier quoted for `kind` (backticks on MySQL, double quotes elsewhere).
+pub fn quote_ident(kind: DbKind, name: &str) -> String {
+    match kind {
+        DbKind::Mysql => format!("`{}`", name.replace('`', "``")),
+        _ => format!("\"{}\"", name.replace('"', "\"\"")),
+    }
 }
 
 /// Runs one statement (`CREATE DATABASE`, `DROP DATABASE`) on the server's own database

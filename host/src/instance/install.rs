@@ -40,7 +40,7 @@ fn random_string(len: usize) -> Result<String> {
         .collect())
 }
 
-fn remove_sqlite_files(p: &Path) {
+pub(crate) fn remove_sqlite_files(p: &Path) {
     for suffix in ["", "-journal", "-wal", "-shm"] {
         let mut s = p.as_os_str().to_owned();
         s.push(suffix);
@@ -69,7 +69,8 @@ fn check_data_dir(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-fn statements(m: &Migration, kind: DbKind) -> &[String] {
+/// A migration's statements for `kind`.
+pub(crate) fn statements(m: &Migration, kind: DbKind) -> &[String] {
     match kind {
         DbKind::Pgsql => &m.pgsql,
         DbKind::Mysql => &m.mysql,
@@ -91,7 +92,8 @@ pub fn sqlite_request(datadir: &Path) -> InstallRequest {
     }
 }
 
-const MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS *PREFIX*migrations (app VARCHAR(177) NOT NULL, version VARCHAR(14) NOT NULL, PRIMARY KEY (app, version))";
+/// The table of the migrations that ran.
+pub(crate) const MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS *PREFIX*migrations (app VARCHAR(177) NOT NULL, version VARCHAR(14) NOT NULL, PRIMARY KEY (app, version))";
 
 /// Runs every migration of `plugins` that has not run yet on `db`; returns how many ran.
 pub fn migrate(db: &mut Database, plugins: &PluginMigrations) -> Result<usize> {

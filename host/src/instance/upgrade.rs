@@ -31,7 +31,8 @@ use std::path::{Path, PathBuf};
 use occ_plugin_api::{DbKind, Migration};
 use serde_json::{json, Value};
 
-use super::db::Database;
+use super::db::{quote_ident as quote, Database};
+use super::install::{remove_sqlite_files, statements, MIGRATIONS_TABLE};
 use crate::error::{Error, Result};
 
 /// Compares versions part by part as numbers (`10.15.2.0`, `0.1.0`); missing parts are 0.
@@ -213,14 +214,6 @@ pub struct Outcome {
     pub plugins: Vec<(String, String)>,
 }
 
-fn statements(m: &Migration, kind: DbKind) -> &[String] {
-    match kind {
-        DbKind::Pgsql => &m.pgsql,
-        DbKind::Mysql => &m.mysql,
-        DbKind::Sqlite => &m.sqlite,
-    }
-}
-
 /// Whether the name after `before` is an index's or a constraint's, not a table's
 /// (`CREATE INDEX [IF NOT EXISTS] <name>`, `ADD CONSTRAINT <name>`).
 fn names_no_table(before: &str) -> bool {
@@ -318,13 +311,6 @@ impl Names {
     }
 }
 
-fn quote(kind: DbKind, ident: &str) -> String {
-    match kind {
-        DbKind::Mysql => format!("`{}`", ident.replace('`', "``")),
-        _ => format!("\"{}\"", ident.replace('"', "\"\"")),
-    }
-}
-
 /// Removes what an earlier, killed upgrade left: the scratch copy, and on MySQL either its
 /// unfinished backups or, when its journal is there, the tables as they were before it.
 /// Returns whether tables were restored.
@@ -332,7 +318,7 @@ fn clean_up_after_killed_run(db: &mut Database, n: &Names) -> Result<bool, Failu
     match db.kind {
         DbKind::Sqlite => {
             if let Some(copy) = &n.sqlite_copy {
-                remove_sqlite_copy(copy);
+                remove_sqlite_files(copy);
             }
             Ok(false)
         }
@@ -381,14 +367,6 @@ fn drop_scratch_tables(db: &mut Database, n: &Names) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn remove_sqlite_copy(copy: &Path) {
-    for suffix in ["", "-journal", "-wal", "-shm"] {
-        let mut s = copy.as_os_str().to_owned();
-        s.push(suffix);
-        let _ = std::fs::remove_file(PathBuf::from(s));
-    }
 }
 
 fn drop_backups(db: &mut Database, n: &Names) -> Result<()> {
@@ -446,7 +424,7 @@ fn migrate(
     checked: bool,
     report: &mut dyn Report,
 ) -> Result<usize> {
-    db.execute_raw("CREATE TABLE IF NOT EXISTS *PREFIX*migrations (app VARCHAR(177) NOT NULL, version VARCHAR(14) NOT NULL, PRIMARY KEY (app, version))")?;
+    db.execute_raw(MIGRATIONS_TABLE)?;
     let total: usize = steps
         .iter()
         .flat_map(|s| &s.pending)
@@ -549,7 +527,7 @@ fn test_on_copy(
                 .sqlite_copy
                 .as_ref()
                 .ok_or("no SQLite file to copy for the migration test")?;
-            remove_sqlite_copy(copy);
+            remove_sqlite_files(copy);
             let r = (|| {
                 let file = n.sqlite_file.as_deref().ok_or("no SQLite file to copy")?;
                 db.sqlite_copy_to(file, copy)?;
@@ -559,7 +537,7 @@ fn test_on_copy(
                 let _ = scratch.close();
                 r
             })();
-            remove_sqlite_copy(copy);
+            remove_sqlite_files(copy);
             r
         }
         DbKind::Pgsql => {

@@ -230,14 +230,9 @@ impl Index {
         let exe_path = super::exe_path();
         // One index per binary location (an installed occ and a build tree do not take turns
         // discarding each other's), named by an FNV-1a hash of the path.
-        let key = exe_path.as_ref().map_or(0, |p| {
-            p.as_os_str()
-                .as_encoded_bytes()
-                .iter()
-                .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-                    (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-                })
-        });
+        let key = exe_path
+            .as_ref()
+            .map_or(0, |p| crate::fnv1a(p.as_os_str().as_encoded_bytes()));
         let path = cache_dir().map(|d| d.join(format!("plugin-index-v5-{key:016x}")));
         // This very host binary: a rebuild (whose plugin ABI may differ) starts a new index.
         // Without it (no /proc, a binary replaced while running) nothing the index says about

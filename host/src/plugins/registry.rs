@@ -332,12 +332,7 @@ impl Registry {
             })
             .collect();
         items.sort();
-        let h = items
-            .join(";")
-            .bytes()
-            .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-            });
+        let h = crate::fnv1a(items.join(";").as_bytes());
         format!("{h:016x}")
     }
 

@@ -187,7 +187,7 @@ pub const PLUGINS_DIGEST: &str = "plugins_digest";
 pub fn upgrade(host: &Host, r: Upgrade) -> Result<Upgraded> {
     only_for(host, "instance.upgrade", "upgrade")?;
     let mut codes = Vec::new();
-    for (i, (id, migrations)) in migrations(host)?.into_iter().enumerate() {
+    for (id, migrations) in migrations(host)? {
         if r.disable_apps.contains(&id) {
             continue;
         }
@@ -195,9 +195,7 @@ pub fn upgrade(host: &Host, r: Upgrade) -> Result<Upgraded> {
             .registry
             .plugins
             .iter()
-            .filter(|p| !p.refused.get())
-            .nth(i);
-        let version = version
+            .find(|p| p.manifest.id == id)
             .map(|p| p.manifest.version.clone())
             .unwrap_or_default();
         codes.push(upgrade::Code {

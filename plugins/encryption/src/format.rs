@@ -269,43 +269,34 @@ pub fn encrypt_file(
     plain: &[u8],
     iv: &mut dyn FnMut() -> Result<[u8; 16], FormatError>,
 ) -> Result<Vec<u8>, FormatError> {
-    let mut out = file_header();
-    let chunks = plain.chunks(PLAIN_BLOCK);
-    let n = chunks.len();
-    for (i, chunk) in chunks.enumerate() {
-        let last_partial = i + 1 == n && chunk.len() < PLAIN_BLOCK;
-        let pos = position(i, last_partial);
-        out.extend(encrypt_block(key, key, version, &pos, chunk, &iv()?)?);
-    }
+    let mut out = Vec::with_capacity(encrypted_size(plain.len() as u64) as usize);
+    encrypt_stream(
+        key,
+        version,
+        plain.len() as u64,
+        &mut &plain[..],
+        &mut out,
+        iv,
+    )?;
     Ok(out)
 }
 
 /// Decrypts a whole file's content of `size` plaintext bytes (the cache's size) with `key` at
-/// `version`, checking every block's signature first. A file of another length (cut, or
-/// grown) is refused: each block is signed alone, so only the size tells where it must end.
+/// `version`, as [`decrypt_stream`] does.
 pub fn decrypt_file(
     key: &[u8; 32],
     version: u64,
     size: u64,
     data: &[u8],
 ) -> Result<Vec<u8>, FormatError> {
-    let Some(header) = Header::parse(data)? else {
-        return err("the file has no encryption header");
-    };
-    check_file_header(&header)?;
-    if data.len() as u64 != encrypted_size(size) {
-        return err(format!(
-            "the file is {} bytes long, not the {} that {size} encrypted bytes take",
-            data.len(),
-            encrypted_size(size)
-        ));
-    }
-    let body = &data[HEADER_SIZE..];
-    let mut out = Vec::with_capacity(body.len());
-    for (i, block) in body.chunks(BLOCK_SIZE).enumerate() {
-        let pos = position(i, block.len() < BLOCK_SIZE);
-        out.extend(decrypt_block(key, key, version, &pos, block)?);
-    }
+    let mut out = Vec::with_capacity(size as usize);
+    decrypt_stream(
+        key,
+        version,
+        size,
+        &mut std::io::Cursor::new(data),
+        &mut out,
+    )?;
     Ok(out)
 }
 
