@@ -3,13 +3,12 @@
 //! makes the master and public share key pairs, as ownCloud does on first use) and `disable`
 //! (refused while encrypted files remain).
 
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use occ_plugin_api::prelude::*;
 
 use crate::format::{self, MODULE_ID};
+use crate::keys;
 
 /// What `list-modules` calls the module.
 const DISPLAY_NAME: &str = "Default encryption module";
@@ -20,7 +19,7 @@ fn default_module(ctx: &Context) -> Result<String, Error> {
         .unwrap_or_else(|| MODULE_ID.to_string()))
 }
 
-fn enabled(ctx: &Context) -> Result<bool, Error> {
+pub(crate) fn enabled(ctx: &Context) -> Result<bool, Error> {
     Ok(ctx.app_config("core", "encryption_enabled")?.as_deref() == Some("yes"))
 }
 
@@ -121,46 +120,6 @@ impl Command for SetDefaultModule {
     }
 }
 
-/// `data/files_encryption/OC_DEFAULT_MODULE`, where the system keys live.
-fn system_key_dir(ctx: &Context) -> Result<PathBuf, Error> {
-    let i = ctx.instance()?;
-    let data = i
-        .data_dir
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(&i.root).join("data"));
-    Ok(data.join("files_encryption").join(MODULE_ID))
-}
-
-/// Writes `bytes` to `path` as a new key file, never over an existing one: a temporary file of
-/// this run (mode 0600, fsynced) is linked in under the name, which fails if the name is taken,
-/// and the directory is fsynced. Returns false when the name was taken.
-fn write_new_key_file(path: &Path, bytes: &[u8]) -> Result<bool, Error> {
-    let salt: [u8; 8] = format::random().map_err(|e| Error::new(e.0))?;
-    let tmp = path.with_extension(format!("part-{}", hex::encode(salt)));
-    let fail = |e: std::io::Error| Error::new(format!("Cannot write {}: {e}", path.display()));
-    let written = (|| {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()
-    })();
-    let linked = written.and_then(|_| std::fs::hard_link(&tmp, path));
-    let _ = std::fs::remove_file(&tmp);
-    match linked {
-        Ok(()) => {
-            if let Some(dir) = path.parent() {
-                let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
-            }
-            Ok(true)
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
-        Err(e) => Err(fail(e)),
-    }
-}
-
 /// The id suffix of the instance's system keys: the config's, else the key files' (a run that
 /// stopped after writing them), else a new one (eight hex digits, as ownCloud's).
 fn key_id(ctx: &Context, dir: &Path) -> Result<String, Error> {
@@ -203,7 +162,7 @@ fn ensure_key_pair(dir: &Path, name: &str, passphrase: &[u8; 32]) -> Result<(), 
         let key = format::new_key_pair().map_err(e)?;
         let sealed = format::encrypt_private_key(&key, passphrase).map_err(e)?;
         // The private key first: a public key is never there without its private key.
-        write_new_key_file(&private, &sealed)?;
+        keys::write_new_key_file(&private, &sealed)?;
     }
     // The private key that is there now (this run's, or one made before or meanwhile).
     let bytes = std::fs::read(&private)
@@ -215,7 +174,7 @@ fn ensure_key_pair(dir: &Path, name: &str, passphrase: &[u8; 32]) -> Result<(), 
         ))
     })?;
     let pem = format::public_key_pem(&key.to_public_key()).map_err(e)?;
-    if !write_new_key_file(&public, pem.as_bytes())? {
+    if !keys::write_new_key_file(&public, pem.as_bytes())? {
         let there = std::fs::read(&public)
             .map_err(|err| Error::new(format!("Cannot read {}: {err}", public.display())))?;
         if there != pem.as_bytes() {
@@ -237,28 +196,9 @@ impl Command for Enable {
         CommandSpec::new("encryption:enable", "Enable encryption.")
     }
     fn run(&self, _input: &Input, ctx: &mut Context) -> CmdResult {
-        let secret = ctx
-            .system_config("secret")?
-            .and_then(|v| v.as_str().map(str::to_string))
-            .ok_or_else(|| Error::new("The config has no secret to protect the master key with"))?;
-        let instanceid = ctx
-            .system_config("instanceid")?
-            .and_then(|v| v.as_str().map(str::to_string))
-            .ok_or_else(|| Error::new("The config has no instanceid"))?;
-        if let Some(root) = ctx
-            .app_config("core", "encryption_key_storage_root")?
-            .filter(|r| !r.is_empty())
-        {
-            return Err(Error::new(format!(
-                "Keys stored under another root ({root}) are not supported yet; nothing was changed"
-            )));
-        }
-        let dir = system_key_dir(ctx)?;
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&dir)
-            .map_err(|e| Error::new(format!("Cannot create {}: {e}", dir.display())))?;
+        let (secret, instanceid) = keys::secrets(ctx)?;
+        let dir = keys::system_key_dir(&keys::key_root(ctx)?);
+        keys::make_dir(&dir).map_err(Error::new)?;
         let id = key_id(ctx, &dir)?;
         let master = format!("master_{id}");
         let share = format!("pubShare_{id}");

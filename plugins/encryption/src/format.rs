@@ -261,6 +261,41 @@ pub fn encrypted_size(plain: u64) -> u64 {
     HEADER_SIZE as u64 + whole * BLOCK_SIZE as u64 + if rest > 0 { rest + META as u64 } else { 0 }
 }
 
+/// The plaintext size of an encrypted file `len` bytes long ([`encrypted_size`]'s inverse);
+/// `None` for a length no encrypted file has (a cut or padded file).
+pub fn plain_size(len: u64) -> Option<u64> {
+    let body = len.checked_sub(HEADER_SIZE as u64)?;
+    let whole = body / BLOCK_SIZE as u64;
+    let rest = body % BLOCK_SIZE as u64;
+    let tail = match rest {
+        0 => 0,
+        r if r > META as u64 => r - META as u64,
+        _ => return None,
+    };
+    Some(whole * PLAIN_BLOCK as u64 + tail)
+}
+
+/// Whether the first block of the encrypted file `input` (of `size` plaintext bytes) is signed
+/// with `key` at `version`: how the version of a file whose cache row is wrong is found. A file
+/// without blocks (empty) fits every version.
+pub fn first_block_verifies<R: Read + Seek>(
+    key: &[u8; 32],
+    version: u64,
+    size: u64,
+    input: &mut R,
+) -> Result<bool, FormatError> {
+    if size == 0 {
+        return Ok(true);
+    }
+    let plain = size.min(PLAIN_BLOCK as u64) as usize;
+    let mut buf = vec![0u8; plain + META];
+    input
+        .seek(SeekFrom::Start(HEADER_SIZE as u64))
+        .map_err(io("cannot read"))?;
+    input.read_exact(&mut buf).map_err(io("cannot read"))?;
+    Ok(verified(key, version, &position(0, plain < PLAIN_BLOCK), &buf).is_ok())
+}
+
 /// Encrypts a whole file's content (header and blocks) with `key` at `version`; `iv` gives
 /// each block's IV (random ones in use, fixed ones in tests).
 pub fn encrypt_file(
@@ -460,6 +495,36 @@ pub fn new_key_pair() -> Result<RsaPrivateKey, FormatError> {
         .map_err(|e| FormatError(format!("cannot make a key pair: {e}")))
 }
 
+/// The envelope key a share key holds, opened with its owner's private key (the RSA step of
+/// opening a file key: the costly one, so callers keep the envelopes they opened).
+pub fn open_envelope(private: &RsaPrivateKey, share_key: &[u8]) -> Result<[u8; 16], FormatError> {
+    let envelope = private
+        .decrypt(Pkcs1v15Encrypt, share_key)
+        .map_err(|_| FormatError("the share key does not open with this private key".into()))?;
+    envelope
+        .as_slice()
+        .try_into()
+        .map_err(|_| FormatError("the share key does not hold an envelope key".into()))
+}
+
+/// A share key: the envelope key under `owner`'s public key.
+pub fn seal_envelope(owner: &RsaPublicKey, envelope: &[u8; 16]) -> Result<Vec<u8>, FormatError> {
+    owner
+        .encrypt(&mut OsRng, Pkcs1v15Encrypt, envelope)
+        .map_err(|e| FormatError(format!("cannot seal the file key: {e}")))
+}
+
+/// `fileKey`'s bytes from the file key, or the file key from them (RC4 under the envelope key).
+pub fn envelope_apply(envelope: &[u8; 16], data: &[u8]) -> Result<[u8; 32], FormatError> {
+    if data.len() != 32 {
+        return err("the file key is not sealed as ownCloud seals it");
+    }
+    let mut key = [0u8; 32];
+    key.copy_from_slice(data);
+    Rc4::<rc4::consts::U16>::new(envelope.into()).apply_keystream(&mut key);
+    Ok(key)
+}
+
 /// The file key from its `fileKey` and one of its share keys, with that share key's owner's
 /// private key.
 pub fn open_file_key(
@@ -467,16 +532,7 @@ pub fn open_file_key(
     share_key: &[u8],
     sealed: &[u8],
 ) -> Result<[u8; 32], FormatError> {
-    let envelope = private
-        .decrypt(Pkcs1v15Encrypt, share_key)
-        .map_err(|_| FormatError("the share key does not open with this private key".into()))?;
-    if envelope.len() != 16 || sealed.len() != 32 {
-        return err("the file key is not sealed as ownCloud seals it");
-    }
-    let mut key = [0u8; 32];
-    key.copy_from_slice(sealed);
-    Rc4::<rc4::consts::U16>::new(envelope.as_slice().into()).apply_keystream(&mut key);
-    Ok(key)
+    envelope_apply(&open_envelope(private, share_key)?, sealed)
 }
 
 /// Seals a file key for `owners`: the `fileKey` bytes and one share key per owner, in order.
@@ -485,14 +541,10 @@ pub fn seal_file_key(
     owners: &[&RsaPublicKey],
 ) -> Result<(Vec<u8>, Vec<Vec<u8>>), FormatError> {
     let envelope: [u8; 16] = random()?;
-    let mut sealed = key.to_vec();
-    Rc4::<rc4::consts::U16>::new((&envelope).into()).apply_keystream(&mut sealed);
+    let sealed = envelope_apply(&envelope, key)?.to_vec();
     let shares = owners
         .iter()
-        .map(|o| {
-            o.encrypt(&mut OsRng, Pkcs1v15Encrypt, &envelope)
-                .map_err(|e| FormatError(format!("cannot seal the file key: {e}")))
-        })
+        .map(|o| seal_envelope(o, &envelope))
         .collect::<Result<Vec<_>, _>>()?;
     Ok((sealed, shares))
 }
@@ -524,6 +576,16 @@ mod tests {
     }
 
     #[test]
+    fn lengths_no_encrypted_file_has_are_refused() {
+        assert_eq!(plain_size(HEADER_SIZE as u64 - 1), None);
+        assert_eq!(plain_size(HEADER_SIZE as u64), Some(0));
+        for cut in 1..=META as u64 {
+            assert_eq!(plain_size(HEADER_SIZE as u64 + cut), None, "{cut}");
+        }
+        assert_eq!(plain_size(HEADER_SIZE as u64 + META as u64 + 1), Some(1));
+    }
+
+    #[test]
     fn files_round_trip_and_sizes_match() {
         let key: [u8; 32] = random().unwrap();
         for n in [
@@ -537,7 +599,14 @@ mod tests {
             let plain: Vec<u8> = (0..n).map(|i| (i % 251) as u8).collect();
             let enc = encrypt_file(&key, 3, &plain, &mut || random()).unwrap();
             assert_eq!(enc.len() as u64, encrypted_size(n as u64), "{n}");
+            assert_eq!(plain_size(enc.len() as u64), Some(n as u64), "{n}");
             let size = n as u64;
+            let mut cur = std::io::Cursor::new(&enc);
+            assert!(first_block_verifies(&key, 3, size, &mut cur).unwrap());
+            assert_eq!(
+                first_block_verifies(&key, 4, size, &mut cur).unwrap(),
+                n == 0
+            );
             assert_eq!(decrypt_file(&key, 3, size, &enc).unwrap(), plain, "{n}");
             // Another version, a changed byte, a cut file, a lost last block: refused.
             if n > 0 {

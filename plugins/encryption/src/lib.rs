@@ -1,8 +1,11 @@
 //! The `encryption` plugin: ownCloud's default encryption module (`format`: its file and key
 //! formats, byte for byte) and the `encryption:*` commands that manage it (`commands`).
 
+pub mod all;
+pub mod bulk;
 pub mod commands;
 pub mod format;
+pub mod keys;
 
 use occ_plugin_api::prelude::*;
 
@@ -16,6 +19,8 @@ static COMMANDS: &[&dyn Command] = &[
     &commands::SetDefaultModule,
     &commands::Enable,
     &commands::Disable,
+    &all::EncryptAll,
+    &all::DecryptAll,
 ];
 
 impl Plugin for Encryption {

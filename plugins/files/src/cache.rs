@@ -75,6 +75,23 @@ pub struct Cached {
     /// 1 for a folder.
     #[serde(rename = "d")]
     pub dir: i64,
+    /// `encrypted`: the version of an encrypted file's blocks, 0 for plaintext.
+    #[serde(rename = "e", default)]
+    pub encrypted: i64,
+}
+
+/// The plaintext size of a file of `len` bytes in ownCloud's default encryption format: an
+/// 8,192-byte header, then blocks of 8,192 bytes holding 8,096 plaintext bytes each, the last
+/// one with 96 bytes of IV and signature after its plaintext. `None` for a length no such file
+/// has. (The encryption plugin owns the format; the scanner needs only this.)
+pub fn encrypted_plain_size(len: i64) -> Option<i64> {
+    let body = len.checked_sub(8192).filter(|b| *b >= 0)?;
+    let tail = match body % 8192 {
+        0 => 0,
+        r if r > 96 => r - 96,
+        _ => return None,
+    };
+    Some(body / 8192 * 8096 + tail)
 }
 
 impl Cached {
@@ -181,7 +198,7 @@ pub fn children_of(
     }
     let marks = vec!["?"; parents.len()].join(",");
     // A NULL name (the column allows it) reads as "": no entry has it, so the row goes.
-    let sql = format!("SELECT parent AS p, COALESCE(name, '') AS n, fileid AS i, storage_mtime AS m, size AS s, CASE WHEN mimetype = ? THEN 1 ELSE 0 END AS d FROM *PREFIX*filecache WHERE parent IN ({marks}) ORDER BY parent, name, fileid");
+    let sql = format!("SELECT parent AS p, COALESCE(name, '') AS n, fileid AS i, storage_mtime AS m, size AS s, CASE WHEN mimetype = ? THEN 1 ELSE 0 END AS d, encrypted AS e FROM *PREFIX*filecache WHERE parent IN ({marks}) ORDER BY parent, name, fileid");
     let mut params = vec![json!(dir_mime)];
     params.extend(parents.iter().map(|p| json!(p)));
     for row in db.query_as::<Cached>(&sql, &params)? {

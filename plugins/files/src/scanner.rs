@@ -408,9 +408,19 @@ impl<'a> Scanner<'a> {
                         });
                     } else {
                         self.stats.files += 1;
-                        frame.size += e.size;
-                        if c.mtime != e.mtime || c.size != e.size {
-                            cache::update(&db, c.fileid, e.size, e.mtime)?;
+                        let size = if c.encrypted > 0 {
+                            encrypted_size(
+                                &frame.fs.join(&e.name),
+                                e.size,
+                                c.size,
+                                c.mtime == e.mtime,
+                            )
+                        } else {
+                            e.size
+                        };
+                        frame.size += size;
+                        if c.mtime != e.mtime || c.size != size {
+                            cache::update(&db, c.fileid, size, e.mtime)?;
                             self.stats.updated += 1;
                             frame.changed = true;
                             self.wrote(1)?;
@@ -610,6 +620,25 @@ impl<'a> Scanner<'a> {
 
 /// Asks the lister for the next folders the scan will visit, in that order (the top frame's
 /// pending subfolders, then those of the frames below), as far as it has room.
+/// The size an encrypted file's row keeps: its plaintext's (ownCloud's cache holds that). An
+/// unchanged file of the length its plaintext size gives is not read; a changed one is read
+/// for its header (a file replaced by plaintext counts its bytes).
+fn encrypted_size(path: &Path, len: i64, cached: i64, same_mtime: bool) -> i64 {
+    let plain = cache::encrypted_plain_size(len);
+    if same_mtime && plain == Some(cached) {
+        return cached;
+    }
+    let mut head = [0u8; 7];
+    let has_header = fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+        .is_ok()
+        && &head == b"HBEGIN:";
+    match plain {
+        Some(p) if has_header => p,
+        _ => len,
+    }
+}
+
 fn ask_ahead(lister: &mut Lister, stack: &mut [Frame]) {
     for f in stack.iter_mut().rev() {
         while f.asked < f.pending.len() {
