@@ -76,15 +76,15 @@ fn list_after_install_and_by_namespace() {
     let i = Instance::installed();
     let o = i.run(&["list"]);
     assert_eq!(o.code, 0);
-    // The column is as wide as the longest name or alias (encryption:show-key-storage-root)
+    // The column is as wide as the longest name or alias (encryption:change-key-storage-root)
     // plus two.
-    assert!(o.stdout.contains("\nAvailable commands:\n  check                             Check the server environment's dependencies.\n"), "{}", o.stdout);
+    assert!(o.stdout.contains("\nAvailable commands:\n  check                               Check the server environment's dependencies.\n"), "{}", o.stdout);
     assert!(o.stdout.contains(
-        "\n maintenance\n  maintenance:mode                  Set maintenance mode.\n  maintenance:repair                Repair the installation.\n  maintenance:singleuser            Set single user mode.\n"
+        "\n maintenance\n  maintenance:mode                    Set maintenance mode.\n  maintenance:repair                  Repair the installation.\n  maintenance:singleuser              Set single user mode.\n"
     ));
-    assert!(o
-        .stdout
-        .contains("  background:queue:status           [background-job:list] List queue status\n"));
+    assert!(o.stdout.contains(
+        "  background:queue:status             [background-job:list] List queue status\n"
+    ));
     assert!(
         !o.stdout.contains("maintenance:install"),
         "install is only there before install"

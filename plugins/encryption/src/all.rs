@@ -13,10 +13,10 @@ use crate::commands::enabled;
 use crate::keys;
 
 /// The module's name in headlines.
-const DISPLAY_NAME: &str = "Default encryption module";
+pub(crate) const DISPLAY_NAME: &str = "Default encryption module";
 
 /// Takes the bulk lock for the rest of the process (released when it exits, however it ends).
-fn lock(ctx: &Context) -> Result<File, Error> {
+pub(crate) fn lock(ctx: &Context) -> Result<File, Error> {
     let path = keys::data_dir(ctx)?.join(".occ-encryption.lock");
     let f = std::fs::OpenOptions::new()
         .create(true)
@@ -37,11 +37,11 @@ fn lock(ctx: &Context) -> Result<File, Error> {
 }
 
 /// Whether a question can be asked: not under `-n`, and with a terminal to answer it.
-fn can_ask(ctx: &Context) -> bool {
+pub(crate) fn can_ask(ctx: &Context) -> bool {
     ctx.env().interactive && std::io::stdin().is_terminal()
 }
 
-fn json_wanted(input: &Input) -> bool {
+pub(crate) fn json_wanted(input: &Input) -> bool {
     matches!(
         input.opt_str("output").as_deref(),
         Some("json" | "json_pretty")
@@ -49,7 +49,7 @@ fn json_wanted(input: &Input) -> bool {
 }
 
 /// Home storages (`home::<uid>`) and their users, in uid order; only `only`'s when given.
-fn homes(ctx: &Context, only: Option<&str>) -> Result<Vec<(String, i64)>, Error> {
+pub(crate) fn homes(ctx: &Context, only: Option<&str>) -> Result<Vec<(String, i64)>, Error> {
     #[derive(serde::Deserialize)]
     struct S {
         id: String,
@@ -96,7 +96,7 @@ fn keys_left(ctx: &Context) -> Result<bool, Error> {
     Ok(false)
 }
 
-fn report_json(ctx: &Context, mode: Mode, r: &Report) -> Result<(), Error> {
+pub(crate) fn report_json(ctx: &Context, mode: Mode, r: &Report) -> Result<(), Error> {
     let failed: Vec<Value> = r
         .failed
         .iter()
@@ -116,7 +116,7 @@ fn report_json(ctx: &Context, mode: Mode, r: &Report) -> Result<(), Error> {
     }))
 }
 
-fn summary(ctx: &Context, mode: Mode, r: &Report, secs: f64) -> Result<(), Error> {
+pub(crate) fn summary(ctx: &Context, mode: Mode, r: &Report, secs: f64) -> Result<(), Error> {
     let (done, already) = match mode {
         Mode::Encrypt => ("encrypted", "already encrypted"),
         Mode::Decrypt => ("decrypted", "already decrypted"),
@@ -134,7 +134,7 @@ fn summary(ctx: &Context, mode: Mode, r: &Report, secs: f64) -> Result<(), Error
     )
 }
 
-fn list_failures(ctx: &Context, r: &Report, head: &[&str]) -> Result<(), Error> {
+pub(crate) fn list_failures(ctx: &Context, r: &Report, head: &[&str]) -> Result<(), Error> {
     for h in head {
         ctx.line(h)?;
     }

@@ -139,8 +139,7 @@ fn key_id(ctx: &Context, dir: &Path) -> Result<String, Error> {
             }
         }
     }
-    let bytes: [u8; 4] = format::random().map_err(|e| Error::new(e.0))?;
-    Ok(hex::encode(bytes))
+    new_key_id()
 }
 
 /// Makes the key pair `<name>.publicKey`/`.privateKey` unless it is there; the private key is
@@ -188,6 +187,36 @@ fn ensure_key_pair(dir: &Path, name: &str, passphrase: &[u8; 32]) -> Result<(), 
     Ok(())
 }
 
+/// Makes (or checks) the master and public share key pairs; `id` names a new set (a new
+/// master key), else the instance's is used, or made. Returns the id suffix.
+pub(crate) fn make_system_keys(ctx: &Context, id: Option<&str>) -> Result<String, Error> {
+    let (secret, instanceid) = keys::secrets(ctx)?;
+    let dir = keys::system_key_dir(&keys::key_root(ctx)?);
+    keys::make_dir(&dir).map_err(Error::new)?;
+    let id = match id {
+        Some(id) => id.to_string(),
+        None => key_id(ctx, &dir)?,
+    };
+    let master = format!("master_{id}");
+    ensure_key_pair(
+        &dir,
+        &master,
+        &format::private_key_passphrase(&secret, &master, &instanceid, &secret),
+    )?;
+    ensure_key_pair(
+        &dir,
+        &format!("pubShare_{id}"),
+        &format::private_key_passphrase("", "", &instanceid, &secret),
+    )?;
+    Ok(id)
+}
+
+/// A new id suffix for system keys (eight hex digits, as ownCloud's).
+pub(crate) fn new_key_id() -> Result<String, Error> {
+    let bytes: [u8; 4] = format::random().map_err(|e| Error::new(e.0))?;
+    Ok(hex::encode(bytes))
+}
+
 /// `encryption:enable`.
 pub struct Enable;
 
@@ -196,22 +225,9 @@ impl Command for Enable {
         CommandSpec::new("encryption:enable", "Enable encryption.")
     }
     fn run(&self, _input: &Input, ctx: &mut Context) -> CmdResult {
-        let (secret, instanceid) = keys::secrets(ctx)?;
-        let dir = keys::system_key_dir(&keys::key_root(ctx)?);
-        keys::make_dir(&dir).map_err(Error::new)?;
-        let id = key_id(ctx, &dir)?;
+        let id = make_system_keys(ctx, None)?;
         let master = format!("master_{id}");
         let share = format!("pubShare_{id}");
-        ensure_key_pair(
-            &dir,
-            &master,
-            &format::private_key_passphrase(&secret, &master, &instanceid, &secret),
-        )?;
-        ensure_key_pair(
-            &dir,
-            &share,
-            &format::private_key_passphrase("", "", &instanceid, &secret),
-        )?;
         let was = enabled(ctx)?;
         let db = ctx.db();
         db.transaction(|db| {

@@ -6,6 +6,7 @@ pub mod bulk;
 pub mod commands;
 pub mod format;
 pub mod keys;
+pub mod manage;
 
 use occ_plugin_api::prelude::*;
 
@@ -21,6 +22,9 @@ static COMMANDS: &[&dyn Command] = &[
     &commands::Disable,
     &all::EncryptAll,
     &all::DecryptAll,
+    &manage::ChangeKeyStorageRoot,
+    &manage::RecreateMasterKey,
+    &manage::Migrate,
 ];
 
 impl Plugin for Encryption {
