@@ -133,7 +133,11 @@ pub fn describe_definition(args: &[Arg], opts: &[&Opt], paint: Painter<'_>) -> S
 pub fn synopsis(spec: &CommandSpec, short: bool) -> String {
     let mut elements: Vec<String> = Vec::new();
     if short {
-        elements.push("[options]".into());
+        // Symfony's: only for a command with options of its own (ownCloud's
+        // `encryption:migrate [<user_id>...]`).
+        if !spec.options.is_empty() {
+            elements.push("[options]".into());
+        }
     } else {
         for o in &spec.options {
             let value = match o.value {
