@@ -17,7 +17,7 @@
 //!   a random 16-byte envelope key, and each `<keyId>.shareKey` is that envelope key under the
 //!   key owner's RSA public key (PKCS#1 v1.5).
 //!
-//! Signatures are checked before anything is decrypted. A header naming another module, cipher
+//! A block's signature is checked before it is decrypted. A header naming another module, cipher
 //! or encoding, or unsigned blocks, is refused: never guessed.
 
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -379,8 +379,10 @@ pub fn encrypt_stream(
 }
 
 /// Decrypts the encrypted file `input` of `size` plaintext bytes into `output`, one block in
-/// memory at a time. Every block's signature is checked in a first pass, so nothing at all is
-/// written for a file with a bad, missing or extra block.
+/// memory at a time, in one pass: each block's signature is checked before its plaintext is
+/// written. On an error `output` holds the plaintext of the blocks before the bad one, all
+/// authentic: callers write into a temporary file and drop it (`decrypt_file` drops its
+/// buffer). A file of another length than `size` gives is refused before anything is read.
 pub fn decrypt_stream<R: Read + Seek>(
     key: &[u8; 32],
     version: u64,
@@ -404,22 +406,17 @@ pub fn decrypt_stream<R: Read + Seek>(
     check_file_header(&h)?;
     let blocks = size.div_ceil(PLAIN_BLOCK as u64) as usize;
     let mut buf = vec![0u8; BLOCK_SIZE];
-    for pass in [false, true] {
-        input
-            .seek(SeekFrom::Start(HEADER_SIZE as u64))
-            .map_err(io("cannot read"))?;
-        for i in 0..blocks {
-            let plain = (size - (i * PLAIN_BLOCK) as u64).min(PLAIN_BLOCK as u64) as usize;
-            let n = plain + META;
-            input.read_exact(&mut buf[..n]).map_err(io("cannot read"))?;
-            let pos = position(i, plain < PLAIN_BLOCK);
-            let (cipher, iv) = verified(key, version, &pos, &buf[..n])?;
-            if pass {
-                let mut out = cipher.to_vec();
-                Aes256Ctr::new(key.into(), (&iv).into()).apply_keystream(&mut out);
-                output.write_all(&out).map_err(io("cannot write"))?;
-            }
-        }
+    let mut out = vec![0u8; PLAIN_BLOCK];
+    for i in 0..blocks {
+        let plain = (size - (i * PLAIN_BLOCK) as u64).min(PLAIN_BLOCK as u64) as usize;
+        let n = plain + META;
+        input.read_exact(&mut buf[..n]).map_err(io("cannot read"))?;
+        let pos = position(i, plain < PLAIN_BLOCK);
+        let (cipher, iv) = verified(key, version, &pos, &buf[..n])?;
+        let out = &mut out[..cipher.len()];
+        out.copy_from_slice(cipher);
+        Aes256Ctr::new(key.into(), (&iv).into()).apply_keystream(out);
+        output.write_all(out).map_err(io("cannot write"))?;
     }
     Ok(())
 }
@@ -627,7 +624,7 @@ mod tests {
     }
 
     #[test]
-    fn streams_match_whole_buffers_and_write_nothing_for_a_bad_block() {
+    fn streams_match_whole_buffers_and_stop_at_a_bad_block() {
         let key: [u8; 32] = random().unwrap();
         for n in [0, 5, PLAIN_BLOCK, 2 * PLAIN_BLOCK + 1] {
             let plain: Vec<u8> = (0..n).map(|i| (i % 253) as u8).collect();
@@ -687,7 +684,7 @@ mod tests {
                 .is_err());
             }
         }
-        // A bad last block: not one byte of plaintext is written.
+        // A bad last block: refused, and only the authentic blocks before it were written.
         let plain = vec![7u8; 2 * PLAIN_BLOCK + 10];
         let mut enc = encrypt_file(&key, 1, &plain, &mut || random()).unwrap();
         let last = enc.len() - 100;
@@ -701,7 +698,8 @@ mod tests {
             &mut out,
         );
         assert_eq!(e.unwrap_err().0, "bad signature (block 2end)");
-        assert!(out.is_empty());
+        assert_eq!(out, vec![7u8; 2 * PLAIN_BLOCK]);
+        assert!(decrypt_file(&key, 1, plain.len() as u64, &enc).is_err());
     }
 
     #[test]
