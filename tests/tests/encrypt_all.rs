@@ -503,53 +503,50 @@ fn kill_nine_at_random_points_never_loses_a_file() {
     assert_eq!(plaintexts(&i, &m), want);
     assert_eq!(i.run(&["encryption:enable"]).code, 0);
 
+    // Runs alternate between encrypt-all and decrypt-all; each is killed at a random moment
+    // of a whole run's time, and rerun until one finishes, until enough kills have landed.
     let mut kills = 0;
     let mut rounds = 0;
-    for phase in [
-        "encrypt", "decrypt", "encrypt", "decrypt", "encrypt", "decrypt",
-    ] {
-        let args: &[&str] = if phase == "encrypt" {
+    let mut finished = 0;
+    let mut encrypt = true;
+    while kills < 24 || finished < 4 {
+        rounds += 1;
+        assert!(rounds < 400, "the runs never finish ({kills} kills)");
+        let args: &[&str] = if encrypt {
             &["encryption:encrypt-all", "-y"]
         } else {
             &["encryption:decrypt-all", "-c", "yes"]
         };
-        let mut killed_here = 0;
-        loop {
-            rounds += 1;
-            assert!(rounds < 200, "the runs never finish");
-            let mut child = i
-                .command(args)
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .spawn()
-                .unwrap();
-            let wait = Duration::from_millis(rng.below((full * 2 / 3).max(20)) + 5);
-            std::thread::sleep(wait);
-            let done = child.try_wait().unwrap();
-            if done.is_none() && killed_here < 8 {
-                child.kill().unwrap(); // SIGKILL
-                child.wait().unwrap();
-                kills += 1;
-                killed_here += 1;
-                // Whatever the moment: every file holds its plaintext, in one form or the
-                // other, with its keys in place when encrypted.
-                assert_eq!(
-                    plaintexts(&i, &m),
-                    want,
-                    "after kill {kills} ({phase}, {wait:?})"
-                );
-                continue;
-            }
-            let status = child.wait().unwrap();
-            assert!(status.success(), "{phase} rerun failed: {status:?}");
-            break;
+        let mut child = i
+            .command(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let wait = Duration::from_millis(rng.below(full.max(20)) + 1);
+        std::thread::sleep(wait);
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap(); // SIGKILL
+            child.wait().unwrap();
+            kills += 1;
+            // Whatever the moment: every file holds its plaintext, in one form or the other,
+            // with its keys in place when encrypted.
+            assert_eq!(
+                plaintexts(&i, &m),
+                want,
+                "after kill {kills} ({args:?}, {wait:?})"
+            );
+            continue;
         }
-        assert_eq!(plaintexts(&i, &m), want, "after the {phase} rerun");
+        let status = child.wait().unwrap();
+        assert!(status.success(), "{args:?} rerun failed: {status:?}");
+        finished += 1;
+        assert_eq!(plaintexts(&i, &m), want, "after {args:?} finished");
         let encrypted = i.query("SELECT COUNT(*) AS n FROM oc_filecache WHERE encrypted > 0")[0]
             ["n"]
             .as_i64()
             .unwrap();
-        if phase == "encrypt" {
+        if encrypt {
             assert_eq!(encrypted as usize, want.len());
             for p in want.keys() {
                 let (uid, path) = p.split_once('/').unwrap();
@@ -565,8 +562,109 @@ fn kill_nine_at_random_points_never_loses_a_file() {
             assert_eq!(key_files(&i), Vec::<String>::new());
             assert_eq!(i.run(&["encryption:enable"]).code, 0);
         }
-        assert!(!i.root().join("data/admin/.occ-encryption").exists());
+        for uid in ["admin", "dave"] {
+            assert!(!i
+                .root()
+                .join("data")
+                .join(uid)
+                .join(".occ-encryption")
+                .exists());
+            assert!(!i
+                .root()
+                .join("data")
+                .join(uid)
+                .join(".occ-encryption.journal")
+                .exists());
+        }
+        encrypt = !encrypt;
     }
     eprintln!("{kills} kills in {rounds} runs");
-    assert!(kills >= 20, "only {kills} kills landed (seed {seed})");
+    assert!(kills >= 24, "only {kills} kills landed (seed {seed})");
+}
+
+#[test]
+fn what_cannot_be_done_safely_is_named_and_left_alone() {
+    let mut i = Instance::installed();
+    add_user(&mut i, "erin");
+    put(
+        &i,
+        "erin",
+        &[
+            ("plain.txt".into(), b"plain".to_vec()),
+            ("legacy.txt".into(), b"ownCloud 8.0 ciphertext".to_vec()),
+            ("gone.txt".into(), b"gone".to_vec()),
+            ("sub/inner.txt".into(), b"inner".to_vec()),
+        ],
+    );
+    assert_eq!(i.run(&["encryption:enable"]).code, 0);
+    let home = i.root().join("data/erin");
+    // ownCloud before 8.1 wrote encrypted files without a header; their rows say encrypted.
+    // Such a file is never taken for plaintext: not encrypted again, its keys never dropped.
+    i.exec("UPDATE oc_filecache SET encrypted = 1 WHERE name = 'legacy.txt'");
+    let legacy_keys = key_dir(&i, "erin", "files/legacy.txt");
+    fs::create_dir_all(&legacy_keys).unwrap();
+    fs::write(legacy_keys.join("fileKey"), b"legacy key").unwrap();
+    // A folder swapped for a symlink out of the data folder after the scan.
+    let outside = tempfile::tempdir().unwrap();
+    fs::write(outside.path().join("inner.txt"), b"not erin's").unwrap();
+    fs::remove_dir_all(home.join("files/sub")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), home.join("files/sub")).unwrap();
+
+    let o = i.run(&["encryption:encrypt-all", "-y"]);
+    assert_eq!(o.code, 1, "{o:?}");
+    assert!(o.stdout.contains("           /erin/files/legacy.txt - it has no encryption header, but its row says it is encrypted: ownCloud's format before 8.1, which occ does not read (left as it is)\n"), "{o:?}");
+    assert!(o.stdout.contains("           /erin/files/sub/inner.txt - its folder is reached through a symbolic link, which is never followed\n"), "{o:?}");
+    assert_eq!(
+        fs::read(home.join("files/legacy.txt")).unwrap(),
+        b"ownCloud 8.0 ciphertext"
+    );
+    assert_eq!(
+        fs::read(legacy_keys.join("fileKey")).unwrap(),
+        b"legacy key"
+    );
+    assert_eq!(
+        fs::read(outside.path().join("inner.txt")).unwrap(),
+        b"not erin's"
+    );
+    assert!(fs::read(home.join("files/plain.txt"))
+        .unwrap()
+        .starts_with(b"HBEGIN:"));
+
+    // decrypt-all: the same, and a row whose encrypted file is gone is named too; encryption
+    // stays on.
+    fs::remove_file(home.join("files/gone.txt")).unwrap();
+    let o = i.run(&["encryption:decrypt-all", "-c", "yes"]);
+    assert_eq!(o.code, 1, "{o:?}");
+    for line in [
+        "           /erin/files/legacy.txt - it has no encryption header, but its row says it is encrypted: ownCloud's format before 8.1, which occ does not read (left as it is)\n",
+        "           /erin/files/gone.txt - its row says it is encrypted, but there is no such file (run files:scan)\n",
+    ] {
+        assert!(o.stdout.contains(line), "{line}: {o:?}");
+    }
+    assert!(
+        o.stdout
+            .ends_with("Server side encryption remains enabled\n"),
+        "{o:?}"
+    );
+    assert_eq!(fs::read(home.join("files/plain.txt")).unwrap(), b"plain");
+    assert_eq!(
+        fs::read(legacy_keys.join("fileKey")).unwrap(),
+        b"legacy key"
+    );
+    assert_eq!(
+        fs::read(home.join("files/legacy.txt")).unwrap(),
+        b"ownCloud 8.0 ciphertext"
+    );
+    assert_eq!(
+        i.run(&["encryption:status"]).stdout,
+        "  - enabled: true\n  - defaultModule: OC_DEFAULT_MODULE\n"
+    );
+    // A key storage root inside a user's folder is refused.
+    let o = i.run(&["encryption:change-key-storage-root", "erin/files/keys"]);
+    assert_eq!(o.code, 1);
+    assert!(
+        o.stderr
+            .contains("it must not be inside a user's folder or a key folder"),
+        "{o:?}"
+    );
 }

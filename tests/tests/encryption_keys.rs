@@ -441,9 +441,9 @@ fn owncloud_s_encrypted_files_are_adopted_and_decrypt_all_restores_them() {
         assert_eq!(&format!("{:x}", Sha256::digest(&bytes)), hash, "{path}");
     }
     // The rows hold the plaintext sizes, and no file key is left.
-    for row in i.query("SELECT path, size FROM oc_filecache WHERE path = 'files/Welcome.txt'") {
-        assert_eq!(row["size"].as_i64(), Some(34));
-    }
+    let rows = i.query("SELECT path, size FROM oc_filecache WHERE path = 'files/Welcome.txt'");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["size"].as_i64(), Some(34));
     for uid in ["alice", "bob"] {
         assert_eq!(
             files_under(&data.join(uid).join("files_encryption/keys")),
@@ -486,17 +486,54 @@ fn no_key_or_plaintext_reaches_the_log_or_the_output() {
     }
     let log = fs::read_to_string(i.root().join("data/occ.log")).unwrap_or_default();
     let secret = i.config()["secret"].as_str().unwrap().to_string();
-    let file_key = fs::read(
-        i.root()
-            .join("data/admin/files_encryption/keys/files/secret.txt/OC_DEFAULT_MODULE/fileKey"),
+    // The real keys of the file: its file key and envelope key, opened with the master key.
+    let c = i.config();
+    let id = app_value(&i, "encryption", "masterKeyId").unwrap();
+    let instanceid = c["instanceid"].as_str().unwrap();
+    let master = occ_plugin_encryption::format::decrypt_private_key(
+        &fs::read(
+            i.root()
+                .join("data/files_encryption/OC_DEFAULT_MODULE")
+                .join(format!("{id}.privateKey")),
+        )
+        .unwrap(),
+        &occ_plugin_encryption::format::private_key_passphrase(&secret, &id, instanceid, &secret),
     )
     .unwrap();
+    let dir = i
+        .root()
+        .join("data/admin/files_encryption/keys/files/secret.txt/OC_DEFAULT_MODULE");
+    let envelope = occ_plugin_encryption::format::open_envelope(
+        &master,
+        &fs::read(dir.join(format!("{id}.shareKey"))).unwrap(),
+    )
+    .unwrap();
+    let file_key = occ_plugin_encryption::format::envelope_apply(
+        &envelope,
+        &fs::read(dir.join("fileKey")).unwrap(),
+    )
+    .unwrap();
+    let hex = |b: &[u8]| b.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let b64 = |b: &[u8]| {
+        use std::process::Stdio;
+        let mut c = Command::new("base64")
+            .arg("-w0")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(c.stdin.as_mut().unwrap(), b).unwrap();
+        String::from_utf8(c.wait_with_output().unwrap().stdout).unwrap()
+    };
     for text in [&seen, &log] {
         for needle in [
             String::from_utf8_lossy(plain).into_owned(),
             secret.clone(),
             "PRIVATE KEY".into(),
-            file_key.iter().map(|b| format!("{b:02x}")).collect(),
+            hex(&file_key),
+            b64(&file_key),
+            hex(&envelope),
+            b64(&envelope),
         ] {
             assert!(!text.contains(&needle), "{needle} in {text}");
         }
@@ -536,4 +573,46 @@ fn help_says_what_owncloud_says() {
         }
         assert_eq!(ours, theirs, "{name}");
     }
+}
+
+#[test]
+fn recreate_master_key_keeps_the_key_while_a_file_needs_it() {
+    let i = Instance::installed();
+    put(
+        &i,
+        "admin",
+        &[("good.txt", b"good"), ("bad.bin", &[9u8; 30000])],
+    );
+    assert_eq!(i.run(&["encryption:enable"]).code, 0);
+    assert_eq!(i.run(&["encryption:encrypt-all", "-y"]).code, 0);
+    let old = app_value(&i, "encryption", "masterKeyId").unwrap();
+    let bad = i.root().join("data/admin/files/bad.bin");
+    let mut bytes = fs::read(&bad).unwrap();
+    bytes[8192 + 8192 + 10] ^= 1; // the second block
+    fs::write(&bad, &bytes).unwrap();
+    let o = i.run(&["encryption:recreate-master-key", "-y"]);
+    assert_eq!(o.code, 1, "{o:?}");
+    assert!(
+        o.stdout
+            .contains("           /admin/files/bad.bin - bad signature (block 1)\n"),
+        "{o:?}"
+    );
+    assert!(o.stdout.ends_with("The master key was kept: files still need it. Encrypting again what was decrypted:\n1 files encrypted again with the kept key\n"), "{o:?}");
+    assert_eq!(
+        app_value(&i, "encryption", "masterKeyId"),
+        Some(old.clone())
+    );
+    assert_eq!(
+        app_value(&i, "core", "encryption_enabled").as_deref(),
+        Some("yes")
+    );
+    assert!(i
+        .root()
+        .join("data/files_encryption/OC_DEFAULT_MODULE")
+        .join(format!("{old}.privateKey"))
+        .exists());
+    assert!(fs::read(i.root().join("data/admin/files/good.txt"))
+        .unwrap()
+        .starts_with(b"HBEGIN:"));
+    assert_eq!(fs::read(&bad).unwrap(), bytes);
 }

@@ -68,6 +68,8 @@ pub(crate) fn homes(ctx: &Context, only: Option<&str>) -> Result<Vec<(String, i6
     Ok(rows
         .into_iter()
         .filter_map(|s| Some((s.id.strip_prefix("home::")?.to_string(), s.numeric_id)))
+        // A uid that is no folder name of its own is no home occ can find.
+        .filter(|(uid, _)| !uid.is_empty() && uid != "." && uid != ".." && !uid.contains('/'))
         .collect())
 }
 
@@ -84,13 +86,22 @@ pub fn encrypted_count(ctx: &Context) -> Result<i64, Error> {
         .ok_or_else(|| Error::new("Cannot count the encrypted files"))
 }
 
-/// Whether a user's key folder holds file keys: files an encryption stopped before recording.
+/// Whether a user's key folder holds a file key: files an encryption stopped before recording.
 fn keys_left(ctx: &Context) -> Result<bool, Error> {
     let root = keys::key_root(ctx)?;
     for (uid, _) in homes(ctx, None)? {
-        let dir = root.join(&uid).join(keys::KEY_DIR).join("keys");
-        if std::fs::read_dir(&dir).is_ok_and(|mut d| d.next().is_some()) {
-            return Ok(true);
+        let mut stack = vec![root.join(&uid).join(keys::KEY_DIR).join("keys")];
+        while let Some(dir) = stack.pop() {
+            let Ok(rd) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for e in rd.flatten() {
+                if e.file_type().is_ok_and(|t| t.is_dir()) {
+                    stack.push(e.path());
+                } else if e.file_name() == "fileKey" {
+                    return Ok(true);
+                }
+            }
         }
     }
     Ok(false)
@@ -173,6 +184,15 @@ impl Command for EncryptAll {
         if master != "1" {
             return Err(Error::new(
                 "Only master key encryption (useMasterKey) is supported: nothing was changed",
+            ));
+        }
+        if ctx
+            .app_config("encryption", "encryptHomeStorage")?
+            .as_deref()
+            == Some("0")
+        {
+            return Err(Error::new(
+                "The encryption app is set not to encrypt users' home storages (encryptHomeStorage is 0): nothing to encrypt",
             ));
         }
         let yes = input.flag("yes");
@@ -317,53 +337,59 @@ impl Command for DecryptAll {
         // New files are stored as they come while the old ones are decrypted.
         set_enabled(false)?;
         let started = std::time::Instant::now();
-        say("prepare encryption modules...")?;
-        say("")?;
-        say(&format!("Prepare \"{DISPLAY_NAME}\""))?;
-        say("")?;
-        let run = Run::new(ctx, Mode::Decrypt);
-        let mut run = match run {
-            Ok(r) => r,
+        let result = (|| -> Result<(Report, bool), Error> {
+            say("prepare encryption modules...")?;
+            say("")?;
+            say(&format!("Prepare \"{DISPLAY_NAME}\""))?;
+            say("")?;
+            let mut run = Run::new(ctx, Mode::Decrypt)?;
+            say("Using master key for decryption")?;
+            say(" done.")?;
+            say("\n")?;
+            let users = homes(ctx, (!uid.is_empty()).then_some(uid.as_str()))?;
+            let count = users.len();
+            for (n, (user, storage)) in users.into_iter().enumerate() {
+                run.user(&user, storage, &format!("{user} ({} of {count})", n + 1))?;
+            }
+            ctx.progress_done()?;
+            let r = run.report;
+            // Rows still encrypted that no failure names (other storages, folders other than
+            // files, versions and trash bin): the run is not complete, whatever it did.
+            let elsewhere = if uid.is_empty() && r.failed.is_empty() {
+                encrypted_count(ctx)?
+            } else {
+                0
+            };
+            say("\n\n")?;
+            say("\n\n")?;
+            if json {
+                report_json(ctx, Mode::Decrypt, &r)?;
+            } else if r.failed.is_empty() && elsewhere == 0 {
+                say("all files could be decrypted successfully!")?;
+            } else if !r.failed.is_empty() {
+                list_failures(
+                    ctx,
+                    &r,
+                    &[
+                        "Files for following users couldn't be decrypted, ",
+                        "maybe the user is not set up in a way that supports this operation: ",
+                    ],
+                )?;
+            }
+            if elsewhere > 0 {
+                ctx.styled(Style::Error, &format!("{elsewhere} files are still encrypted where occ does not decrypt (storages other than users' homes, or folders other than files, versions and trash bin)"))?;
+            }
+            Ok((r, elsewhere == 0))
+        })();
+        let (r, nothing_left) = match result {
+            Ok(v) => v,
             Err(e) => {
+                // Whatever stopped the run, encryption is as it was found.
                 set_enabled(was_enabled)?;
                 return Err(e);
             }
         };
-        say("Using master key for decryption")?;
-        say(" done.")?;
-        say("\n")?;
-        let users = homes(ctx, (!uid.is_empty()).then_some(uid.as_str()))?;
-        let count = users.len();
-        let mut outcome = Ok(());
-        for (n, (user, storage)) in users.into_iter().enumerate() {
-            outcome = run.user(&user, storage, &format!("{user} ({} of {count})", n + 1));
-            if outcome.is_err() {
-                break;
-            }
-        }
-        ctx.progress_done()?;
-        let r = run.report;
-        let complete = outcome.is_ok() && r.failed.is_empty();
-        if let Err(e) = outcome {
-            set_enabled(was_enabled)?;
-            return Err(e);
-        }
-        say("\n\n")?;
-        say("\n\n")?;
-        if json {
-            report_json(ctx, Mode::Decrypt, &r)?;
-        } else if r.failed.is_empty() {
-            say("all files could be decrypted successfully!")?;
-        } else {
-            list_failures(
-                ctx,
-                &r,
-                &[
-                    "Files for following users couldn't be decrypted, ",
-                    "maybe the user is not set up in a way that supports this operation: ",
-                ],
-            )?;
-        }
+        let complete = r.failed.is_empty() && nothing_left;
         if !complete || !uid.is_empty() {
             set_enabled(was_enabled || !complete)?;
             if was_enabled || !complete {

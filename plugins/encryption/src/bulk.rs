@@ -6,9 +6,16 @@
 //!   keys are renamed into place and synced, then the files, and synced again; only then are
 //!   the batch's cache rows updated, in one transaction. On disk every file is at every moment
 //!   its old form or its new form, and an encrypted file's keys are in place before it is.
-//! - The file itself, not its cache row, says what it is: a file with ownCloud's header is
-//!   encrypted (never encrypted twice), one without is plaintext (never decrypted). A rerun
-//!   finds what the last run did, brings the rows in line, and removes its temporary files.
+//! - The file itself says what it is: a file with ownCloud's header is encrypted (never
+//!   encrypted twice). One without is plaintext when its row says so, or when the user's
+//!   journal (`.occ-encryption.journal`, the ids of every batch, written and synced before its
+//!   renames, removed when the user's pass is done) shows a stopped run put it there; a
+//!   header-less file whose row says encrypted is otherwise ownCloud's format before 8.1 and is
+//!   refused, never taken for plaintext. A rerun brings the rows in line and removes the
+//!   temporary files.
+//! - A file that changed while it was processed (a user's write) is not replaced: it is
+//!   reported, and a rerun does it. Symlinked folders are never followed, and a folder on
+//!   another file system than the user's home is reported.
 //! - A file that cannot be done (no key, a bad signature, a cut file, an unknown module) is
 //!   left as it is and reported with its path and the reason.
 //!
@@ -20,7 +27,7 @@
 //! (one share key) per group of up to [`GROUP_FILES`]; each still has its own file key. A file
 //! larger than [`GROUP_MAX_SIZE`] gets its own envelope. ownCloud opens them as any other.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom};
 use std::os::fd::AsRawFd;
@@ -47,6 +54,8 @@ const PAGE: i64 = 2000;
 const FIRST_VERSION: u64 = 1;
 /// The user's folder of this module's temporary files.
 pub const TEMP_DIR: &str = ".occ-encryption";
+/// The user's journal of the batches put in place (see the module's doc).
+pub const JOURNAL: &str = ".occ-encryption.journal";
 
 /// Encrypting or decrypting.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -99,6 +108,36 @@ struct Staged {
     /// The row's new `encrypted` and `size`.
     version: u64,
     size: u64,
+    /// The original as it was read: a file that changed since is not replaced.
+    was: Identity,
+    /// The path shown in reports.
+    shown: String,
+}
+
+/// What tells a file's version apart: a user's write or a replacement changes one of them.
+#[derive(PartialEq, Eq, Clone, Copy, Debug)]
+struct Identity {
+    dev: u64,
+    ino: u64,
+    len: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+}
+
+impl Identity {
+    fn of(m: &std::fs::Metadata) -> Identity {
+        Identity {
+            dev: m.dev(),
+            ino: m.ino(),
+            len: m.len(),
+            mtime: (m.mtime(), m.mtime_nsec()),
+            ctime: (m.ctime(), m.ctime_nsec()),
+        }
+    }
+
+    fn still(&self, path: &Path) -> bool {
+        std::fs::symlink_metadata(path).is_ok_and(|m| Identity::of(&m) == *self)
+    }
 }
 
 /// A row to bring in line with its file, which is already in the wanted form.
@@ -135,6 +174,17 @@ pub struct Run<'a> {
     /// The modification times of the folders this batch renames files in, to put back.
     dir_times: HashMap<PathBuf, SystemTime>,
     ivs: Ivs,
+    /// Ids of the files a stopped run put in place (the user's journal).
+    resumed: HashSet<i64>,
+    /// Folders checked: inside the home, on its file system (or why not).
+    dirs: HashMap<PathBuf, Result<(), String>>,
+    /// The home, resolved, and its file system.
+    home_real: PathBuf,
+    home_dev: u64,
+    /// Descriptors of the file systems to sync, opened before anything is written (so a
+    /// write error in between is reported by the sync).
+    home_fd: Option<File>,
+    key_fd: File,
     /// What the run did so far.
     pub report: Report,
 }
@@ -143,19 +193,19 @@ fn now_fail(path: &Path, what: &str, e: std::io::Error) -> String {
     format!("cannot {what} {}: {e}", path.display())
 }
 
-/// Flushes every file system the run wrote to (the user's home and the key root).
-fn sync_all(dirs: &[&Path]) -> Result<(), String> {
+/// Flushes every file system the run wrote to (the user's home and the key root), through
+/// descriptors opened before the writes, so an error writing back in between is reported.
+fn sync_all(fds: &[&File]) -> Result<(), String> {
     let mut seen = Vec::new();
-    for d in dirs {
-        let f = File::open(d).map_err(|e| now_fail(d, "open", e))?;
-        let dev = f.metadata().map_err(|e| now_fail(d, "stat", e))?.dev();
+    for f in fds {
+        let dev = f.metadata().map_err(|e| format!("cannot sync: {e}"))?.dev();
         if seen.contains(&dev) {
             continue;
         }
         seen.push(dev);
         // SAFETY: syncfs takes any open descriptor of the file system; `f` is one.
         if unsafe { libc::syncfs(f.as_raw_fd()) } != 0 {
-            return Err(now_fail(d, "sync", std::io::Error::last_os_error()));
+            return Err(format!("cannot sync: {}", std::io::Error::last_os_error()));
         }
     }
     Ok(())
@@ -175,12 +225,15 @@ impl<'a> Run<'a> {
             .and_then(|r| r.get("id"))
             .and_then(Value::as_i64)
             .unwrap_or(-1);
+        let key_root = keys::key_root(ctx)?;
+        let key_fd = File::open(&key_root)
+            .map_err(|e| Error::new(format!("Cannot open {}: {e}", key_root.display())))?;
         Ok(Run {
             ctx,
             mode,
             master,
             data: keys::data_dir(ctx)?,
-            key_root: keys::key_root(ctx)?,
+            key_root,
             dir_mime,
             label: String::new(),
             uid: String::new(),
@@ -191,6 +244,12 @@ impl<'a> Run<'a> {
             failed: Vec::new(),
             dir_times: HashMap::new(),
             ivs: Ivs::default(),
+            resumed: HashSet::new(),
+            dirs: HashMap::new(),
+            home_real: PathBuf::new(),
+            home_dev: 0,
+            home_fd: None,
+            key_fd,
             report: Report::default(),
         })
     }
@@ -209,11 +268,20 @@ impl<'a> Run<'a> {
         self.label = label.to_string();
         self.group = None;
         self.report.users += 1;
-        // What a stopped run left: temporary files of files not put in place.
+        // What a stopped run left: temporary files of files not put in place, and the journal
+        // of those it put in place.
         let temp = self.temp_dir();
         let home = self.home();
         let home_time = modified(&home);
         let _ = std::fs::remove_dir_all(&temp);
+        self.resumed = match std::fs::read_to_string(home.join(JOURNAL)) {
+            Ok(text) => text.lines().filter_map(|l| l.trim().parse().ok()).collect(),
+            Err(_) => HashSet::new(),
+        };
+        self.dirs.clear();
+        self.home_fd = File::open(&home).ok();
+        self.home_real = std::fs::canonicalize(&home).unwrap_or_else(|_| home.clone());
+        self.home_dev = std::fs::metadata(&home).map(|m| m.dev()).unwrap_or(0);
         let prefixes: &[&str] = match self.mode {
             // ownCloud encrypts the files folder; versions and the trash bin stay as they are.
             Mode::Encrypt => &["files/"],
@@ -237,6 +305,9 @@ impl<'a> Run<'a> {
         }
         self.settle()?;
         let _ = std::fs::remove_dir(&temp);
+        // Every batch of this pass is in place and recorded: the journal has done its work.
+        let _ = std::fs::remove_file(home.join(JOURNAL));
+        self.resumed.clear();
         if let Some(t) = home_time {
             set_modified(&home, t);
         }
@@ -250,6 +321,16 @@ impl<'a> Run<'a> {
 
     fn file(&mut self, row: Row) -> Result<(), Error> {
         let shown = format!("/{}/{}", self.uid, row.path);
+        if !Path::new(&row.path)
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)))
+        {
+            self.failed.push((
+                shown,
+                "its path is not a plain path inside the user's folder".into(),
+            ));
+            return Ok(());
+        }
         let verb = match self.mode {
             Mode::Encrypt => "encrypt",
             Mode::Decrypt => "decrypt",
@@ -284,6 +365,9 @@ impl<'a> Run<'a> {
     /// Opens a file and tells whether it starts with an encryption header; `None` when it is
     /// gone or not a file.
     fn open(&mut self, path: &Path) -> Result<Option<(File, std::fs::Metadata, bool)>, String> {
+        if let Some(dir) = path.parent() {
+            self.check_dir(dir)?;
+        }
         // A symlink is never followed: the file system outside a user's files is not theirs.
         let opened = std::fs::OpenOptions::new()
             .read(true)
@@ -317,6 +401,30 @@ impl<'a> Run<'a> {
         f.seek(SeekFrom::Start(0))
             .map_err(|e| format!("cannot read it: {e}"))?;
         Ok(Some((f, meta, &head[..got] == b"HBEGIN:")))
+    }
+
+    /// A folder a file is replaced in must be the home's own: reached without a symlink, on
+    /// the home's file system (the temporary files are renamed from there).
+    fn check_dir(&mut self, dir: &Path) -> Result<(), String> {
+        if let Some(known) = self.dirs.get(dir) {
+            return known.clone();
+        }
+        let verdict = match std::fs::canonicalize(dir) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(format!("cannot resolve its folder: {e}")),
+            Ok(real) if !real.starts_with(&self.home_real) => {
+                Err("its folder is reached through a symbolic link, which is never followed".into())
+            }
+            Ok(real) => match std::fs::metadata(&real) {
+                Ok(m) if m.dev() != self.home_dev => Err(format!(
+                    "its folder is on another file system than {}: files are replaced by renaming",
+                    self.home().display()
+                )),
+                _ => Ok(()),
+            },
+        };
+        self.dirs.insert(dir.to_path_buf(), verdict.clone());
+        verdict
     }
 
     /// Checks an encrypted file's header and finds the version its blocks are signed with:
@@ -360,6 +468,9 @@ impl<'a> Run<'a> {
         let Some((mut f, meta, encrypted)) = self.open(&target)? else {
             return Ok(());
         };
+        if !encrypted && row.encrypted > 0 && !self.resumed.contains(&row.fileid) {
+            return Err(LEGACY.into());
+        }
         if encrypted {
             // Encrypted by an earlier run, or by ownCloud: it must open, and is never
             // encrypted again. A row that missed the update is brought in line.
@@ -379,17 +490,26 @@ impl<'a> Run<'a> {
         let key: [u8; 32] = format::random().map_err(|e| e.0)?;
         let (envelope, share) = self.envelope(size)?;
         let sealed = format::envelope_apply(&envelope, &key).map_err(|e| e.0)?;
+        let temp = self.new_temp(row.fileid)?;
         let key_dir = self.master.file_key_dir(&self.uid, &row.path);
-        keys::make_dir(&key_dir)?;
         let file_key = key_dir.join("fileKey");
         let share_key = key_dir.join(format!("{}.shareKey", self.master.id));
         let mut staged_keys = Vec::new();
-        for (path, bytes) in [(&file_key, &sealed[..]), (&share_key, &share[..])] {
-            let tmp = path.with_extension("part");
-            keys::write_private(&tmp, bytes)?;
-            staged_keys.push((tmp, path.clone()));
+        let keys_written = keys::make_dir(&key_dir).and_then(|_| {
+            for (path, bytes) in [(&file_key, &sealed[..]), (&share_key, &share[..])] {
+                let tmp = path.with_extension("part");
+                staged_keys.push((tmp.clone(), path.clone()));
+                keys::write_private(&tmp, bytes)?;
+            }
+            Ok(())
+        });
+        if let Err(e) = keys_written {
+            let _ = std::fs::remove_file(&temp.0);
+            for (tmp, _) in staged_keys {
+                let _ = std::fs::remove_file(tmp);
+            }
+            return Err(e);
         }
-        let temp = self.new_temp(row.fileid)?;
         let ivs = &mut self.ivs;
         let written = (|| {
             let mut out = BufWriter::with_capacity(1 << 20, Writeback::new(temp.1));
@@ -422,6 +542,8 @@ impl<'a> Run<'a> {
             drop_keys: None,
             version: FIRST_VERSION,
             size,
+            was: Identity::of(&meta),
+            shown: format!("/{}/{}", self.uid, row.path),
         });
         Ok(())
     }
@@ -429,8 +551,18 @@ impl<'a> Run<'a> {
     fn decrypt(&mut self, row: &Row) -> Result<(), String> {
         let target = self.home().join(&row.path);
         let Some((mut f, meta, encrypted)) = self.open(&target)? else {
-            return Ok(());
+            return if row.encrypted > 0 {
+                Err(
+                    "its row says it is encrypted, but there is no such file (run files:scan)"
+                        .into(),
+                )
+            } else {
+                Ok(())
+            };
         };
+        if !encrypted && row.encrypted > 0 && !self.resumed.contains(&row.fileid) {
+            return Err(LEGACY.into());
+        }
         if !encrypted {
             // Plaintext: decrypted by an earlier run (or never encrypted). Its row and keys are
             // brought in line; it is never "decrypted".
@@ -465,6 +597,8 @@ impl<'a> Run<'a> {
             drop_keys: Some(row.path.clone()),
             version: 0,
             size,
+            was: Identity::of(&meta),
+            shown: format!("/{}/{}", self.uid, row.path),
         });
         Ok(())
     }
@@ -524,44 +658,87 @@ impl<'a> Run<'a> {
         }
         let home = self.home();
         let fail = |e: String| Error::new(format!("Stopped, nothing of this batch is lost: {e}"));
-        let staged = std::mem::take(&mut self.staged);
+        let mut staged = std::mem::take(&mut self.staged);
         self.staged_bytes = 0;
+        let mut fds: Vec<&File> = vec![&self.key_fd];
+        fds.extend(self.home_fd.as_ref());
+        let mut changed = Vec::new();
         if !staged.is_empty() {
-            sync_all(&[&home, &self.key_root]).map_err(fail)?;
+            // A file a user changed meanwhile keeps the user's version.
+            staged.retain(|s| {
+                let same = s.was.still(&s.target);
+                if !same {
+                    changed.push((s.temp.clone(), s.keys.clone(), s.shown.clone()));
+                }
+                same
+            });
+            // The journal names the batch before anything is renamed.
+            let journal: String = staged.iter().map(|s| format!("{}\n", s.fileid)).collect();
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .mode(0o600)
+                .open(home.join(JOURNAL))
+                .and_then(|mut j| std::io::Write::write_all(&mut j, journal.as_bytes()))
+                .map_err(|e| fail(now_fail(&home.join(JOURNAL), "write", e)))?;
+            sync_all(&fds).map_err(fail)?;
             if staged.iter().any(|s| !s.keys.is_empty()) {
                 for s in &staged {
                     for (tmp, path) in &s.keys {
                         std::fs::rename(tmp, path).map_err(|e| fail(now_fail(path, "write", e)))?;
                     }
                 }
-                sync_all(&[&self.key_root]).map_err(fail)?;
+                sync_all(&fds).map_err(fail)?;
             }
+            staged.retain(|s| {
+                if !s.was.still(&s.target) {
+                    changed.push((s.temp.clone(), Vec::new(), s.shown.clone()));
+                    return false;
+                }
+                true
+            });
             for s in &staged {
                 std::fs::rename(&s.temp, &s.target)
                     .map_err(|e| fail(now_fail(&s.target, "replace", e)))?;
             }
-            sync_all(&[&home]).map_err(fail)?;
             // Renaming a file in changed its folder's modification time: its entries did not
             // change, as the scanner and clients see them.
             for (dir, t) in std::mem::take(&mut self.dir_times) {
                 set_modified(&dir, t);
             }
         }
-        // The keys of what is plaintext now go before the rows say so: a run stopped in
-        // between leaves rows that a rerun finds plaintext and settles.
+        for (temp, keys, shown) in changed {
+            let _ = std::fs::remove_file(temp);
+            for (tmp, _) in keys {
+                let _ = std::fs::remove_file(tmp);
+            }
+            self.failed.push((
+                shown,
+                "it changed while it was processed and was left as the user left it: run the command again".into(),
+            ));
+        }
+        // What is plaintext now is on disk before its keys go; the keys go before the rows
+        // say so: a run stopped in between leaves rows that a rerun finds plaintext (journal)
+        // and settles.
         let fixes = std::mem::take(&mut self.fixes);
-        let drop = staged
+        let mut drop = staged
             .iter()
             .filter_map(|s| s.drop_keys.as_deref())
-            .chain(fixes.iter().filter_map(|f| f.drop_keys.as_deref()));
+            .chain(fixes.iter().filter_map(|f| f.drop_keys.as_deref()))
+            .peekable();
+        if !staged.is_empty() || drop.peek().is_some() {
+            sync_all(&fds).map_err(fail)?;
+        }
+        let mut dropped = Vec::new();
         for path in drop {
             if let Err(e) = keys::remove_file_keys(&self.key_root, &self.uid, path) {
-                self.failed.push((
+                dropped.push((
                     format!("/{}/{path}", self.uid),
                     format!("decrypted, but {e}"),
                 ));
             }
         }
+        self.failed.extend(dropped);
         let mut rows: Vec<(u64, u64, i64)> = staged
             .iter()
             .map(|s| (s.version, s.size, s.fileid))
@@ -575,6 +752,9 @@ impl<'a> Run<'a> {
         Ok(())
     }
 }
+
+/// Why a header-less file whose row says encrypted is left alone.
+const LEGACY: &str = "it has no encryption header, but its row says it is encrypted: ownCloud's format before 8.1, which occ does not read (left as it is)";
 
 /// Random IVs, fetched from the operating system 256 at a time (one syscall per block was a
 /// tenth of a large file's time).

@@ -91,6 +91,16 @@ impl Command for ChangeKeyStorageRoot {
                 String::new()
             }
         };
+        if let Some(first) = new.split('/').next().filter(|f| !f.is_empty()) {
+            if first == KEY_DIR
+                || first.starts_with(".occ-")
+                || all_uids(ctx)?.iter().any(|u| u == first)
+            {
+                return Err(Error::new(format!(
+                    "Invalid key storage root \"{new}\": it must not be inside a user's folder or a key folder"
+                )));
+            }
+        }
         if new == old {
             ctx.line(&format!(
                 "The key storage root is already {}: nothing to move",
@@ -230,22 +240,47 @@ impl Command for RecreateMasterKey {
         ctx.line("\n\n")?;
         ctx.line("\n\n")?;
         let r = run.report;
-        if !r.failed.is_empty() {
-            list_failures(
-                ctx,
-                &r,
-                &[
-                    "Files for following users couldn't be decrypted, ",
-                    "maybe the user is not set up in a way that supports this operation: ",
-                ],
-            )?;
+        let left = if r.failed.is_empty() {
+            crate::all::encrypted_count(ctx)?
+        } else {
+            0
+        };
+        if !r.failed.is_empty() || left > 0 {
+            if !r.failed.is_empty() {
+                list_failures(
+                    ctx,
+                    &r,
+                    &[
+                        "Files for following users couldn't be decrypted, ",
+                        "maybe the user is not set up in a way that supports this operation: ",
+                    ],
+                )?;
+            } else {
+                ctx.line(&format!("{left} files are still encrypted where occ does not decrypt (storages other than users' homes, or folders other than files, versions and trash bin)"))?;
+            }
+            // The old key stays: files still need it. What was decrypted is encrypted again
+            // with it, so the instance is as it was found.
+            ctx.line("The master key was kept: files still need it. Encrypting again what was decrypted:")?;
+            ctx.set_app_config("core", "encryption_enabled", Some("yes"))?;
+            let mut again = Run::new(ctx, Mode::Encrypt)?;
+            for (n, (uid, storage)) in users.iter().enumerate() {
+                again.user(uid, *storage, &format!("{uid} ({})", n + 1))?;
+            }
+            ctx.progress_done()?;
+            let a = again.report;
+            ctx.line(&format!(
+                "{} files encrypted again with the kept key{}",
+                a.done,
+                if a.failed.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} could not be", a.failures())
+                }
+            ))?;
             ctx.set_app_config(
                 "core",
                 "encryption_enabled",
                 Some(if was_enabled { "yes" } else { "no" }),
-            )?;
-            ctx.line(
-                "The master key was kept: the files above still need it. Nothing else was changed.",
             )?;
             return Ok(1);
         }

@@ -618,8 +618,6 @@ impl<'a> Scanner<'a> {
     }
 }
 
-/// Asks the lister for the next folders the scan will visit, in that order (the top frame's
-/// pending subfolders, then those of the frames below), as far as it has room.
 /// The size an encrypted file's row keeps: its plaintext's (ownCloud's cache holds that). An
 /// unchanged file of the length its plaintext size gives is not read; a changed one is read
 /// for its header (a file replaced by plaintext counts its bytes).
@@ -639,6 +637,8 @@ fn encrypted_size(path: &Path, len: i64, cached: i64, same_mtime: bool) -> i64 {
     }
 }
 
+/// Asks the lister for the next folders the scan will visit, in that order (the top frame's
+/// pending subfolders, then those of the frames below), as far as it has room.
 fn ask_ahead(lister: &mut Lister, stack: &mut [Frame]) {
     for f in stack.iter_mut().rev() {
         while f.asked < f.pending.len() {
