@@ -40,9 +40,15 @@ print("%.3f %d" % (wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 PY
 }
 
-# bench NAME BYTES: encrypt-all and decrypt-all of instance NAME, 3 times each; prints rows.
+# rate SECONDS BYTES FILES: MB/s for one file, files/s for many.
+rate() {
+  if [ "$3" -gt 1 ]; then printf '%.0f files/s' "$(echo "$3 / $1" | bc -l)"; else printf '%.0f MB/s' "$(echo "$2 / $1 / 1000000" | bc -l)"; fi
+}
+
+# bench NAME BYTES FILES: encrypt-all and decrypt-all of instance NAME, 3 times each; prints
+# rows.
 bench() {
-  local inst=$work/$1 bytes=$2 enc=() dec=() enc_k=0 dec_k=0 s k
+  local inst=$work/$1 bytes=$2 files=$3 enc=() dec=() enc_k=0 dec_k=0 s k
   for _ in 1 2 3; do
     (cd "$inst" && "$OCC" encryption:enable >/dev/null)
     read -r s k <<<"$(cd "$inst" && run_rss "$OCC" encryption:encrypt-all -y)"
@@ -52,22 +58,22 @@ bench() {
   done
   local e d
   e=$(median "${enc[@]}") d=$(median "${dec[@]}")
-  printf '| %s | encrypt-all | %.3f s | %.0f MB/s | %.1f MiB |\n' "$1" "$e" "$(echo "$bytes / $e / 1000000" | bc -l)" "$(echo "$enc_k / 1024" | bc -l)"
-  printf '| %s | decrypt-all | %.3f s | %.0f MB/s | %.1f MiB |\n' "$1" "$d" "$(echo "$bytes / $d / 1000000" | bc -l)" "$(echo "$dec_k / 1024" | bc -l)"
+  printf '| %s | encrypt-all | %.3f s | %s | %.1f MiB |\n' "$1" "$e" "$(rate "$e" "$bytes" "$files")" "$(echo "$enc_k / 1024" | bc -l)"
+  printf '| %s | decrypt-all | %.3f s | %s | %.1f MiB |\n' "$1" "$d" "$(rate "$d" "$bytes" "$files")" "$(echo "$dec_k / 1024" | bc -l)"
 }
 
-# floors NAME BYTES FILES...: cat and the crypto pass over the files, median of 3.
+# floors NAME BYTES COUNT FILES...: cat and the crypto pass over the files, median of 3.
 floors() {
-  local name=$1 bytes=$2 c=() f=()
-  shift 2
+  local name=$1 bytes=$2 count=$3 c=() f=()
+  shift 3
   for _ in 1 2 3; do
     c+=("$(python3 -c "import subprocess,sys,time; t=time.monotonic(); subprocess.run(['cat']+sys.argv[1:], stdout=subprocess.DEVNULL, check=True); print('%.3f' % (time.monotonic()-t))" "$@")")
     f+=("$("$FLOOR" "$@" | cut -d' ' -f1)")
   done
   local cm fm
   cm=$(median "${c[@]}") fm=$(median "${f[@]}")
-  printf '| %s | floor: cat | %.3f s | %.0f MB/s | |\n' "$name" "$cm" "$(echo "$bytes / $cm / 1000000" | bc -l)"
-  printf '| %s | floor: AES-256-CTR + HMAC-SHA256 | %.3f s | %.0f MB/s | |\n' "$name" "$fm" "$(echo "$bytes / $fm / 1000000" | bc -l)"
+  printf '| %s | floor: cat | %.3f s | %s | |\n' "$name" "$cm" "$(rate "$cm" "$bytes" "$count")"
+  printf '| %s | floor: AES-256-CTR + HMAC-SHA256 | %.3f s | %s | |\n' "$name" "$fm" "$(rate "$fm" "$bytes" "$count")"
 }
 
 # layout_floor DIR N: the key layout's file system work for N files under DIR, both ways.
@@ -123,17 +129,18 @@ head -c "$((mib * 1048576))" /dev/urandom >"$work/large/data/admin/files/large.b
 
 echo "| tree | run | wall | throughput | peak RSS |"
 echo "|---|---|---|---|---|"
-bench small "$((small * 10))"
-floors small "$((small * 10))" "$work"/small/data/admin/files/smallfiles/*
+bench small "$((small * 10))" "$small"
+floors small "$((small * 10))" "$small" "$work"/small/data/admin/files/smallfiles/*
 l1=() l2=()
 for r in 1 2 3; do
   read -r a b <<<"$(layout_floor "$work/layout$r" "$small")"
   l1+=("$a") l2+=("$b")
 done
-printf '| small | floor: key layout, file system only (encrypt) | %.3f s | | |\n' "$(median "${l1[@]}")"
-printf '| small | floor: key layout, file system only (decrypt) | %.3f s | | |\n' "$(median "${l2[@]}")"
-bench large "$((mib * 1048576))"
-floors large "$((mib * 1048576))" "$work/large/data/admin/files/large.bin"
+m1=$(median "${l1[@]}") m2=$(median "${l2[@]}")
+printf '| small | floor: key layout, file system only (encrypt) | %.3f s | %s | |\n' "$m1" "$(rate "$m1" 0 "$small")"
+printf '| small | floor: key layout, file system only (decrypt) | %.3f s | %s | |\n' "$m2" "$(rate "$m2" 0 "$small")"
+bench large "$((mib * 1048576))" 1
+floors large "$((mib * 1048576))" 1 "$work/large/data/admin/files/large.bin"
 d=()
 for _ in 1 2 3; do
   d+=("$(python3 -c "import subprocess,sys,time; t=time.monotonic(); subprocess.run(['dd', 'if=/dev/zero', 'of=' + sys.argv[1], 'bs=1M', 'count=' + sys.argv[2], 'conv=fsync'], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True); print('%.3f' % (time.monotonic()-t))" "$work/dd.bin" "$mib")")
