@@ -145,6 +145,21 @@ pub(crate) fn summary(ctx: &Context, mode: Mode, r: &Report, secs: f64) -> Resul
     )
 }
 
+/// ownCloud's head of decrypt-all's failures (its trailing spaces included).
+pub(crate) const DECRYPT_FAILED: &[&str] = &[
+    "Files for following users couldn't be decrypted, ",
+    "maybe the user is not set up in a way that supports this operation: ",
+];
+
+/// The head of encrypt-all's failures.
+pub(crate) const ENCRYPT_FAILED: &[&str] =
+    &["Files for following users couldn't be encrypted; they were left as they are:"];
+
+/// What a decryption says of rows it left encrypted that no failure names.
+pub(crate) fn still_encrypted(n: i64) -> String {
+    format!("{n} files are still encrypted where occ does not decrypt (storages other than users' homes, or folders other than files, versions and trash bin)")
+}
+
 pub(crate) fn list_failures(ctx: &Context, r: &Report, head: &[&str]) -> Result<(), Error> {
     for h in head {
         ctx.line(h)?;
@@ -236,11 +251,7 @@ impl Command for EncryptAll {
         if json {
             report_json(ctx, Mode::Encrypt, &r)?;
         } else if !r.failed.is_empty() {
-            list_failures(
-                ctx,
-                &r,
-                &["Files for following users couldn't be encrypted; they were left as they are:"],
-            )?;
+            list_failures(ctx, &r, ENCRYPT_FAILED)?;
         }
         summary(ctx, Mode::Encrypt, &r, started.elapsed().as_secs_f64())?;
         Ok(if r.failed.is_empty() { 0 } else { 1 })
@@ -367,17 +378,10 @@ impl Command for DecryptAll {
             } else if r.failed.is_empty() && elsewhere == 0 {
                 say("all files could be decrypted successfully!")?;
             } else if !r.failed.is_empty() {
-                list_failures(
-                    ctx,
-                    &r,
-                    &[
-                        "Files for following users couldn't be decrypted, ",
-                        "maybe the user is not set up in a way that supports this operation: ",
-                    ],
-                )?;
+                list_failures(ctx, &r, DECRYPT_FAILED)?;
             }
             if elsewhere > 0 {
-                ctx.styled(Style::Error, &format!("{elsewhere} files are still encrypted where occ does not decrypt (storages other than users' homes, or folders other than files, versions and trash bin)"))?;
+                ctx.styled(Style::Error, &still_encrypted(elsewhere))?;
             }
             Ok((r, elsewhere == 0))
         })();

@@ -9,7 +9,10 @@ use std::path::{Component, Path, PathBuf};
 
 use occ_plugin_api::prelude::*;
 
-use crate::all::{can_ask, homes, list_failures, lock, summary, DISPLAY_NAME};
+use crate::all::{
+    can_ask, homes, list_failures, lock, still_encrypted, summary, DECRYPT_FAILED, DISPLAY_NAME,
+    ENCRYPT_FAILED,
+};
 use crate::bulk::{Mode, Run};
 use crate::commands::{enabled, make_system_keys, new_key_id};
 use crate::format::MODULE_ID;
@@ -247,16 +250,9 @@ impl Command for RecreateMasterKey {
         };
         if !r.failed.is_empty() || left > 0 {
             if !r.failed.is_empty() {
-                list_failures(
-                    ctx,
-                    &r,
-                    &[
-                        "Files for following users couldn't be decrypted, ",
-                        "maybe the user is not set up in a way that supports this operation: ",
-                    ],
-                )?;
+                list_failures(ctx, &r, DECRYPT_FAILED)?;
             } else {
-                ctx.line(&format!("{left} files are still encrypted where occ does not decrypt (storages other than users' homes, or folders other than files, versions and trash bin)"))?;
+                ctx.line(&still_encrypted(left))?;
             }
             // The old key stays: files still need it. What was decrypted is encrypted again
             // with it, so the instance is as it was found.
@@ -338,11 +334,7 @@ impl Command for RecreateMasterKey {
         let r = run.report;
         summary(ctx, Mode::Encrypt, &r, started.elapsed().as_secs_f64())?;
         if !r.failed.is_empty() {
-            list_failures(
-                ctx,
-                &r,
-                &["Files for following users couldn't be encrypted; they were left as they are:"],
-            )?;
+            list_failures(ctx, &r, ENCRYPT_FAILED)?;
             return Ok(1);
         }
         ctx.line("\nEncryption completed successfully\n")?;
