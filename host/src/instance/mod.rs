@@ -5,6 +5,7 @@ pub mod convert;
 pub mod db;
 pub mod install;
 pub mod owner;
+pub mod php_config;
 pub mod upgrade;
 
 use std::path::{Path, PathBuf};
