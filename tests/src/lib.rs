@@ -367,6 +367,41 @@ impl Instance {
             None => exec_sqlite(&self.db_path(), sql),
         }
     }
+
+    /// Adds a local user (who never logs in), through `user:add`.
+    pub fn add_user(&self, uid: &str) {
+        let out = self
+            .command(&["user:add", "--password-from-env", uid])
+            .env("OC_PASS", "a-pass-for-tests-1")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "user:add {uid}: {out:?}");
+    }
+
+    /// Writes `files` (paths under the user's `files/`, contents) and scans the user.
+    pub fn put_files<P: AsRef<str>, C: AsRef<[u8]>>(&self, uid: &str, files: &[(P, C)]) {
+        for (path, content) in files {
+            let p = self
+                .root()
+                .join("data")
+                .join(uid)
+                .join("files")
+                .join(path.as_ref());
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, content).unwrap();
+        }
+        let o = self.run(&["files:scan", uid]);
+        assert_eq!(o.code, 0, "files:scan {uid}: {o:?}");
+    }
+}
+
+/// Asserts a run printed exactly `stdout`, nothing on stderr, and exited 0.
+pub fn assert_ok(o: &Out, stdout: &str) {
+    assert_eq!(
+        (o.stdout.as_str(), o.stderr.as_str(), o.code),
+        (stdout, "", 0)
+    );
 }
 
 /// Rows of a query on a SQLite file, as JSON objects.

@@ -57,24 +57,6 @@ fn noise(seed: u64, n: usize) -> Vec<u8> {
         .collect()
 }
 
-/// Adds a user who never logs in.
-fn add_user(i: &mut Instance, uid: &str) {
-    i.set_env("OC_PASS", "a-pass-for-tests-1");
-    let o = i.run(&["user:add", "--password-from-env", uid]);
-    assert_eq!(o.code, 0, "{o:?}");
-}
-
-/// Writes `files` (path under the user's `files/`, content) and scans them.
-fn put(i: &Instance, uid: &str, files: &[(String, Vec<u8>)]) {
-    for (path, content) in files {
-        let p = i.root().join("data").join(uid).join("files").join(path);
-        fs::create_dir_all(p.parent().unwrap()).unwrap();
-        fs::write(&p, content).unwrap();
-    }
-    let o = i.run(&["files:scan", uid]);
-    assert_eq!(o.code, 0, "{o:?}");
-}
-
 /// The instance's master key, opened as ownCloud opens it.
 fn master(i: &Instance) -> (String, RsaPrivateKey) {
     let c = i.config();
@@ -204,10 +186,10 @@ fn tree() -> Vec<(String, Vec<u8>)> {
 
 #[test]
 fn encrypt_all_and_decrypt_all_keep_every_file_and_say_what_owncloud_says() {
-    let mut i = Instance::installed();
-    add_user(&mut i, "bob");
-    put(&i, "admin", &tree());
-    put(&i, "bob", &[("notes.txt".into(), b"bob's notes".to_vec())]);
+    let i = Instance::installed();
+    i.add_user("bob");
+    i.put_files("admin", &tree());
+    i.put_files("bob", &[("notes.txt", b"bob's notes".to_vec())]);
     let before_disk = disk(&i);
 
     // Disabled: refused, nothing changed.
@@ -393,17 +375,16 @@ fn before_disk_files(want: &BTreeMap<String, String>) -> BTreeMap<String, String
 
 #[test]
 fn a_file_that_cannot_be_decrypted_is_named_and_left_as_it_is() {
-    let mut i = Instance::installed();
-    add_user(&mut i, "carol");
-    put(
-        &i,
+    let i = Instance::installed();
+    i.add_user("carol");
+    i.put_files(
         "carol",
         &[
-            ("good.txt".into(), b"good".to_vec()),
-            ("flipped.bin".into(), noise(7, 20000)),
-            ("cut.bin".into(), noise(8, 20000)),
-            ("keyless.txt".into(), b"keyless".to_vec()),
-            ("other-module.txt".into(), b"other".to_vec()),
+            ("good.txt", b"good".to_vec()),
+            ("flipped.bin", noise(7, 20000)),
+            ("cut.bin", noise(8, 20000)),
+            ("keyless.txt", b"keyless".to_vec()),
+            ("other-module.txt", b"other".to_vec()),
         ],
     );
     assert_eq!(i.run(&["encryption:enable"]).code, 0);
@@ -476,8 +457,8 @@ impl Rng {
 
 #[test]
 fn kill_nine_at_random_points_never_loses_a_file() {
-    let mut i = Instance::installed();
-    add_user(&mut i, "dave");
+    let i = Instance::installed();
+    i.add_user("dave");
     let mut files = tree();
     files.push(("Docs/more.bin".into(), noise(9, 5 << 20)));
     for n in 0..150 {
@@ -486,8 +467,8 @@ fn kill_nine_at_random_points_never_loses_a_file() {
             noise(100 + n, (n as usize * 37) % 9000),
         ));
     }
-    put(&i, "admin", &files);
-    put(&i, "dave", &[("d.bin".into(), noise(5, 2 << 20))]);
+    i.put_files("admin", &files);
+    i.put_files("dave", &[("d.bin", noise(5, 2 << 20))]);
     assert_eq!(i.run(&["encryption:enable"]).code, 0);
     let m = master(&i);
     let want = plaintexts(&i, &m);
@@ -593,16 +574,15 @@ fn kill_nine_at_random_points_never_loses_a_file() {
 
 #[test]
 fn what_cannot_be_done_safely_is_named_and_left_alone() {
-    let mut i = Instance::installed();
-    add_user(&mut i, "erin");
-    put(
-        &i,
+    let i = Instance::installed();
+    i.add_user("erin");
+    i.put_files(
         "erin",
         &[
-            ("plain.txt".into(), b"plain".to_vec()),
-            ("legacy.txt".into(), b"ownCloud 8.0 ciphertext".to_vec()),
-            ("gone.txt".into(), b"gone".to_vec()),
-            ("sub/inner.txt".into(), b"inner".to_vec()),
+            ("plain.txt", b"plain".to_vec()),
+            ("legacy.txt", b"ownCloud 8.0 ciphertext".to_vec()),
+            ("gone.txt", b"gone".to_vec()),
+            ("sub/inner.txt", b"inner".to_vec()),
         ],
     );
     assert_eq!(i.run(&["encryption:enable"]).code, 0);

@@ -7,14 +7,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
 use occ_plugin_encryption::format;
-use occ_tests::Instance;
-
-fn ok(o: &occ_tests::Out, stdout: &str) {
-    assert_eq!(
-        (o.stdout.as_str(), o.stderr.as_str(), o.code),
-        (stdout, "", 0)
-    );
-}
+use occ_tests::{assert_ok, Instance};
 
 fn mode(p: &std::path::Path) -> u32 {
     fs::metadata(p).unwrap().permissions().mode() & 0o777
@@ -25,24 +18,22 @@ fn module_commands_say_what_owncloud_says() {
     let i = Instance::installed();
     // B00/B04, B05, B06, B06b, B07, B72 (without ownCloud's stray quote).
     let disabled = "  - enabled: false\n  - defaultModule: OC_DEFAULT_MODULE\n";
-    ok(&i.run(&["encryption:status"]), disabled);
-    ok(
+    assert_ok(&i.run(&["encryption:status"]), disabled);
+    assert_ok(
         &i.run(&["encryption:list-modules"]),
         "  - OC_DEFAULT_MODULE: Default encryption module [default*]\n",
     );
-    ok(
-        &i.run(&["encryption:list-modules", "--output=json"]),
+    assert_ok(&i.run(&["encryption:list-modules", "--output=json"]),
         "{\"OC_DEFAULT_MODULE\":{\"displayName\":\"Default encryption module\",\"default\":true}}\n",
     );
-    ok(
-        &i.run(&["encryption:list-modules", "--output=json_pretty"]),
+    assert_ok(&i.run(&["encryption:list-modules", "--output=json_pretty"]),
         "{\n    \"OC_DEFAULT_MODULE\": {\n        \"displayName\": \"Default encryption module\",\n        \"default\": true\n    }\n}\n",
     );
-    ok(
+    assert_ok(
         &i.run(&["encryption:show-key-storage-root"]),
         "Current key storage root:  default storage location (data/)\n",
     );
-    ok(
+    assert_ok(
         &i.run(&["encryption:set-default-module", "OC_DEFAULT_MODULE"]),
         "\"OC_DEFAULT_MODULE\" is already the default module\n",
     );
@@ -59,7 +50,7 @@ fn module_commands_say_what_owncloud_says() {
 fn enable_makes_the_key_pairs_and_disable_waits_for_decryption() {
     let mut i = Instance::installed();
     // B10, B13: the switch, the app config and the two key pairs.
-    ok(
+    assert_ok(
         &i.run(&["encryption:enable"]),
         "Encryption enabled\n\nDefault module: OC_DEFAULT_MODULE\n",
     );
@@ -135,20 +126,20 @@ fn enable_makes_the_key_pairs_and_disable_waits_for_decryption() {
     .unwrap();
 
     // B11, B11b, B12, B12b: enabled; enabling again keeps the keys.
-    ok(
+    assert_ok(
         &i.run(&["encryption:status"]),
         "  - enabled: true\n  - defaultModule: OC_DEFAULT_MODULE\n",
     );
-    ok(
+    assert_ok(
         &i.run(&["encryption:status", "--output=json"]),
         "{\"enabled\":true,\"defaultModule\":\"OC_DEFAULT_MODULE\"}\n",
     );
-    ok(
+    assert_ok(
         &i.run(&["config:app:get", "encryption", "useMasterKey"]),
         "1\n",
     );
     let key = fs::read(dir.join(&names[0])).unwrap();
-    ok(
+    assert_ok(
         &i.run(&["encryption:enable"]),
         "Encryption is already enabled\n\nDefault module: OC_DEFAULT_MODULE\n",
     );
@@ -204,15 +195,15 @@ fn enable_makes_the_key_pairs_and_disable_waits_for_decryption() {
     i.exec("UPDATE oc_filecache SET encrypted = 0 WHERE name = 'a.txt'");
 
     // B87, B51, B52, B53.
-    ok(
+    assert_ok(
         &i.run(&["encryption:disable"]),
         "Cleaned up config\nEncryption disabled\n",
     );
-    ok(
+    assert_ok(
         &i.run(&["encryption:status"]),
         "  - enabled: false\n  - defaultModule: OC_DEFAULT_MODULE\n",
     );
-    ok(
+    assert_ok(
         &i.run(&["encryption:disable"]),
         "Cleaned up config\nEncryption is already disabled\n",
     );

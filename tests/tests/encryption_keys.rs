@@ -8,23 +8,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use occ_tests::{query_sqlite, Instance};
+use occ_tests::{assert_ok, query_sqlite, Instance};
 use sha2::{Digest, Sha256};
-
-fn add_user(i: &mut Instance, uid: &str) {
-    i.set_env("OC_PASS", "a-pass-for-tests-1");
-    let o = i.run(&["user:add", "--password-from-env", uid]);
-    assert_eq!(o.code, 0, "{o:?}");
-}
-
-fn put(i: &Instance, uid: &str, files: &[(&str, &[u8])]) {
-    for (path, content) in files {
-        let p = i.root().join("data").join(uid).join("files").join(path);
-        fs::create_dir_all(p.parent().unwrap()).unwrap();
-        fs::write(&p, content).unwrap();
-    }
-    assert_eq!(i.run(&["files:scan", uid]).code, 0);
-}
 
 fn app_value(i: &Instance, app: &str, key: &str) -> Option<String> {
     i.query(&format!(
@@ -53,21 +38,13 @@ fn files_under(dir: &Path) -> Vec<String> {
     out
 }
 
-fn ok(o: &occ_tests::Out, stdout: &str) {
-    assert_eq!(
-        (o.stdout.as_str(), o.stderr.as_str(), o.code),
-        (stdout, "", 0)
-    );
-}
-
 #[test]
 fn change_key_storage_root_moves_every_key_and_the_files_still_open() {
-    let mut i = Instance::installed();
-    add_user(&mut i, "bob");
-    put(
-        &i,
+    let i = Instance::installed();
+    i.add_user("bob");
+    i.put_files(
         "bob",
-        &[("a.txt", b"bob's file"), ("d/b.txt", b"another")],
+        &[("a.txt", &b"bob's file"[..]), ("d/b.txt", &b"another"[..])],
     );
     assert_eq!(i.run(&["encryption:enable"]).code, 0);
     assert_eq!(i.run(&["encryption:encrypt-all", "-y"]).code, 0);
@@ -75,7 +52,7 @@ fn change_key_storage_root_moves_every_key_and_the_files_still_open() {
     let before = (i.dump(), files_under(&data));
 
     // No root and no answer: nothing (ownCloud's default answer is no).
-    ok(&i.run(&["encryption:change-key-storage-root", "-n"]), "");
+    assert_ok(&i.run(&["encryption:change-key-storage-root", "-n"]), "");
     // A root that is not there, one outside the data folder, a target already taken.
     let o = i.run(&["encryption:change-key-storage-root", "keys"]);
     assert_eq!(
@@ -108,8 +85,7 @@ fn change_key_storage_root_moves_every_key_and_the_files_still_open() {
         (before.0.clone(), before.1.clone())
     );
 
-    ok(
-        &i.run(&["encryption:change-key-storage-root", "keys"]),
+    assert_ok(&i.run(&["encryption:change-key-storage-root", "keys"]),
         "Change key storage root from default storage location to keys\nStart to move keys:\n\nKey storage root successfully changed to keys\n",
     );
     let moved = files_under(&data.join("keys"));
@@ -128,16 +104,16 @@ fn change_key_storage_root_moves_every_key_and_the_files_still_open() {
     );
     assert!(!data.join("files_encryption").exists());
     assert!(!data.join("bob/files_encryption").exists());
-    ok(
+    assert_ok(
         &i.run(&["encryption:show-key-storage-root"]),
         "Current key storage root:  keys\n",
     );
-    ok(
+    assert_ok(
         &i.run(&["encryption:change-key-storage-root", "/keys/"]),
         "The key storage root is already keys: nothing to move\n",
     );
     // Files encrypted from now on get their keys there, and everything decrypts from there.
-    put(&i, "bob", &[("new.txt", b"new")]);
+    i.put_files("bob", &[("new.txt", b"new")]);
     assert_eq!(i.run(&["encryption:encrypt-all", "-y"]).code, 0);
     assert!(data
         .join("keys/bob/files_encryption/keys/files/new.txt/OC_DEFAULT_MODULE/fileKey")
@@ -150,8 +126,7 @@ fn change_key_storage_root_moves_every_key_and_the_files_still_open() {
     assert_eq!(fs::read(data.join("bob/files/new.txt")).unwrap(), b"new");
     // And back, asked for no root (the reset question needs a terminal: -n says no).
     assert_eq!(i.run(&["encryption:enable"]).code, 0);
-    ok(
-        &i.run(&["encryption:change-key-storage-root", "/"]),
+    assert_ok(&i.run(&["encryption:change-key-storage-root", "/"]),
         "Change key storage root from keys to default storage location\nStart to move keys:\n\nKey storage root successfully changed to default storage location\n",
     );
     assert!(data
@@ -168,10 +143,9 @@ fn recreate_master_key_replaces_the_key_and_every_file_opens_with_the_new_one() 
         (o.stdout.as_str(), o.code),
         ("Master key is not enabled.\n\n", 3)
     );
-    put(
-        &i,
+    i.put_files(
         "admin",
-        &[("a.txt", b"first"), ("b/c.bin", &[7u8; 20000])],
+        &[("a.txt", &b"first"[..]), ("b/c.bin", &[7u8; 20000][..])],
     );
     assert_eq!(i.run(&["encryption:enable"]).code, 0);
     assert_eq!(i.run(&["encryption:encrypt-all", "-y"]).code, 0);
@@ -186,7 +160,7 @@ fn recreate_master_key_replaces_the_key_and_every_file_opens_with_the_new_one() 
 
     let o = i.run(&["encryption:recreate-master-key", "-y"]);
     let want = "Decryption started\n\nprepare encryption modules...\n\nPrepare \"Default encryption module\"\n\nUsing master key for decryption\n done.\n\n\n\n\n\n\n\n\nall files could be decrypted successfully!\n\nDecryption completed\n\nWaiting for creating new masterkey\n\nNew masterkey created successfully\n\nEncryption started\n\n\n\nEncrypt all files with the Default encryption module\n====================================================\n\n\nUse master key to encrypt all files.\n\n\nStart to encrypt users files\n----------------------------\n\n\n\n\n\n\nEncryption completed successfully\n\n\nNote: All users are required to relogin.\n\n";
-    ok(&o, want);
+    assert_ok(&o, want);
     let new = app_value(&i, "encryption", "masterKeyId").unwrap();
     assert_ne!(new, old);
     let suffix = new.strip_prefix("master_").unwrap();
@@ -234,9 +208,9 @@ fn recreate_master_key_replaces_the_key_and_every_file_opens_with_the_new_one() 
 
 #[test]
 fn migrate_moves_owncloud_8_0_s_keys_to_8_1_s_places() {
-    let mut i = Instance::installed();
-    add_user(&mut i, "bob");
-    put(&i, "bob", &[("a/b.txt", b"x")]);
+    let i = Instance::installed();
+    i.add_user("bob");
+    i.put_files("bob", &[("a/b.txt", b"x")]);
     let d = i.root().join("data");
     let w = |p: &str, c: &str| {
         let p = d.join(p);
@@ -276,8 +250,7 @@ fn migrate_moves_owncloud_8_0_s_keys_to_8_1_s_places() {
         "{o:?}"
     );
 
-    ok(
-        &i.run(&["encryption:migrate"]),
+    assert_ok(&i.run(&["encryption:migrate"]),
         "Reorganize system folder structure\nMigrating keys for users on backend Database\n   admin\n   bob\n",
     );
     assert_eq!(
@@ -321,7 +294,7 @@ fn migrate_moves_owncloud_8_0_s_keys_to_8_1_s_places() {
     );
     // Again, by the seed's name, for one user: nothing left to move.
     let dump = (i.dump(), files_under(&d));
-    ok(
+    assert_ok(
         &i.run(&["encryption:migrate-keys", "bob"]),
         "Migrating keys   bob\n",
     );
@@ -363,7 +336,7 @@ fn owncloud_s_encrypted_files_are_adopted_and_decrypt_all_restores_them() {
         .success();
     assert!(ok_tar);
     let oc = tmp.path();
-    let mut i = Instance::installed();
+    let i = Instance::installed();
     // The instance takes over ownCloud's data: its secret and id open the master key.
     let php = fs::read_to_string(oc.join("config/config.php")).unwrap();
     let mut config = i.config();
@@ -378,7 +351,7 @@ fn owncloud_s_encrypted_files_are_adopted_and_decrypt_all_restores_them() {
     let data = i.root().join("data");
     copy_tree(&oc.join("data/files_encryption"), &data);
     for uid in ["alice", "bob"] {
-        add_user(&mut i, uid);
+        i.add_user(uid);
         fs::create_dir_all(data.join(uid)).unwrap();
         copy_tree(&oc.join("data").join(uid).join("files"), &data.join(uid));
         copy_tree(
@@ -470,7 +443,7 @@ fn no_key_or_plaintext_reaches_the_log_or_the_output() {
         0
     );
     let plain = b"TOP-SECRET-PLAINTEXT-4711";
-    put(&i, "admin", &[("secret.txt", plain)]);
+    i.put_files("admin", &[("secret.txt", plain)]);
     let mut seen = String::new();
     for args in [
         &["encryption:enable", "-vvv"][..],
@@ -578,10 +551,9 @@ fn help_says_what_owncloud_says() {
 #[test]
 fn recreate_master_key_keeps_the_key_while_a_file_needs_it() {
     let i = Instance::installed();
-    put(
-        &i,
+    i.put_files(
         "admin",
-        &[("good.txt", b"good"), ("bad.bin", &[9u8; 30000])],
+        &[("good.txt", &b"good"[..]), ("bad.bin", &[9u8; 30000][..])],
     );
     assert_eq!(i.run(&["encryption:enable"]).code, 0);
     assert_eq!(i.run(&["encryption:encrypt-all", "-y"]).code, 0);

@@ -359,27 +359,11 @@ impl<'a> Parser<'a> {
                         Some(b'$') => out.push(b'$'),
                         Some(b'"') => out.push(b'"'),
                         Some(b'0'..=b'7') => {
-                            let start = self.at - 1;
-                            let mut end = start + 1;
-                            while end < start + 3 && matches!(self.src.get(end), Some(b'0'..=b'7'))
-                            {
-                                end += 1;
-                            }
-                            let digits = std::str::from_utf8(&self.src[start..end]).unwrap_or("0");
-                            out.push((u32::from_str_radix(digits, 8).unwrap_or(0) & 0xff) as u8);
-                            self.at = end;
+                            self.at -= 1;
+                            out.push(self.escaped_digits(8, 3));
                         }
                         Some(b'x') if self.src.get(self.at).is_some_and(u8::is_ascii_hexdigit) => {
-                            let start = self.at;
-                            let mut end = start;
-                            while end < start + 2
-                                && self.src.get(end).is_some_and(u8::is_ascii_hexdigit)
-                            {
-                                end += 1;
-                            }
-                            let digits = std::str::from_utf8(&self.src[start..end]).unwrap_or("0");
-                            out.push(u8::from_str_radix(digits, 16).unwrap_or(0));
-                            self.at = end;
+                            out.push(self.escaped_digits(16, 2));
                         }
                         Some(b'u') if self.src.get(self.at) == Some(&b'{') => {
                             let Some(close) = find(&self.src[self.at..], b"}") else {
@@ -413,6 +397,26 @@ impl<'a> Parser<'a> {
             }
         }
         self.utf8(out)
+    }
+
+    /// The byte of an octal (`\101`) or hex (`\x41`) escape: up to `max` digits from the
+    /// cursor, which ends after them (PHP keeps the low byte of an octal over 255).
+    fn escaped_digits(&mut self, radix: u32, max: usize) -> u8 {
+        let mut value: u32 = 0;
+        let mut n = 0;
+        while n < max {
+            match self
+                .src
+                .get(self.at)
+                .and_then(|b| (*b as char).to_digit(radix))
+            {
+                Some(d) => value = value * radix + d,
+                None => break,
+            }
+            self.at += 1;
+            n += 1;
+        }
+        (value & 0xff) as u8
     }
 
     fn utf8(&self, bytes: Vec<u8>) -> Result<String, PhpError> {

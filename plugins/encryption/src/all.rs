@@ -145,6 +145,43 @@ pub(crate) fn summary(ctx: &Context, mode: Mode, r: &Report, secs: f64) -> Resul
     )
 }
 
+/// The module's lines before it encrypts (ownCloud's `EncryptAll::encryptAll`).
+pub(crate) fn encrypt_intro(say: &dyn Fn(&str) -> Result<(), Error>) -> Result<(), Error> {
+    let headline = format!("Encrypt all files with the {DISPLAY_NAME}");
+    for line in [
+        "\n",
+        &headline,
+        &"=".repeat(headline.len()),
+        "\n",
+        "Use master key to encrypt all files.",
+        "\n",
+        "Start to encrypt users files",
+        "----------------------------",
+        "",
+        "\n",
+    ] {
+        say(line)?;
+    }
+    Ok(())
+}
+
+/// The lines before decryption (ownCloud's `DecryptAll::decryptAll` and the module's
+/// `prepareDecryptAll`), around opening the master key: the run that decrypts.
+pub(crate) fn decrypt_prepare<'a>(
+    ctx: &'a Context,
+    say: &dyn Fn(&str) -> Result<(), Error>,
+) -> Result<Run<'a>, Error> {
+    say("prepare encryption modules...")?;
+    say("")?;
+    say(&format!("Prepare \"{DISPLAY_NAME}\""))?;
+    say("")?;
+    let run = Run::new(ctx, Mode::Decrypt)?;
+    say("Using master key for decryption")?;
+    say(" done.")?;
+    say("\n")?;
+    Ok(run)
+}
+
 /// ownCloud's head of decrypt-all's failures (its trailing spaces included).
 pub(crate) const DECRYPT_FAILED: &[&str] = &[
     "Files for following users couldn't be decrypted, ",
@@ -231,21 +268,8 @@ impl Command for EncryptAll {
         }
         let started = std::time::Instant::now();
         let mut run = Run::new(ctx, Mode::Encrypt)?;
-        let headline = format!("Encrypt all files with the {DISPLAY_NAME}");
-        say("\n")?;
-        say(&headline)?;
-        say(&"=".repeat(headline.len()))?;
-        say("\n")?;
-        say("Use master key to encrypt all files.")?;
-        say("\n")?;
-        say("Start to encrypt users files")?;
-        say("----------------------------")?;
-        say("")?;
-        say("\n")?;
-        for (n, (uid, storage)) in homes(ctx, None)?.into_iter().enumerate() {
-            run.user(&uid, storage, &format!("{uid} ({})", n + 1))?;
-        }
-        ctx.progress_done()?;
+        encrypt_intro(&say)?;
+        run.users(&homes(ctx, None)?)?;
         say("\n")?;
         let r = run.report;
         if json {
@@ -349,20 +373,8 @@ impl Command for DecryptAll {
         set_enabled(false)?;
         let started = std::time::Instant::now();
         let result = (|| -> Result<(Report, bool), Error> {
-            say("prepare encryption modules...")?;
-            say("")?;
-            say(&format!("Prepare \"{DISPLAY_NAME}\""))?;
-            say("")?;
-            let mut run = Run::new(ctx, Mode::Decrypt)?;
-            say("Using master key for decryption")?;
-            say(" done.")?;
-            say("\n")?;
-            let users = homes(ctx, (!uid.is_empty()).then_some(uid.as_str()))?;
-            let count = users.len();
-            for (n, (user, storage)) in users.into_iter().enumerate() {
-                run.user(&user, storage, &format!("{user} ({} of {count})", n + 1))?;
-            }
-            ctx.progress_done()?;
+            let mut run = decrypt_prepare(ctx, &say)?;
+            run.users(&homes(ctx, (!uid.is_empty()).then_some(uid.as_str()))?)?;
             let r = run.report;
             // Rows still encrypted that no failure names (other storages, folders other than
             // files, versions and trash bin): the run is not complete, whatever it did.

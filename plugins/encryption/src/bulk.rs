@@ -262,6 +262,20 @@ impl<'a> Run<'a> {
         self.home().join(TEMP_DIR)
     }
 
+    /// Runs over the users' files in turn, each headed on the progress line as ownCloud heads
+    /// it (`admin (1)` when encrypting, `admin (1 of 2)` when decrypting).
+    pub fn users(&mut self, users: &[(String, i64)]) -> Result<(), Error> {
+        let count = users.len();
+        for (n, (uid, storage)) in users.iter().enumerate() {
+            let label = match self.mode {
+                Mode::Encrypt => format!("{uid} ({})", n + 1),
+                Mode::Decrypt => format!("{uid} ({} of {count})", n + 1),
+            };
+            self.user(uid, *storage, &label)?;
+        }
+        self.ctx.progress_done()
+    }
+
     /// Runs over one user's files; `label` heads the progress line.
     pub fn user(&mut self, uid: &str, storage: i64, label: &str) -> Result<(), Error> {
         self.uid = uid.to_string();

@@ -277,15 +277,8 @@ impl Command for Disable {
         CommandSpec::new("encryption:disable", "Disable encryption.")
     }
     fn run(&self, _input: &Input, ctx: &mut Context) -> CmdResult {
-        let rows = ctx.db().query(
-            "SELECT COUNT(*) AS n FROM *PREFIX*filecache WHERE encrypted > 0",
-            &[],
-        )?;
-        let n = rows
-            .first()
-            .and_then(|r| r.get("n"))
-            .and_then(Value::as_i64)
-            .ok_or_else(|| Error::new("Cannot count the encrypted files: nothing was changed"))?;
+        let n = crate::all::encrypted_count(ctx)
+            .map_err(|_| Error::new("Cannot count the encrypted files: nothing was changed"))?;
         if n > 0 {
             let files = if n == 1 { "file" } else { "files" };
             ctx.styled(

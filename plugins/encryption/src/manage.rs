@@ -10,8 +10,8 @@ use std::path::{Component, Path, PathBuf};
 use occ_plugin_api::prelude::*;
 
 use crate::all::{
-    can_ask, homes, list_failures, lock, still_encrypted, summary, DECRYPT_FAILED, DISPLAY_NAME,
-    ENCRYPT_FAILED,
+    can_ask, decrypt_prepare, encrypt_intro, homes, list_failures, lock, still_encrypted, summary,
+    DECRYPT_FAILED, ENCRYPT_FAILED,
 };
 use crate::bulk::{Mode, Run};
 use crate::commands::{enabled, make_system_keys, new_key_id};
@@ -217,29 +217,19 @@ impl Command for RecreateMasterKey {
         let old_id = ctx
             .app_config("encryption", "masterKeyId")?
             .unwrap_or_default();
-        ctx.line("Decryption started\n")?;
-        ctx.line("prepare encryption modules...")?;
-        ctx.line("")?;
-        ctx.line(&format!("Prepare \"{DISPLAY_NAME}\""))?;
-        ctx.line("")?;
+        let say = |text: &str| ctx.line(text);
+        say("Decryption started\n")?;
         let users = homes(ctx, None)?;
-        let mut run = Run::new(ctx, Mode::Decrypt)?;
-        ctx.line("Using master key for decryption")?;
-        ctx.line(" done.")?;
-        ctx.line("\n")?;
+        let mut run = decrypt_prepare(ctx, &say)?;
         ctx.set_app_config("core", "encryption_enabled", Some("no"))?;
-        let count = users.len();
-        for (n, (uid, storage)) in users.iter().enumerate() {
-            if let Err(e) = run.user(uid, *storage, &format!("{uid} ({} of {count})", n + 1)) {
-                ctx.set_app_config(
-                    "core",
-                    "encryption_enabled",
-                    Some(if was_enabled { "yes" } else { "no" }),
-                )?;
-                return Err(e);
-            }
+        if let Err(e) = run.users(&users) {
+            ctx.set_app_config(
+                "core",
+                "encryption_enabled",
+                Some(if was_enabled { "yes" } else { "no" }),
+            )?;
+            return Err(e);
         }
-        ctx.progress_done()?;
         ctx.line("\n\n")?;
         ctx.line("\n\n")?;
         let r = run.report;
@@ -259,10 +249,7 @@ impl Command for RecreateMasterKey {
             ctx.line("The master key was kept: files still need it. Encrypting again what was decrypted:")?;
             ctx.set_app_config("core", "encryption_enabled", Some("yes"))?;
             let mut again = Run::new(ctx, Mode::Encrypt)?;
-            for (n, (uid, storage)) in users.iter().enumerate() {
-                again.user(uid, *storage, &format!("{uid} ({})", n + 1))?;
-            }
-            ctx.progress_done()?;
+            again.users(&users)?;
             let a = again.report;
             ctx.line(&format!(
                 "{} files encrypted again with the kept key{}",
@@ -314,22 +301,9 @@ impl Command for RecreateMasterKey {
         }
         ctx.line("New masterkey created successfully\n")?;
         ctx.line("Encryption started\n")?;
-        let headline = format!("Encrypt all files with the {DISPLAY_NAME}");
-        ctx.line("\n")?;
-        ctx.line(&headline)?;
-        ctx.line(&"=".repeat(headline.len()))?;
-        ctx.line("\n")?;
-        ctx.line("Use master key to encrypt all files.")?;
-        ctx.line("\n")?;
-        ctx.line("Start to encrypt users files")?;
-        ctx.line("----------------------------")?;
-        ctx.line("")?;
-        ctx.line("\n")?;
+        encrypt_intro(&say)?;
         let mut run = Run::new(ctx, Mode::Encrypt)?;
-        for (n, (uid, storage)) in users.iter().enumerate() {
-            run.user(uid, *storage, &format!("{uid} ({})", n + 1))?;
-        }
-        ctx.progress_done()?;
+        run.users(&users)?;
         ctx.line("\n")?;
         let r = run.report;
         summary(ctx, Mode::Encrypt, &r, started.elapsed().as_secs_f64())?;
