@@ -169,9 +169,9 @@ pub fn run_with(args: Vec<String>, plugins: Plugins<'_>, mut shell: Shell) -> i3
     };
     let mut host = new_host(instance, shell, env);
     let leave_db = matches!(plugins, Plugins::Discover);
-    let usable = {
+    let (usable, owncloud) = {
         let i = host.instance.borrow();
-        i.installed() && i.config_error.is_none()
+        (i.installed() && i.config_error.is_none(), i.owncloud())
     };
     let mut records = None;
     match plugins {
@@ -204,14 +204,16 @@ pub fn run_with(args: Vec<String>, plugins: Plugins<'_>, mut shell: Shell) -> i3
     }
     // The records are read when the plugins are not those the last install or upgrade
     // brought up to date (their digest in the config), or were read for the apps above.
-    if usable && records.is_none() {
+    // An ownCloud instance's records are ownCloud's apps', not the plugins': its schema is
+    // ownCloud's, which occ neither migrates nor upgrades.
+    if usable && records.is_none() && !owncloud {
         let digest = host.registry.digest(&[]);
         let known = host.instance.borrow().config.get_str(PLUGINS_DIGEST);
         if known.as_deref() != Some(digest.as_str()) {
             records = recorded(&host);
         }
     }
-    let state = measure_plugins(&mut host, records.as_ref(), state);
+    let state = measure_plugins(&mut host, records.as_ref().filter(|_| !owncloud), state);
     host.registry.add_builtins(builtins::specs());
 
     if !no_warnings {
@@ -300,6 +302,15 @@ fn run_command(host: &Host, args: &[String], state: State, no_warnings: bool) ->
         // `occ` lists the commands; `occ --help` is the help of `list`.
         if help_flag { "help" } else { "list" }.to_string()
     });
+    // A config that exists but cannot be read (or an instance occ may not administer): every
+    // command says so, rather than "not installed"; `check` reports it.
+    if let Some(e) = &host.instance.borrow().config_error {
+        let records: Vec<_> = all.iter().map(|r| &*r.command).collect();
+        let found = finder::find(&name, &records).ok();
+        if !matches!(found.as_deref(), Some("check" | "help" | "list")) {
+            return Err(Error::new(e.clone()));
+        }
+    }
     let resolved = match finder::find(&name, &console.records()) {
         Ok(n) => n,
         Err(nf) => {
@@ -328,10 +339,23 @@ fn run_command(host: &Host, args: &[String], state: State, no_warnings: bool) ->
         return Ok(1);
     };
     let name = cmd.command.name.as_str();
-    // An unreadable config: nothing may act on the instance; `check` reports it.
-    if let Some(e) = &host.instance.borrow().config_error {
-        if !matches!(name, "check" | "help" | "list") {
-            return Err(Error::new(e.clone()));
+    // An installed instance whose data directory is missing: nothing may act on it but what
+    // reports or moves it.
+    {
+        let i = host.instance.borrow();
+        let data = i.data_dir();
+        if i.installed()
+            && !data.is_dir()
+            && !matches!(
+                name,
+                "check" | "help" | "list" | "completion" | "maintenance:data-dir"
+            )
+        {
+            return Err(Error::new(format!(
+                "The data directory {} does not exist (datadirectory in {}); if it moved, run occ maintenance:data-dir <new directory>",
+                data.display(),
+                i.config.path.display()
+            )));
         }
     }
 

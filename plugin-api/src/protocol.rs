@@ -430,6 +430,10 @@ pub struct InstanceInfo {
     pub needs_upgrade: bool,
     /// Why `config/config.json` could not be read, if it could not (since 1.1).
     pub config_error: Option<String>,
+    /// On an ownCloud 10 server administered in place (its `config/config.php`), ownCloud's
+    /// version from it (`10.15.2.0`): the schema is ownCloud's, and a plugin's own tables and
+    /// migrations are not there (since 1.6).
+    pub owncloud: Option<String>,
 }
 
 /// `repair.list`: every loaded plugin's repair steps.

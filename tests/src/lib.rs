@@ -155,14 +155,43 @@ impl Instance {
         self.dir.path()
     }
 
-    /// `<root>/config/config.json`.
+    /// `<root>/config/config.json`, or ownCloud's `config/config.php` when there is one.
     pub fn config_path(&self) -> PathBuf {
+        let php = self.root().join("config").join("config.php");
+        if php.exists() {
+            return php;
+        }
         self.root().join("config").join("config.json")
     }
 
-    /// The parsed config.
+    /// A copy of ownCloud 10.15.2's own instance (`tests/fixtures/oc10/<tarball>`) owned by
+    /// the test's user, its data directory moved into the root by `maintenance:data-dir`.
+    pub fn owncloud(tarball: &str) -> Self {
+        let i = Self::new();
+        let archive = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/oc10")
+            .join(tarball);
+        let ok = Command::new("tar")
+            .arg("--no-same-owner")
+            .arg("-xzf")
+            .arg(&archive)
+            .arg("-C")
+            .arg(i.root())
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "tar -xzf {}", archive.display());
+        let data = i.root().join("data");
+        let o = i.run(&["maintenance:data-dir", data.to_str().unwrap()]);
+        assert_eq!(o.code, 0, "{o:?}");
+        i
+    }
+
+    /// The parsed config (config.json, or ownCloud's config.php as occ reads it).
     pub fn config(&self) -> Map<String, Value> {
-        serde_json::from_slice(&std::fs::read(self.config_path()).unwrap()).unwrap()
+        occ_host::instance::config::Config::load(self.root())
+            .unwrap()
+            .values
     }
 
     /// Sets an environment variable for every later run.

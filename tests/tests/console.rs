@@ -80,7 +80,7 @@ fn list_after_install_and_by_namespace() {
     // plus two.
     assert!(o.stdout.contains("\nAvailable commands:\n  check                               Check the server environment's dependencies.\n"), "{}", o.stdout);
     assert!(o.stdout.contains(
-        "\n maintenance\n  maintenance:mode                    Set maintenance mode.\n  maintenance:repair                  Repair the installation.\n  maintenance:singleuser              Set single user mode.\n"
+        "\n maintenance\n  maintenance:data-dir                Point the instance at its data directory's new place\n  maintenance:mode                    Set maintenance mode.\n  maintenance:repair                  Repair the installation.\n  maintenance:singleuser              Set single user mode.\n"
     ));
     assert!(o.stdout.contains(
         "  background:queue:status             [background-job:list] List queue status\n"
@@ -92,7 +92,7 @@ fn list_after_install_and_by_namespace() {
     assert!(!o.stdout.contains("not installed"));
     let o = i.run(&["list", "maintenance"]);
     assert!(o.stdout.ends_with(
-        "Available commands for the \"maintenance\" namespace:\n  maintenance:mode        Set maintenance mode.\n  maintenance:repair      Repair the installation.\n  maintenance:singleuser  Set single user mode.\n"
+        "Available commands for the \"maintenance\" namespace:\n  maintenance:data-dir    Point the instance at its data directory's new place\n  maintenance:mode        Set maintenance mode.\n  maintenance:repair      Repair the installation.\n  maintenance:singleuser  Set single user mode.\n"
     ));
     let o = i.run(&["list", "nope"]);
     assert_eq!(o.code, 1);
@@ -496,7 +496,8 @@ fn list_short_leaves_out_the_definitions_and_list_raw_is_names_and_descriptions(
     let o = i.run(&["list", "--raw", "maintenance"]);
     assert_eq!(
         o.stdout,
-        "maintenance:mode       Set maintenance mode.
+        "maintenance:data-dir   Point the instance at its data directory's new place
+maintenance:mode       Set maintenance mode.
 maintenance:repair     Repair the installation.
 maintenance:singleuser Set single user mode.
 "

@@ -457,7 +457,7 @@ fn check_reports_each_problem_on_a_line() {
     assert_eq!(o.code, 1);
     assert!(
         o.stdout.starts_with(&format!(
-            "  - {} is not valid JSON: ",
+            "  - Cannot read {}: it is not valid JSON: ",
             i.config_path().display()
         )),
         "{}",
@@ -466,6 +466,23 @@ fn check_reports_each_problem_on_a_line() {
     let o = i.run(&["maintenance:install", "--admin-pass=x"]);
     assert_eq!(o.code, 1);
     assert!(o.stderr.contains("is not valid JSON"));
+    // Every other command says so too, instead of "not installed".
+    for args in [
+        &["user:list"][..],
+        &["status"],
+        &["config:system:get", "dbtype"],
+    ] {
+        let o = i.run(args);
+        assert_eq!(o.code, 1, "{args:?} {o:?}");
+        assert_eq!(
+            o.stderr,
+            format!(
+                "Cannot read {}: it is not valid JSON: key must be a string at line 1 column 3\n",
+                i.config_path().display()
+            ),
+            "{args:?}"
+        );
+    }
     assert_eq!(fs::read_to_string(i.config_path()).unwrap(), "{ not json");
 }
 

@@ -1,8 +1,10 @@
-//! The console's own commands: `help`, `list`, `completion` and `man` (hidden), one file each
+//! The console's own commands: `help`, `list`, `completion`, `man` (hidden) and
+//! `maintenance:data-dir` (it must open the database where the config does not yet say), one file each
 //! with its spec and its run function, in one table. They exist in every instance state and describe whatever
 //! the plugins registered.
 
 pub mod completion;
+pub mod data_dir;
 pub mod help;
 pub mod list;
 pub mod man;
@@ -84,6 +86,10 @@ pub static TABLE: &[Builtin] = &[
     Builtin {
         spec: man::spec,
         run: man::run,
+    },
+    Builtin {
+        spec: data_dir::spec,
+        run: data_dir::run,
     },
 ];
 

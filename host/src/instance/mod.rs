@@ -1,4 +1,5 @@
-//! The instance occ administers: its root, `config/config.json`, its state, its database.
+//! The instance occ administers: its root, its config (occ's `config/config.json`, or an
+//! ownCloud 10 server's `config/config.php`, administered in place), its state, its database.
 
 pub mod config;
 pub mod convert;
@@ -12,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use occ_plugin_api::State;
 
-use config::Config;
+use config::{Config, Format};
 
 /// The code's version (`0.1.0`) and ownCloud-style four-part form (`0.1.0.0`).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -24,6 +25,12 @@ pub const PRODUCT: &str = "occ";
 pub fn version4() -> String {
     format!("{VERSION}.0")
 }
+
+/// The oldest ownCloud version occ administers in place.
+pub const OWNCLOUD_OLDEST: &str = "10.0.0";
+
+/// The first ownCloud version occ does not know (10.15 is ownCloud 10's last line).
+pub const OWNCLOUD_UNKNOWN: &str = "10.16";
 
 /// The instance root, its config and derived state.
 pub struct Instance {
@@ -62,9 +69,28 @@ impl Instance {
         }
     }
 
-    /// Why this code may not administer the instance: it is older than the instance's version.
+    /// Why this code may not administer the instance: it is older than the instance's version,
+    /// or the instance is an ownCloud whose version occ does not administer.
     fn downgrade(&self) -> Option<String> {
         let recorded = self.config.get_str("version")?;
+        if self.owncloud() {
+            use std::cmp::Ordering::Less;
+            let file = self.config.path.display();
+            if !self.installed() {
+                return None;
+            }
+            if upgrade::compare_versions(&recorded, OWNCLOUD_OLDEST) == Less {
+                return Some(format!(
+                    "{file} is ownCloud {recorded}: {PRODUCT} administers ownCloud {OWNCLOUD_OLDEST} and later in place; upgrade it with ownCloud's own occ first"
+                ));
+            }
+            if upgrade::compare_versions(&recorded, OWNCLOUD_UNKNOWN) != Less {
+                return Some(format!(
+                    "{file} is ownCloud {recorded}: {PRODUCT} {VERSION} knows ownCloud {OWNCLOUD_OLDEST} to 10.15 and leaves a newer schema alone"
+                ));
+            }
+            return None;
+        }
         (self.installed()
             && upgrade::compare_versions(&recorded, &version4()) == std::cmp::Ordering::Greater)
             .then(|| {
@@ -72,6 +98,21 @@ impl Instance {
                     "This is {PRODUCT} {VERSION}, older than the instance's version {recorded}: downgrades are not supported; install {PRODUCT} {recorded} or later"
                 )
             })
+    }
+
+    /// Whether this is an ownCloud 10 server administered in place (its `config/config.php`):
+    /// its schema is ownCloud's, which occ neither migrates nor upgrades.
+    pub fn owncloud(&self) -> bool {
+        self.config.format == Format::Php
+    }
+
+    /// The ownCloud version of an ownCloud instance (`10.15.2.0`).
+    pub fn owncloud_version(&self) -> Option<String> {
+        if self.owncloud() {
+            self.config.get_str("version")
+        } else {
+            None
+        }
     }
 
     /// Whether `installed` is true.
@@ -87,7 +128,7 @@ impl Instance {
     /// Whether the database is older than the code: core's version in the config, or a
     /// plugin's (see [`Instance::plugins_due`]).
     pub fn needs_upgrade(&self) -> bool {
-        if !self.installed() {
+        if !self.installed() || self.owncloud() {
             return false;
         }
         let installed = self.config.get_str("version").unwrap_or_default();

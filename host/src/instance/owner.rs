@@ -1,5 +1,5 @@
-//! ownCloud's rule: the console runs as the user who owns `config/config.json`, which keeps the
-//! ownership of everything it writes right.
+//! ownCloud's rule: the console runs as the user who owns the config (`config/config.json`, or
+//! ownCloud's `config/config.php`), which keeps the ownership of everything it writes right.
 
 use crate::error::{Error, Result};
 use std::os::unix::fs::MetadataExt;
@@ -25,8 +25,12 @@ pub fn check(config_file: &Path) -> Result<()> {
         return Ok(());
     }
     let owner = name_of(meta.uid());
+    let file = config_file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     Err(Error::new(format!(
-        "Console has to be executed with the user that owns the file config/config.json\nCurrent user: {}\nOwner of config.json: {owner}\nTry adding 'sudo -u {owner} ' to the beginning of the command (without the single quotes)",
+        "Console has to be executed with the user that owns the file config/{file}\nCurrent user: {}\nOwner of {file}: {owner}\nTry adding 'sudo -u {owner} ' to the beginning of the command (without the single quotes)",
         name_of(me)
     )))
 }

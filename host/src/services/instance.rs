@@ -31,6 +31,7 @@ pub fn info(host: &Host, _: InstanceInfoRequest) -> Result<InstanceInfo> {
         maintenance: inst.maintenance(),
         needs_upgrade: inst.needs_upgrade(),
         config_error: inst.config_error.clone(),
+        owncloud: inst.owncloud_version(),
     })
 }
 

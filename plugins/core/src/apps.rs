@@ -117,6 +117,46 @@ pub fn all_apps(root: &Path) -> Vec<String> {
     ids
 }
 
+/// The directories apps live in: on an ownCloud server in place, its `apps_paths` (each
+/// entry's `path`, in order) when set; else `<root>/apps`.
+pub fn app_roots(root: &Path, apps_paths: Option<&serde_json::Value>) -> Vec<PathBuf> {
+    let listed: Vec<PathBuf> = apps_paths
+        .and_then(|v| v.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e.get("path").and_then(|p| p.as_str()))
+                .map(PathBuf::from)
+                .collect()
+        })
+        .unwrap_or_default();
+    if listed.is_empty() {
+        vec![apps_dir(root)]
+    } else {
+        listed
+    }
+}
+
+/// Every app in `roots` with its directory, sorted by id; where two roots hold one id, the
+/// first root's (as ownCloud finds an app).
+pub fn all_apps_in(roots: &[PathBuf]) -> Vec<(String, PathBuf)> {
+    let mut found = std::collections::BTreeMap::new();
+    for r in roots {
+        let Ok(rd) = fs::read_dir(r) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let Some(id) = e.file_name().to_str().map(str::to_string) else {
+                continue;
+            };
+            let dir = r.join(&id);
+            if validate_id(&id).is_ok() && dir.join(INFO_XML).is_file() {
+                found.entry(id).or_insert(dir);
+            }
+        }
+    }
+    found.into_iter().collect()
+}
+
 /// What `appinfo/info.xml` says (missing elements are empty strings).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AppInfo {

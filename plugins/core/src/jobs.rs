@@ -142,6 +142,12 @@ pub fn declared(ctx: &Context) -> Result<BTreeMap<String, u64>, Error> {
     Ok(out)
 }
 
+/// Whether a job class is ownCloud's (a PHP class, `OCA\\Files\\BackgroundJob\\ScanFiles`), not a
+/// plugin's (`plugin::name`).
+pub fn is_php_class(class: &str) -> bool {
+    class.contains('\\') && !class.contains("::")
+}
+
 /// Every queued job, by id.
 pub fn list(ctx: &Context) -> Result<Vec<QueuedJob>, Error> {
     let rows: Vec<JobRow> = ctx

@@ -50,6 +50,7 @@ static COMMANDS: &[&dyn Command] = &[
     &commands::user_report::UserReport,
     &commands::user_sync::UserSync,
     &commands::user_list::UserList,
+    &commands::user_list_groups::UserListGroups,
     &commands::user_info::UserInfo,
     &commands::user_enable::UserEnable,
     &commands::user_enable::UserDisable,

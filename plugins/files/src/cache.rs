@@ -31,6 +31,12 @@ pub fn path_hash(path: &str) -> String {
     s
 }
 
+/// A file's etag as ownCloud's local storage makes it: the md5 of its mtime, inode, device and
+/// size written one after the other in decimal.
+pub fn file_etag(mtime: i64, (ino, dev): (u64, u64), size: i64) -> String {
+    path_hash(&format!("{mtime}{ino}{dev}{size}"))
+}
+
 /// A new etag (13 hex characters, like PHP's `uniqid`), unique within and across runs: a
 /// SplitMix64 sequence (a bijection of a counter) from a seed of the start time and pid.
 pub fn new_etag() -> String {
@@ -125,20 +131,25 @@ pub fn ensure_storage(db: &Db<'_>, id: &str) -> Result<i64, Error> {
         .ok_or_else(|| Error::new("the storage could not be created"))
 }
 
-/// Mimetype ids, loaded once and extended as new types appear.
+/// Mimetype ids, loaded once and extended as new types appear, and the mapping that names a
+/// file's type.
 pub struct Mimetypes {
     ids: HashMap<String, i64>,
+    mapping: crate::mimetypes::Mapping,
 }
 
 impl Mimetypes {
-    /// Loads the known mimetypes.
-    pub fn load(db: &Db<'_>) -> Result<Self, Error> {
+    /// Loads the known mimetypes, and the mapping of the instance at `root`.
+    pub fn load(db: &Db<'_>, root: &std::path::Path) -> Result<Self, Error> {
         let ids = db
             .query("SELECT id, mimetype FROM *PREFIX*mimetypes", &[])?
             .iter()
             .filter_map(|r| Some((r.get("mimetype")?.as_str()?.to_string(), int(r.get("id")))))
             .collect();
-        Ok(Self { ids })
+        Ok(Self {
+            ids,
+            mapping: crate::mimetypes::Mapping::load(root),
+        })
     }
 
     /// The id of a mimetype, inserted when new.
@@ -167,19 +178,13 @@ impl Mimetypes {
         let mime = if is_dir {
             DIR_MIME.to_string()
         } else {
-            mime_of(name)
+            self.mapping.of(name).to_string()
         };
         let part = mime.split('/').next().unwrap_or("application").to_string();
-        Ok((self.id(db, &mime)?, self.id(db, &part)?))
+        // The part first, as ownCloud stores a new type.
+        let part = self.id(db, &part)?;
+        Ok((self.id(db, &mime)?, part))
     }
-}
-
-/// The mimetype of a file name by its extension (`application/octet-stream` when unknown).
-pub fn mime_of(name: &str) -> String {
-    mime_guess::from_path(name)
-        .first_raw()
-        .unwrap_or("application/octet-stream")
-        .to_string()
 }
 
 /// A folder's cached children, sorted by name (byte order, as the scanner's listings).
@@ -225,6 +230,8 @@ pub struct NewRow {
     pub size: i64,
     /// mtime.
     pub mtime: i64,
+    /// A file's inode and device, for its etag.
+    pub ino_dev: (u64, u64),
 }
 
 /// Inserts rows below one parent: one prepared single-row INSERT run for every row, in one
@@ -260,7 +267,11 @@ pub fn insert(db: &Db<'_>, storage: i64, parent: i64, rows: &[NewRow]) -> Result
                 r.size,
                 r.mtime,
                 r.mtime,
-                new_etag(),
+                if r.is_dir {
+                    new_etag()
+                } else {
+                    file_etag(r.mtime, r.ino_dev, r.size)
+                },
                 if r.is_dir {
                     PERMISSIONS_DIR
                 } else {
@@ -288,11 +299,18 @@ pub fn child_dirs(db: &Db<'_>, parent: i64, dir_mime: i64) -> Result<HashMap<Str
         .collect())
 }
 
-/// Updates a changed file or folder with a new etag.
-pub fn update(db: &Db<'_>, fileid: i64, size: i64, mtime: i64) -> Result<(), Error> {
+/// Updates a changed file or folder with a new etag (a folder's when `etag` is `None`).
+pub fn update(
+    db: &Db<'_>,
+    fileid: i64,
+    size: i64,
+    mtime: i64,
+    etag: Option<String>,
+) -> Result<(), Error> {
+    let etag = etag.unwrap_or_else(new_etag);
     db.execute(
         "UPDATE *PREFIX*filecache SET size = ?, mtime = ?, storage_mtime = ?, etag = ? WHERE fileid = ?",
-        &[json!(size), json!(mtime), json!(mtime), json!(new_etag()), json!(fileid)],
+        &[json!(size), json!(mtime), json!(mtime), json!(etag), json!(fileid)],
     )?;
     Ok(())
 }
@@ -480,7 +498,7 @@ mod tests {
         let (a, b) = (new_etag(), new_etag());
         assert_eq!(a.len(), 13);
         assert_ne!(a, b);
-        assert_eq!(mime_of("a.txt"), "text/plain");
-        assert_eq!(mime_of("noext"), "application/octet-stream");
+        // ownCloud's: md5 of mtime, inode, device and size in decimal.
+        assert_eq!(file_etag(1, (2, 3), 4), path_hash("1234"));
     }
 }

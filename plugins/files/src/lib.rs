@@ -6,6 +6,7 @@ pub mod cache;
 pub mod commands;
 pub mod lister;
 pub mod migrations;
+pub mod mimetypes;
 pub mod repair;
 pub mod scanner;
 

@@ -21,6 +21,8 @@ pub struct Entry {
     pub size: i64,
     /// mtime.
     pub mtime: i64,
+    /// Inode and device (a file's etag is made of them, as ownCloud's local storage makes it).
+    pub ino_dev: (u64, u64),
 }
 
 /// Something listing a folder has to say: a problem (counted under Errors) or a notice.
@@ -126,6 +128,7 @@ fn list_into(dir: &Path, euid: u32, egid: u32, notes: &mut Vec<Note>) -> Option<
             is_dir: ft.is_dir(),
             size: if ft.is_dir() { 0 } else { meta.size() as i64 },
             mtime: meta.mtime(),
+            ino_dev: (meta.ino(), meta.dev()),
         });
     }
     // Name order: new folders get ascending ids in the order they are visited, so their

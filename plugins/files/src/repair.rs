@@ -32,7 +32,8 @@ impl RepairStep for RepairMimeTypes {
         // Pages in fileid order: memory stays that of one page, whatever the cache's size.
         const PAGE: i64 = 5000;
         let db = ctx.db();
-        let mut mimes = Mimetypes::load(&db)?;
+        let root = ctx.instance()?.root;
+        let mut mimes = Mimetypes::load(&db, std::path::Path::new(&root))?;
         let dir = mimes.id(&db, cache::DIR_MIME)?;
         let mut fixed = 0;
         db.transaction(|db| {

@@ -138,7 +138,8 @@ impl<'a> Scanner<'a> {
     /// Prepares a scanner (mimetypes loaded, transaction opened).
     pub fn new(ctx: &'a Context, opts: Options) -> Result<Self, Error> {
         let db = ctx.db();
-        let mut mimes = Mimetypes::load(&db)?;
+        let root = ctx.instance()?.root;
+        let mut mimes = Mimetypes::load(&db, Path::new(&root))?;
         let dir_mime = mimes.id(&db, cache::DIR_MIME)?;
         let sqlite = db.kind()? == DbKind::Sqlite;
         let tx = db.begin()?;
@@ -242,6 +243,7 @@ impl<'a> Scanner<'a> {
             mime: self.mimes.ids_for(&db, "", true)?,
             size: -1,
             mtime: meta.mtime(),
+            ino_dev: (0, 0),
         };
         cache::insert(&db, self.storage, parent, std::slice::from_ref(&row))?;
         self.stats.new += 1;
@@ -277,7 +279,7 @@ impl<'a> Scanner<'a> {
                 break;
             }
             let mtime = mtime_of(&home.join(&p));
-            cache::update(&self.ctx.db(), id, size, mtime)?;
+            cache::update(&self.ctx.db(), id, size, mtime, None)?;
             self.wrote(1)?;
             changed = true;
         }
@@ -420,7 +422,8 @@ impl<'a> Scanner<'a> {
                         };
                         frame.size += size;
                         if c.mtime != e.mtime || c.size != size {
-                            cache::update(&db, c.fileid, size, e.mtime)?;
+                            let etag = cache::file_etag(e.mtime, e.ino_dev, e.size);
+                            cache::update(&db, c.fileid, size, e.mtime, Some(etag))?;
                             self.stats.updated += 1;
                             frame.changed = true;
                             self.wrote(1)?;
@@ -447,6 +450,7 @@ impl<'a> Scanner<'a> {
                         mime,
                         size: if e.is_dir { -1 } else { e.size },
                         mtime: e.mtime,
+                        ino_dev: e.ino_dev,
                     });
                 }
             }
@@ -537,7 +541,7 @@ impl<'a> Scanner<'a> {
     fn close(&mut self, f: &Frame) -> Result<bool, Error> {
         if f.changed || f.size != f.cached_size || f.mtime != f.cached_mtime {
             let was_new = f.cached_size < 0;
-            cache::update(&self.ctx.db(), f.fileid, f.size, f.mtime)?;
+            cache::update(&self.ctx.db(), f.fileid, f.size, f.mtime, None)?;
             if !was_new {
                 self.stats.updated += 1;
             }

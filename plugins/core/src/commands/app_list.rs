@@ -1,5 +1,5 @@
 //! `app:list [<search-pattern>] [--enabled] [--disabled] [--output=..]`: the apps under
-//! `<root>/apps`, enabled ones first, each with its installed version and path, laid out as
+//! `<root>/apps` (an ownCloud server's `apps_paths`), enabled ones first, each with its installed version and path, laid out as
 //! ownCloud's `app:list`.
 
 use std::path::Path;
@@ -45,15 +45,20 @@ impl Command for AppList {
         let neither = !only_enabled && !only_disabled;
         let info = ctx.instance()?;
         let root = Path::new(&info.root);
+        let apps_paths = match info.owncloud {
+            Some(_) => ctx.system_config("apps_paths")?,
+            None => None,
+        };
+        let roots = apps::app_roots(root, apps_paths.as_ref());
         let states = apps::states(&ctx.db())?;
         let mut enabled = Map::new();
         let mut disabled = Map::new();
-        for id in apps::all_apps(root) {
+        for (id, dir) in apps::all_apps_in(&roots) {
             if pattern.as_ref().is_some_and(|re| !re.is_match(&id)) {
                 continue;
             }
             let state = states.get(&id).cloned().unwrap_or_default();
-            let path = apps::apps_dir(root).join(&id).display().to_string();
+            let path = dir.display().to_string();
             let mut record = Map::new();
             if state.enabled {
                 if !(only_enabled || neither) {

@@ -58,6 +58,12 @@ impl Command for QueueExecute {
         )?;
         let declared = jobs::declared(ctx)?;
         let Some(&interval) = declared.get(&job.class) else {
+            if jobs::is_php_class(&job.class) && ctx.instance()?.owncloud.is_some() {
+                return Err(Error::new(format!(
+                    "Job {id} is ownCloud's \"{}\": ownCloud's own cron runs it, occ runs only its plugins' jobs.",
+                    job.class
+                )));
+            }
             return Err(Error::new(format!(
                 "Job {id} cannot run: no loaded plugin provides \"{}\".",
                 job.class

@@ -45,14 +45,18 @@ impl Command for QueueStatus {
             headers.push("Status");
         }
         let mut rows = Vec::new();
+        // On an ownCloud server in place, ownCloud's own jobs (PHP classes) are valid: its
+        // cron runs them.
+        let owncloud = ctx.instance()?.owncloud.is_some();
         for j in jobs::list(ctx)? {
-            let valid = declared.contains_key(&j.class);
+            let valid = declared.contains_key(&j.class) || owncloud && jobs::is_php_class(&j.class);
             if !valid && !with_invalid {
                 continue;
             }
             let mut row = vec![
                 json!(j.id),
-                json!(j.class),
+                // ownCloud names its classes without the leading `\`, as PHP's get_class().
+                json!(j.class.trim_start_matches('\\')),
                 json!(j.argument_display()),
                 date_or_na(j.last_run),
                 // ownCloud prints the last check even when it is 0.

@@ -32,6 +32,7 @@ pub mod user_enable;
 pub mod user_info;
 pub mod user_lastseen;
 pub mod user_list;
+pub mod user_list_groups;
 pub mod user_report;
 pub mod user_resetpassword;
 pub mod user_setting;

@@ -1,4 +1,5 @@
-//! `status`: installed, version, edition, maintenance and whether an upgrade is needed.
+//! `status`: installed, version, edition, maintenance and whether an upgrade is needed; on an
+//! ownCloud server in place, ownCloud 10's own lines (its first install version, no more).
 
 use occ_plugin_api::prelude::*;
 
@@ -27,6 +28,20 @@ impl Command for Status {
             } else {
                 0
             });
+        }
+        // An ownCloud server in place: ownCloud 10's own status.
+        if let (Some(version), true) = (&i.owncloud, i.installed) {
+            let first = crate::config::app_get(&ctx.db(), "core", "first_install_version")?;
+            let string: Vec<&str> = version.split('.').take(3).collect();
+            let string = string.join(".");
+            ctx.data(json!({
+                "installed": true,
+                "first_install_version": first.unwrap_or_else(|| version.clone()),
+                "version": version,
+                "versionstring": string,
+                "edition": "Community",
+            }))?;
+            return Ok(0);
         }
         ctx.data(json!({
             "installed": i.installed,

@@ -1,0 +1,533 @@
+//! An ownCloud 10.15.2 server administered in place (issue 18): ownCloud's own instance
+//! (`tests/fixtures/oc10`), its `config/config.php` and its schema as they are. occ's outputs
+//! are compared with what ownCloud's `php occ` printed for the same instance, and what occ
+//! writes is read back in ownCloud's formats.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use occ_tests::{assert_ok, query_sqlite, Instance};
+use serde_json::Value;
+
+fn expected(name: &str) -> String {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/oc10/outputs")
+        .join(name);
+    fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// ownCloud's output with its paths where this copy lives (JSON escapes `/` as `\/`).
+fn moved(text: &str, i: &Instance) -> String {
+    let root = i.root().display().to_string();
+    text.replace("/var/www/owncloud", &root)
+        .replace("\\/var\\/www\\/owncloud", &root.replace('/', "\\/"))
+}
+
+/// The instance (the tests run it on SQLite, ownCloud's own database file).
+fn owncloud() -> Option<Instance> {
+    if !occ_tests::sqlite_only("ownCloud's own SQLite instance") {
+        return None;
+    }
+    Some(Instance::owncloud("oc10-instance.tar.gz"))
+}
+
+/// ownCloud's code as far as `app:list` reads it: `apps/<id>/appinfo/info.xml` for the apps
+/// the fixture's ownCloud had, at the `apps_paths` config.php names (moved into the root).
+fn owncloud_apps(i: &Instance) {
+    let php = i.config_path();
+    let text = fs::read_to_string(&php).unwrap();
+    fs::write(&php, moved(&text, i)).unwrap();
+    let listing = expected("occ-app-list.json");
+    let apps: Value = serde_json::from_str(&listing).unwrap();
+    for (state, list) in apps.as_object().unwrap() {
+        for (id, record) in list.as_object().unwrap() {
+            let version = record
+                .get("Version")
+                .and_then(Value::as_str)
+                .unwrap_or("1.0.0");
+            let dir = i.root().join("apps").join(id).join("appinfo");
+            fs::create_dir_all(&dir).unwrap();
+            fs::write(
+                dir.join("info.xml"),
+                format!("<?xml version=\"1.0\"?>\n<info><id>{id}</id><name>{id}</name><version>{version}</version></info>\n"),
+            )
+            .unwrap();
+            let _ = state;
+        }
+    }
+}
+
+#[test]
+fn occ_prints_what_owncloud_printed_for_its_own_instance() {
+    let Some(i) = owncloud() else { return };
+    owncloud_apps(&i);
+    // Exactly as ownCloud printed them.
+    for (file, args) in [
+        ("occ-status.txt", &["status"][..]),
+        ("occ-status.json", &["status", "--output=json"]),
+        ("occ-user-list.txt", &["user:list"]),
+        ("occ-user-list.json", &["user:list", "--output=json"]),
+        (
+            "occ-user-list-all-attributes.json",
+            &["user:list", "--show-all-attributes", "--output=json"],
+        ),
+        (
+            "occ-user-list-alice-all-attributes.json",
+            &[
+                "user:list",
+                "alice",
+                "--show-all-attributes",
+                "--output=json",
+            ],
+        ),
+        (
+            "occ-user-setting-alice.json",
+            &["user:setting", "alice", "--output=json"],
+        ),
+        (
+            "occ-user-setting-bob.json",
+            &["user:setting", "bob", "--output=json"],
+        ),
+        ("occ-group-list.json", &["group:list", "--output=json"]),
+        (
+            "occ-group-list-members-staff.json",
+            &["group:list-members", "staff", "--output=json"],
+        ),
+        (
+            "occ-group-list-members-db-admins.json",
+            &["group:list-members", "db-admins", "--output=json"],
+        ),
+        ("occ-config-list-system.json", &["config:list", "system"]),
+        ("occ-app-list.txt", &["app:list"]),
+        ("occ-app-list.json", &["app:list", "--output=json"]),
+        (
+            "occ-background-queue-status.txt",
+            &["background:queue:status"],
+        ),
+    ] {
+        let o = i.run(args);
+        let want = moved(&expected(file), &i);
+        assert_eq!(o.code, 0, "{args:?}: {o:?}");
+        assert_eq!(o.stdout.trim_end(), want.trim_end(), "{args:?}");
+        assert_eq!(o.stderr, "", "{args:?}");
+    }
+    // Where ownCloud's order is its database's row order, occ sorts (the same on every
+    // database): the same values.
+    let o = i.run(&["user:list-groups", "alice", "--output=json"]);
+    assert_eq!(o.code, 0, "{o:?}");
+    assert_eq!(o.stdout, "[\"db-admins\",\"staff\"]\n");
+    let mut theirs: Vec<String> =
+        serde_json::from_str(&expected("occ-user-list-groups-alice.json")).unwrap();
+    theirs.sort();
+    assert_eq!(theirs, ["db-admins", "staff"]);
+    let o = i.run(&["config:list"]);
+    assert_eq!(o.code, 0, "{o:?}");
+    let ours: Value = serde_json::from_str(&o.stdout).unwrap();
+    let theirs: Value =
+        serde_json::from_str(&moved(&expected("occ-config-list-all.json"), &i)).unwrap();
+    assert_eq!(ours, theirs);
+    // ownCloud counts the user directories of its virtual root, where nothing is mounted
+    // for the console: 0. occ counts those on disk: alice's and bob's.
+    let o = i.run(&["user:report"]);
+    assert_eq!(o.code, 0, "{o:?}");
+    assert_eq!(
+        o.stdout,
+        expected("occ-user-report.txt")
+            .replace("| user directories | 0 |", "| user directories | 2 |")
+    );
+    // ownCloud 10 has no user:info: an unknown user is one line.
+    let o = i.run(&["user:list-groups", "nobody"]);
+    assert_eq!((o.code, o.stdout.as_str()), (1, ""));
+    assert_eq!(o.stderr, "User nobody does not exist.\n");
+}
+
+/// ownCloud's rows and config, as one comparable text (the config file's bytes included).
+fn state(i: &Instance) -> String {
+    i.dump()
+}
+
+#[test]
+fn reading_and_scanning_change_nothing_of_owncloud_s() {
+    let Some(i) = owncloud() else { return };
+    let before = state(&i);
+    for args in [
+        &["status"][..],
+        &["check"],
+        &["user:list", "--show-all-attributes"],
+        &["group:list"],
+        &["config:list"],
+        &["app:list"],
+        &["background:queue:status"],
+        &["user:report"],
+        &["files:scan", "--all"],
+        &["files:cleanup"],
+        &["maintenance:mode", "--on"],
+        &["maintenance:repair"],
+        &["maintenance:mode", "--off"],
+    ] {
+        let o = i.run(args);
+        assert_eq!(o.code, 0, "{args:?}: {o:?}");
+    }
+    // ownCloud's own scan left the cache as the disk is: occ's finds nothing to change.
+    assert_eq!(state(&i), before);
+    // No migration ran or is due: ownCloud's schema and versions are as they were.
+    let o = i.run(&["status", "--exit-code"]);
+    assert_eq!(o.code, 0, "{o:?}");
+    let o = i.run(&["upgrade"]);
+    assert_eq!(state(&i), before, "{o:?}");
+}
+
+#[test]
+fn what_occ_writes_owncloud_reads() {
+    let Some(i) = owncloud() else { return };
+    let db = i.root().join("data/owncloud.db");
+    // A user, with the hash form ownCloud's Hasher verifies ("1|" and bcrypt), ownCloud's
+    // backend class and home.
+    let mut cmd = i.command(&[
+        "user:add",
+        "--password-from-env",
+        "--display-name=Eve E",
+        "--group=staff",
+        "eve",
+    ]);
+    cmd.env("OC_PASS", "Eve-pass-55!");
+    let o = cmd.output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let users = query_sqlite(&db, "SELECT uid, password FROM oc_users ORDER BY uid");
+    let hash_of = |uid: &str| {
+        users
+            .iter()
+            .find(|r| r["uid"] == uid)
+            .and_then(|r| r["password"].as_str())
+            .unwrap()
+            .to_string()
+    };
+    // ownCloud's own hash and occ's read the same way.
+    for (uid, pass) in [("alice", "Alice-pass-1!"), ("eve", "Eve-pass-55!")] {
+        let h = hash_of(uid);
+        let bare = h.strip_prefix("1|").unwrap_or(&h);
+        assert!(bare.starts_with("$2y$10$"), "{uid}: {h}");
+        assert!(bcrypt::verify(pass, bare).unwrap(), "{uid}");
+    }
+    let home = i.root().join("data/eve").display().to_string();
+    let rows = query_sqlite(
+        &db,
+        "SELECT backend, home, display_name, state FROM oc_accounts WHERE user_id = 'eve'",
+    );
+    assert_eq!(
+        serde_json::to_string(&rows).unwrap(),
+        format!(
+            "[{{\"backend\":\"OC\\\\User\\\\Database\",\"home\":\"{home}\",\"display_name\":\"Eve E\",\"state\":1}}]"
+        )
+    );
+    assert_eq!(
+        query_sqlite(&db, "SELECT gid FROM oc_group_user WHERE uid = 'eve'").len(),
+        1
+    );
+    // Preferences and app config land in ownCloud's tables.
+    assert_eq!(
+        i.run(&["user:setting", "eve", "core", "lang", "--value=fr"])
+            .code,
+        0
+    );
+    assert_eq!(
+        i.run(&["config:app:set", "files", "default_quota", "--value=1 GB"])
+            .code,
+        0
+    );
+    let o = i.run(&["user:setting", "eve", "--output=json"]);
+    assert_eq!(o.stdout, "{\"core\":{\"lang\":\"fr\"}}\n");
+    assert_eq!(
+        query_sqlite(
+            &db,
+            "SELECT configvalue FROM oc_appconfig WHERE appid = 'files' AND configkey = 'default_quota'"
+        )[0]["configvalue"],
+        "1 GB"
+    );
+
+    // config.php, written as ownCloud writes it, with its mode kept.
+    let php = i.config_path();
+    fs::set_permissions(&php, fs::Permissions::from_mode(0o640)).unwrap();
+    let before = fs::read_to_string(&php).unwrap();
+    assert_ok(
+        &i.run(&[
+            "config:system:set",
+            "trusted_domains",
+            "2",
+            "--value=files.example.org",
+        ]),
+        "System config value trusted_domains => 2 set to string files.example.org\n",
+    );
+    assert_eq!(i.run(&["maintenance:mode", "--on"]).code, 0);
+    let after = fs::read_to_string(&php).unwrap();
+    assert_eq!(
+        after,
+        before
+            .replace(
+                "    1 => 'cloud.example.org',\n  ),",
+                "    1 => 'cloud.example.org',\n    2 => 'files.example.org',\n  ),"
+            )
+            .replace("'maintenance' => false,", "'maintenance' => true,")
+    );
+    assert_eq!(
+        fs::metadata(&php).unwrap().permissions().mode() & 0o777,
+        0o640
+    );
+    let o = i.run(&["config:system:get", "trusted_domains"]);
+    assert_eq!(
+        o.stdout,
+        "  - localhost\n  - cloud.example.org\n  - files.example.org\n"
+    );
+    if let Ok(out) = std::process::Command::new("php")
+        .arg("-l")
+        .arg(&php)
+        .output()
+    {
+        assert!(out.status.success(), "php -l: {out:?}");
+    }
+    // Maintenance mode as ownCloud reads it: config.php's 'maintenance'.
+    let o = i.run(&["status"]);
+    assert_eq!(o.code, 0);
+    assert_eq!(
+        o.stderr,
+        "occ is in maintenance mode - no app have been loaded\n\n"
+    );
+    assert_eq!(i.run(&["maintenance:mode", "--off"]).code, 0);
+    assert!(fs::read_to_string(&php)
+        .unwrap()
+        .contains("  'maintenance' => false,\n"));
+
+    // A new file gets ownCloud's row: its etag is md5(mtime . inode . device . size), as
+    // ownCloud's local storage makes it; its mimetype id is the existing one.
+    let f = i.root().join("data/alice/files/Documents/new.txt");
+    fs::write(&f, b"new\n").unwrap();
+    assert_eq!(i.run(&["files:scan", "alice"]).code, 0);
+    let meta = fs::metadata(&f).unwrap();
+    use md5::{Digest, Md5};
+    use std::os::unix::fs::MetadataExt;
+    let etag = format!(
+        "{:x}",
+        Md5::digest(format!(
+            "{}{}{}{}",
+            meta.mtime(),
+            meta.ino(),
+            meta.dev(),
+            meta.size()
+        ))
+    );
+    let rows = query_sqlite(
+        &db,
+        "SELECT f.etag, f.permissions, m.mimetype, f.storage_mtime, f.mtime FROM oc_filecache f JOIN oc_mimetypes m ON m.id = f.mimetype WHERE f.path = 'files/Documents/new.txt'",
+    );
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["etag"], etag.as_str());
+    assert_eq!(rows[0]["permissions"], 27);
+    assert_eq!(rows[0]["mimetype"], "text/plain");
+    assert_eq!(rows[0]["storage_mtime"], rows[0]["mtime"]);
+    // The folders above it add its 4 bytes.
+    let sizes = query_sqlite(
+        &db,
+        "SELECT path, size FROM oc_filecache WHERE storage = (SELECT numeric_id FROM oc_storages WHERE id = 'home::alice') AND path IN ('files', 'files/Documents') ORDER BY path",
+    );
+    let fixture = query_sqlite(
+        &db,
+        "SELECT COALESCE(SUM(size), 0) AS s FROM oc_filecache WHERE parent = (SELECT fileid FROM oc_filecache WHERE path = 'files/Documents' AND storage = (SELECT numeric_id FROM oc_storages WHERE id = 'home::alice'))",
+    );
+    assert_eq!(sizes[1]["size"], fixture[0]["s"]);
+}
+
+fn write_config(i: &Instance, text: &str) {
+    fs::write(i.config_path(), text).unwrap();
+}
+
+#[test]
+fn a_broken_config_php_or_database_is_one_line_and_nothing_is_written() {
+    let Some(i) = owncloud() else { return };
+    let php = i.config_path();
+    let good = fs::read_to_string(&php).unwrap();
+    let before = state(&i);
+    let broken = good.replace("'dbtype' => 'sqlite3',", "'dbtype' => 'sqlite3'");
+    write_config(&i, &broken);
+    for args in [
+        &["user:list"][..],
+        &["status"],
+        &["config:system:set", "x", "--value=1"],
+    ] {
+        let o = i.run(args);
+        assert_eq!((o.code, o.stdout.as_str()), (1, ""), "{args:?}");
+        assert_eq!(
+            o.stderr,
+            format!(
+                "Cannot read {}: line 13: expected `,` or `)`, found `'version'`\n",
+                php.display()
+            ),
+            "{args:?}"
+        );
+        assert_eq!(fs::read_to_string(&php).unwrap(), broken);
+    }
+    // Code is read nowhere and never rewritten.
+    let code = good.replace("'loglevel' => 2,", "'loglevel' => getenv('LOGLEVEL'),");
+    write_config(&i, &code);
+    let o = i.run(&["config:system:set", "loglevel", "--value=1"]);
+    assert_eq!(o.code, 1);
+    assert!(
+        o.stderr
+            .starts_with(&format!("Cannot read {}: line ", php.display())),
+        "{o:?}"
+    );
+    assert_eq!(o.stderr.lines().count(), 1, "{o:?}");
+    assert_eq!(fs::read_to_string(&php).unwrap(), code);
+    write_config(&i, &good);
+
+    // A data directory that is not there.
+    let data = i.root().join("data");
+    let away = i.root().join("elsewhere");
+    fs::rename(&data, &away).unwrap();
+    let o = i.run(&["user:list"]);
+    assert_eq!(o.code, 1);
+    assert_eq!(
+        o.stderr,
+        format!(
+            "The data directory {} does not exist (datadirectory in {}); if it moved, run occ maintenance:data-dir <new directory>\n",
+            data.display(),
+            php.display()
+        )
+    );
+    fs::rename(&away, &data).unwrap();
+
+    // A database that cannot be opened.
+    let db = data.join("owncloud.db");
+    let saved = fs::read(&db).unwrap();
+    fs::write(&db, b"not a database at all, not even close to one").unwrap();
+    let o = i.run(&["user:list"]);
+    assert_eq!(o.code, 1);
+    assert_eq!(o.stderr.lines().count(), 1, "{o:?}");
+    assert!(o.stderr.contains("not a database"), "{o:?}");
+    fs::write(&db, saved).unwrap();
+
+    // A version occ does not administer.
+    for (version, says) in [
+        ("9.1.8.5", "upgrade it with ownCloud's own occ first"),
+        ("10.16.0.0", "leaves a newer schema alone"),
+    ] {
+        write_config(&i, &good.replace("'10.15.2.0'", &format!("'{version}'")));
+        let o = i.run(&["user:list"]);
+        assert_eq!(o.code, 1);
+        assert_eq!(o.stderr.lines().count(), 1, "{o:?}");
+        assert!(o.stderr.contains(says), "{o:?}");
+    }
+    write_config(&i, &good);
+    assert_eq!(state(&i), before);
+}
+
+#[test]
+fn config_php_of_another_user_is_refused_as_owncloud_refuses_it() {
+    if !nix::unistd::Uid::effective().is_root() {
+        eprintln!("skipped: needs root to give the config to another user");
+        return;
+    }
+    let Some(i) = owncloud() else { return };
+    let php = i.config_path();
+    let before = fs::read_to_string(&php).unwrap();
+    nix::unistd::chown(&php, Some(nix::unistd::Uid::from_raw(65534)), None).unwrap();
+    let o = i.run(&["config:system:set", "loglevel", "--value=0"]);
+    assert_eq!((o.code, o.stdout.as_str()), (1, ""));
+    let nobody = nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(65534))
+        .unwrap()
+        .map(|u| u.name)
+        .unwrap_or_else(|| "65534".into());
+    assert_eq!(
+        o.stderr,
+        format!("Console has to be executed with the user that owns the file config/config.php\nCurrent user: root\nOwner of config.php: {nobody}\nTry adding 'sudo -u {nobody} ' to the beginning of the command (without the single quotes)\n")
+    );
+    assert_eq!(fs::read_to_string(&php).unwrap(), before);
+}
+
+/// The storage ids of a data directory at `dir`, as ownCloud makes them.
+fn storage_ids(i: &Instance) -> Vec<String> {
+    let mut ids: Vec<String> = query_sqlite(
+        &i.root().join("data/owncloud.db"),
+        "SELECT id FROM oc_storages",
+    )
+    .iter()
+    .map(|r| r["id"].as_str().unwrap().to_string())
+    .collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn the_data_directory_moves_with_its_stored_paths_and_back() {
+    let Some(i) = owncloud() else { return };
+    let data = i.root().join("data");
+    let before = state(&i);
+    let short = storage_ids(&i);
+    assert!(short.contains(&format!("local::{}/", data.display())));
+    // A path long enough that ownCloud stores the ids as md5.
+    let long: PathBuf = i
+        .root()
+        .join("a-data-directory-whose-path-is-long-enough-for-md5-ids");
+    fs::rename(&data, &long).unwrap();
+    let o = i.run(&["maintenance:data-dir", long.to_str().unwrap()]);
+    assert_ok(
+        &o,
+        &format!(
+            "The data directory is now {} (was {}):\n  - datadirectory in {}\n  - 5 home paths in oc_accounts\n  - 6 storage ids in oc_storages\n",
+            long.display(),
+            data.display(),
+            i.config_path().display()
+        ),
+    );
+    let rows = query_sqlite(&long.join("owncloud.db"), "SELECT id FROM oc_storages");
+    let root_id = format!("local::{}/", long.display());
+    assert!(root_id.len() > 64);
+    use md5::{Digest, Md5};
+    let md5 = format!("{:x}", Md5::digest(root_id.as_bytes()));
+    assert!(rows.iter().any(|r| r["id"] == md5.as_str()), "{rows:?}");
+    let o = i.run(&[
+        "user:list",
+        "alice",
+        "--show-all-attributes",
+        "--output=json",
+    ]);
+    assert!(
+        o.stdout.contains(&format!(
+            "\"home\":\"{}\\/alice\"",
+            long.display().to_string().replace('/', "\\/")
+        )),
+        "{o:?}"
+    );
+    // Back: every stored path as it was, md5 ids included.
+    fs::rename(&long, &data).unwrap();
+    assert_eq!(
+        i.run(&["maintenance:data-dir", data.to_str().unwrap()])
+            .code,
+        0
+    );
+    assert_eq!(state(&i), before);
+    // Nothing to do, and what is no data directory.
+    assert_ok(
+        &i.run(&["maintenance:data-dir", data.to_str().unwrap()]),
+        &format!(
+            "The data directory is {} already; nothing changed.\n",
+            data.display()
+        ),
+    );
+    let empty = tempfile::tempdir().unwrap();
+    let o = i.run(&["maintenance:data-dir", empty.path().to_str().unwrap()]);
+    assert_eq!(o.code, 1);
+    assert_eq!(
+        o.stderr,
+        format!(
+            "{} is not a data directory: it has no .ocdata file; move the data there first\n",
+            empty.path().display()
+        )
+    );
+    let o = i.run(&["maintenance:data-dir", "/no/such/dir"]);
+    assert_eq!(
+        (o.code, o.stderr.as_str()),
+        (1, "The directory /no/such/dir does not exist\n")
+    );
+    assert_eq!(state(&i), before);
+}
