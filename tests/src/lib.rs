@@ -164,8 +164,9 @@ impl Instance {
         self.root().join("config").join("config.json")
     }
 
-    /// A copy of ownCloud 10.15.2's own instance (`tests/fixtures/oc10/<tarball>`) owned by
-    /// the test's user, its data directory moved into the root by `maintenance:data-dir`.
+    /// A copy of one of ownCloud 10.15.2's own instances (`tests/fixtures/oc10/<tarball>`)
+    /// owned by the test's user, its data directory moved into the root by
+    /// `maintenance:data-dir`.
     pub fn owncloud(tarball: &str) -> Self {
         let i = Self::new();
         let archive = Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -302,7 +302,7 @@ fn migrate_moves_owncloud_8_0_s_keys_to_8_1_s_places() {
 }
 
 fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/encryption/oc10")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/oc10")
 }
 
 /// A string value of config.php (`'key' => 'value',`).
@@ -380,14 +380,15 @@ fn owncloud_s_encrypted_files_are_adopted_and_decrypt_all_restores_them() {
         .join("files_encryption/OC_DEFAULT_MODULE")
         .join(format!("{id}.privateKey"))
         .exists());
-    let want: BTreeMap<String, String> = fs::read_to_string(fixture().join("plaintext-sha256.txt"))
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let (h, p) = l.split_once("  ").unwrap();
-            (p.to_string(), h.to_string())
-        })
-        .collect();
+    let want: BTreeMap<String, String> =
+        fs::read_to_string(fixture().join("outputs-encrypted/plaintext-sha256.txt"))
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let (h, p) = l.split_once("  ").unwrap();
+                (p.to_string(), h.to_string())
+            })
+            .collect();
     let encrypted: Vec<u8> = fs::read(data.join("alice/files/Welcome.txt")).unwrap();
     // Nothing ownCloud encrypted is encrypted again.
     let o = i.run(&["encryption:encrypt-all", "-y", "--output=json"]);

@@ -11,10 +11,27 @@ use occ_tests::{assert_ok, query_sqlite, Instance};
 use serde_json::Value;
 
 fn expected(name: &str) -> String {
+    expected_in("outputs", name)
+}
+
+/// ownCloud's output `name` in `tests/fixtures/oc10/<dir>`.
+fn expected_in(dir: &str, name: &str) -> String {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/oc10/outputs")
+        .join("fixtures/oc10")
+        .join(dir)
         .join(name);
     fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// Runs each command and compares its output with ownCloud's (`dir/file`, its paths moved).
+fn assert_outputs(i: &Instance, dir: &str, cases: &[(&str, &[&str])]) {
+    for (file, args) in cases {
+        let o = i.run(args);
+        let want = moved(&expected_in(dir, file), i);
+        assert_eq!(o.code, 0, "{args:?}: {o:?}");
+        assert_eq!(o.stdout.trim_end(), want.trim_end(), "{args:?}");
+        assert_eq!(o.stderr, "", "{args:?}");
+    }
 }
 
 /// ownCloud's output with its paths where this copy lives (JSON escapes `/` as `\/`).
@@ -32,36 +49,45 @@ fn owncloud() -> Option<Instance> {
     Some(Instance::owncloud("oc10-instance.tar.gz"))
 }
 
-/// ownCloud's code as far as `app:list` reads it: `apps/<id>/appinfo/info.xml` for the apps
-/// the fixture's ownCloud had, at the `apps_paths` config.php names (moved into the root).
-fn owncloud_apps(i: &Instance) {
+/// ownCloud's code as far as `app:list` reads it: `apps/<id>/appinfo/info.xml` for `apps`,
+/// at the `apps_paths` config.php names (moved into the root).
+fn owncloud_apps(i: &Instance, apps: &[(&str, &str)]) {
     let php = i.config_path();
     let text = fs::read_to_string(&php).unwrap();
     fs::write(&php, moved(&text, i)).unwrap();
-    let listing = expected("occ-app-list.json");
-    let apps: Value = serde_json::from_str(&listing).unwrap();
-    for (state, list) in apps.as_object().unwrap() {
+    for (id, version) in apps {
+        let dir = i.root().join("apps").join(id).join("appinfo");
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(
+            dir.join("info.xml"),
+            format!("<?xml version=\"1.0\"?>\n<info><id>{id}</id><name>{id}</name><version>{version}</version></info>\n"),
+        )
+        .unwrap();
+    }
+}
+
+/// The apps ownCloud's `app:list --output=json` listed, with their versions.
+fn listed_apps(json: &str) -> Vec<(String, String)> {
+    let apps: Value = serde_json::from_str(json).unwrap();
+    let mut out = Vec::new();
+    for list in apps.as_object().unwrap().values() {
         for (id, record) in list.as_object().unwrap() {
             let version = record
                 .get("Version")
                 .and_then(Value::as_str)
                 .unwrap_or("1.0.0");
-            let dir = i.root().join("apps").join(id).join("appinfo");
-            fs::create_dir_all(&dir).unwrap();
-            fs::write(
-                dir.join("info.xml"),
-                format!("<?xml version=\"1.0\"?>\n<info><id>{id}</id><name>{id}</name><version>{version}</version></info>\n"),
-            )
-            .unwrap();
-            let _ = state;
+            out.push((id.clone(), version.to_string()));
         }
     }
+    out
 }
 
 #[test]
 fn occ_prints_what_owncloud_printed_for_its_own_instance() {
     let Some(i) = owncloud() else { return };
-    owncloud_apps(&i);
+    let apps = listed_apps(&expected("occ-app-list.json"));
+    let apps: Vec<(&str, &str)> = apps.iter().map(|(a, v)| (a.as_str(), v.as_str())).collect();
+    owncloud_apps(&i, &apps);
     // Exactly as ownCloud printed them.
     for (file, args) in [
         ("occ-status.txt", &["status"][..]),
@@ -419,6 +445,15 @@ fn a_broken_config_php_or_database_is_one_line_and_nothing_is_written() {
     }
     write_config(&i, &good);
     assert_eq!(state(&i), before);
+
+    // A table ownCloud never made is named, not a database error.
+    i.exec("DROP TABLE oc_jobs");
+    let o = i.run(&["background:queue:status"]);
+    assert_eq!((o.code, o.stdout.as_str()), (1, ""));
+    assert_eq!(
+        o.stderr,
+        "The table oc_jobs does not exist in this ownCloud instance's database: enable the ownCloud app that makes it with ownCloud's own occ first (occ does not change ownCloud's schema)\n"
+    );
 }
 
 #[test]
@@ -530,4 +565,172 @@ fn the_data_directory_moves_with_its_stored_paths_and_back() {
         (1, "The directory /no/such/dir does not exist\n")
     );
     assert_eq!(state(&i), before);
+}
+
+/// The test slapd's settings (`tests/run.sh` starts it; `OCC_TEST_LDAP` names its env file).
+fn ldap_server() -> Option<std::collections::HashMap<String, String>> {
+    let Ok(file) = std::env::var("OCC_TEST_LDAP") else {
+        eprintln!("OCC_TEST_LDAP is not set: the LDAP instance needs tests/run.sh's slapd");
+        return None;
+    };
+    let text = fs::read_to_string(file).unwrap();
+    Some(
+        text.lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    )
+}
+
+#[test]
+fn owncloud_s_ldap_instance_answers_as_owncloud_answered() {
+    let Some(ldap) = ldap_server() else { return };
+    if !occ_tests::sqlite_only("ownCloud's own SQLite instance") {
+        return;
+    }
+    let i = Instance::owncloud("oc10-ldap.tar.gz");
+    owncloud_apps(&i, &[("user_ldap", "0.19.1")]);
+    // ownCloud's configuration points at 127.0.0.1:13389, where the test slapd listens.
+    assert_eq!(ldap["LDAP_URL"], "ldap://127.0.0.1:13389");
+    assert_outputs(
+        &i,
+        "outputs-ldap",
+        &[
+            ("occ-ldap-show-config.txt", &["ldap:show-config"]),
+            ("occ-status.json", &["status", "--output=json"]),
+            ("occ-user-list.json", &["user:list", "--output=json"]),
+            (
+                "occ-user-list-all-attributes.json",
+                &["user:list", "--show-all-attributes", "--output=json"],
+            ),
+            (
+                "occ-user-list-alice-all-attributes.json",
+                &[
+                    "user:list",
+                    "alice",
+                    "--show-all-attributes",
+                    "--output=json",
+                ],
+            ),
+            ("occ-user-report.txt", &["user:report"]),
+            ("occ-group-list.json", &["group:list", "--output=json"]),
+            ("occ-ldap-search-rob.txt", &["ldap:search", "rob"]),
+            (
+                "occ-ldap-search-group-adm.txt",
+                &["ldap:search", "--group", "adm"],
+            ),
+            (
+                "occ-ldap-check-user-robert.txt",
+                &["ldap:check-user", "robert"],
+            ),
+            (
+                "occ-user-list-groups-alice.json",
+                &["user:list-groups", "alice", "--output=json"],
+            ),
+            (
+                "occ-group-list-members-admins.json",
+                &[
+                    "group:list-members",
+                    "0082f012-80db-1041-8e27-6d37b5c6debd",
+                    "--output=json",
+                ],
+            ),
+            ("occ-user-sync-list.txt", &["user:sync", "-l"]),
+            ("occ-app-list-user_ldap.txt", &["app:list", "user_ldap"]),
+        ],
+    );
+    // config:list: ownCloud's values, in occ's order, the bind password masked (ownCloud 10
+    // prints it, base64-encoded).
+    let o = i.run(&["config:list", "user_ldap"]);
+    assert_eq!(o.code, 0, "{o:?}");
+    let ours: Value = serde_json::from_str(&o.stdout).unwrap();
+    let mut theirs: Value = serde_json::from_str(&expected_in(
+        "outputs-ldap",
+        "occ-config-list-user_ldap.json",
+    ))
+    .unwrap();
+    theirs["apps"]["user_ldap"]["s01ldap_agent_password"] =
+        Value::from("***REMOVED SENSITIVE VALUE***");
+    assert_eq!(ours, theirs);
+    assert!(!o.stdout.contains("YWRtaW5wYXNz"));
+    // What ownCloud's own run wrote, occ wrote too: listing groups mapped the LDAP group
+    // under its entryUUID, as ownCloud did; nothing else changed.
+    let mapping = query_sqlite(
+        &i.root().join("data/owncloud.db"),
+        "SELECT owncloud_name, ldap_dn FROM oc_ldap_group_mapping",
+    );
+    assert_eq!(
+        serde_json::to_string(&mapping).unwrap(),
+        "[{\"owncloud_name\":\"0082f012-80db-1041-8e27-6d37b5c6debd\",\"ldap_dn\":\"cn=admins,ou=groups,dc=example,dc=org\"}]"
+    );
+}
+
+#[test]
+fn owncloud_s_encrypted_instance_answers_and_decrypts_in_place() {
+    if !occ_tests::sqlite_only("ownCloud's own SQLite instance") {
+        return;
+    }
+    let i = Instance::owncloud("oc10-encrypted.tar.gz");
+    owncloud_apps(&i, &[("encryption", "1.6.1")]);
+    assert_outputs(
+        &i,
+        "outputs-encrypted",
+        &[
+            ("occ-encryption-status.txt", &["encryption:status"]),
+            (
+                "occ-encryption-status.json",
+                &["encryption:status", "--output=json"],
+            ),
+            (
+                "occ-encryption-list-modules.txt",
+                &["encryption:list-modules"],
+            ),
+            (
+                "occ-encryption-list-modules.json",
+                &["encryption:list-modules", "--output=json"],
+            ),
+            (
+                "occ-encryption-show-key-storage-root.txt",
+                &["encryption:show-key-storage-root"],
+            ),
+            ("occ-status.json", &["status", "--output=json"]),
+            ("occ-user-list.json", &["user:list", "--output=json"]),
+            ("occ-app-list-encryption.txt", &["app:list", "encryption"]),
+        ],
+    );
+    let o = i.run(&["config:list", "encryption"]);
+    let ours: Value = serde_json::from_str(&o.stdout).unwrap();
+    let theirs: Value = serde_json::from_str(&expected_in(
+        "outputs-encrypted",
+        "occ-config-list-encryption.json",
+    ))
+    .unwrap();
+    assert_eq!(ours, theirs);
+    // ownCloud's scan left the cache as the disk is (plaintext sizes of encrypted files).
+    let before = i.dump();
+    assert_eq!(i.run(&["files:scan", "--all"]).code, 0);
+    assert_eq!(i.dump(), before);
+    // Decrypted in place with ownCloud's master key (its secret in config.php): every file
+    // as it was before ownCloud encrypted it.
+    let o = i.run(&["encryption:decrypt-all", "-c", "yes"]);
+    assert_eq!(o.code, 0, "{o:?}");
+    let sums = expected_in("outputs-encrypted", "plaintext-sha256.txt");
+    use sha2::{Digest, Sha256};
+    for line in sums.lines() {
+        let (hash, path) = line.split_once("  ").unwrap();
+        let bytes = fs::read(i.root().join(path)).unwrap();
+        assert_eq!(format!("{:x}", Sha256::digest(&bytes)), hash, "{path}");
+    }
+    assert_ok(
+        &i.run(&["encryption:status"]),
+        "  - enabled: false\n  - defaultModule: OC_DEFAULT_MODULE\n",
+    );
+    let db = i.root().join("data/owncloud.db");
+    assert_eq!(
+        query_sqlite(
+            &db,
+            "SELECT COUNT(*) AS n FROM oc_filecache WHERE encrypted > 0"
+        )[0]["n"],
+        0
+    );
 }

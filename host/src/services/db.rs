@@ -93,9 +93,64 @@ impl Host {
             };
             *slot = Some(db);
         }
-        match slot.as_mut() {
+        let result = match slot.as_mut() {
             Some(db) => f(db),
             None => Err(Error::new("no database")),
+        };
+        drop(slot);
+        result.map_err(|e| self.missing_table(e))
+    }
+
+    /// On an ownCloud server in place, an error about a table that is not there says which
+    /// table, and why: its schema is ownCloud's, and occ makes none of its tables.
+    fn missing_table(&self, e: Error) -> Error {
+        if !self.instance.borrow().owncloud() {
+            return e;
         }
+        match missing_table_name(&e.message) {
+            Some(table) => Error::new(format!(
+                "The table {table} does not exist in this ownCloud instance's database: enable the ownCloud app that makes it with ownCloud's own occ first (occ does not change ownCloud's schema)"
+            )),
+            None => e,
+        }
+    }
+}
+
+/// The table a database's "no such table" error names (SQLite, PostgreSQL, MySQL/MariaDB).
+fn missing_table_name(message: &str) -> Option<String> {
+    if let Some(rest) = message.split("no such table: ").nth(1) {
+        return rest.split_whitespace().next().map(str::to_string);
+    }
+    if let Some(rest) = message.split("relation \"").nth(1) {
+        if let Some((name, tail)) = rest.split_once('"') {
+            if tail.starts_with(" does not exist") {
+                return Some(name.to_string());
+            }
+        }
+    }
+    if let Some(rest) = message.split("Table '").nth(1) {
+        if let Some((name, tail)) = rest.split_once('\'') {
+            if tail.starts_with(" doesn't exist") {
+                return Some(name.rsplit('.').next().unwrap_or(name).to_string());
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::missing_table_name;
+
+    #[test]
+    fn missing_tables_are_named_on_every_database() {
+        for m in [
+            "no such table: oc_ldap_user_mapping",
+            "error returned from database: relation \"oc_ldap_user_mapping\" does not exist",
+            "error returned from database: 1146 (42S02): Table 'ocdb.oc_ldap_user_mapping' doesn't exist",
+        ] {
+            assert_eq!(missing_table_name(m).as_deref(), Some("oc_ldap_user_mapping"), "{m}");
+        }
+        assert_eq!(missing_table_name("UNIQUE constraint failed"), None);
     }
 }

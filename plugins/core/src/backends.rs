@@ -79,3 +79,15 @@ pub fn members(ctx: &Context, gid: &str) -> Result<Option<Vec<String>>, Error> {
     }
     Ok(None)
 }
+
+/// The backends' groups that have `uid` as a member, in their order (each group's members
+/// asked for; a backend that fails is warned about and left out, as in [`list`]).
+pub fn groups_of(ctx: &Context, uid: &str) -> Result<Vec<String>, Error> {
+    let mut out = Vec::new();
+    for gid in list(ctx, "")? {
+        if members(ctx, &gid)?.is_some_and(|m| m.iter().any(|u| u == uid)) {
+            out.push(gid);
+        }
+    }
+    Ok(out)
+}

@@ -1,9 +1,10 @@
-//! `user:list-groups <uid>`: the groups a user belongs to, as ownCloud 10's command lists them
-//! (sorted by name: ownCloud's order is whatever its database returns).
+//! `user:list-groups <uid>`: the groups a user belongs to, as ownCloud 10's command lists them:
+//! core's (sorted by name: ownCloud's order is whatever its database returns), then those of
+//! the other backends (LDAP's).
 
 use occ_plugin_api::prelude::*;
 
-use crate::{groups, users};
+use crate::{backends, groups, users};
 
 /// The command.
 pub struct UserListGroups;
@@ -21,7 +22,9 @@ impl Command for UserListGroups {
         if users::validate_uid(&uid).is_err() || users::get(&db, &uid)?.is_none() {
             return Err(Error::new(format!("User {uid} does not exist.")));
         }
-        let list = groups::of_user(&db, &uid)?;
+        // Core's groups, then those of the other backends (LDAP's) the user is in.
+        let mut list = groups::of_user(&db, &uid)?;
+        list.extend(backends::groups_of(ctx, &uid)?);
         ctx.data(json!(list))?;
         Ok(0)
     }
