@@ -51,11 +51,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         load.push(t.elapsed().as_secs_f64() * 1e6);
         assert_eq!(c.values.len(), keys);
     }
-    println!(
-        "{keys} keys, {} bytes: parse {:.1} us, Config::load {:.1} us (medians of 2000)",
+    let line = format!(
+        "{keys} keys, {} bytes: parse {:.1} us, Config::load {:.1} us (medians of 2000)\n",
         text.len(),
         median(parse),
         median(load)
     );
+    std::io::Write::write_all(&mut std::io::stdout().lock(), line.as_bytes())?;
     Ok(())
 }
