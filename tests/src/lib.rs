@@ -166,7 +166,8 @@ impl Instance {
 
     /// A copy of one of ownCloud 10.15.2's own instances (`tests/fixtures/oc10/<tarball>`)
     /// owned by the test's user, its data directory moved into the root by
-    /// `maintenance:data-dir`.
+    /// `maintenance:data-dir`; on a PostgreSQL or MariaDB run, its database converted to the
+    /// test server's by `db:convert-type`.
     pub fn owncloud(tarball: &str) -> Self {
         let i = Self::new();
         let archive = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -185,6 +186,24 @@ impl Instance {
         let data = i.root().join("data");
         let o = i.run(&["maintenance:data-dir", data.to_str().unwrap()]);
         assert_eq!(o.code, 0, "{o:?}");
+        // On a PostgreSQL or MariaDB run, converted there as an admin would.
+        let kind = test_db();
+        if kind != DbKind::Sqlite {
+            let (host, port) = test_server(kind).split_once(':').unwrap();
+            let name = fresh_database_name();
+            let o = i.run_stdin(
+                &[
+                    "db:convert-type",
+                    &format!("--port={port}"),
+                    kind.as_str(),
+                    SERVER_USER.0,
+                    host,
+                    &name,
+                ],
+                Some(&format!("{}\n", SERVER_USER.1)),
+            );
+            assert_eq!(o.code, 0, "{o:?}");
+        }
         i
     }
 

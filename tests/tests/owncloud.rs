@@ -7,7 +7,8 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use occ_tests::{assert_ok, query_sqlite, Instance};
+use occ_plugin_api::DbKind;
+use occ_tests::{assert_ok, query_sqlite, test_db, Instance};
 use serde_json::Value;
 
 fn expected(name: &str) -> String {
@@ -41,11 +42,9 @@ fn moved(text: &str, i: &Instance) -> String {
         .replace("\\/var\\/www\\/owncloud", &root.replace('/', "\\/"))
 }
 
-/// The instance (the tests run it on SQLite, ownCloud's own database file).
+/// ownCloud's base instance (on PostgreSQL and MariaDB runs, converted there by
+/// `db:convert-type`).
 fn owncloud() -> Option<Instance> {
-    if !occ_tests::sqlite_only("ownCloud's own SQLite instance") {
-        return None;
-    }
     Some(Instance::owncloud("oc10-instance.tar.gz"))
 }
 
@@ -124,7 +123,6 @@ fn occ_prints_what_owncloud_printed_for_its_own_instance() {
             "occ-group-list-members-db-admins.json",
             &["group:list-members", "db-admins", "--output=json"],
         ),
-        ("occ-config-list-system.json", &["config:list", "system"]),
         ("occ-app-list.txt", &["app:list"]),
         ("occ-app-list.json", &["app:list", "--output=json"]),
         (
@@ -147,12 +145,31 @@ fn occ_prints_what_owncloud_printed_for_its_own_instance() {
         serde_json::from_str(&expected("occ-user-list-groups-alice.json")).unwrap();
     theirs.sort();
     assert_eq!(theirs, ["db-admins", "staff"]);
+    // config:list: on a converted copy, the config names the new database (masked).
+    let with_db = |mut v: Value| {
+        if test_db() != DbKind::Sqlite {
+            let system = v["system"].as_object_mut().unwrap();
+            system.insert("dbtype".into(), Value::from(test_db().as_str()));
+            for k in ["dbhost", "dbname", "dbuser", "dbpassword"] {
+                system.insert(k.into(), Value::from("***REMOVED SENSITIVE VALUE***"));
+            }
+        }
+        v
+    };
+    let o = i.run(&["config:list", "system"]);
+    assert_eq!(o.code, 0, "{o:?}");
+    let theirs = moved(&expected("occ-config-list-system.json"), &i);
+    if test_db() == DbKind::Sqlite {
+        assert_eq!(o.stdout.trim_end(), theirs.trim_end());
+    }
+    let ours: Value = serde_json::from_str(&o.stdout).unwrap();
+    assert_eq!(ours, with_db(serde_json::from_str(&theirs).unwrap()));
     let o = i.run(&["config:list"]);
     assert_eq!(o.code, 0, "{o:?}");
     let ours: Value = serde_json::from_str(&o.stdout).unwrap();
     let theirs: Value =
         serde_json::from_str(&moved(&expected("occ-config-list-all.json"), &i)).unwrap();
-    assert_eq!(ours, theirs);
+    assert_eq!(ours, with_db(theirs));
     // ownCloud counts the user directories of its virtual root, where nothing is mounted
     // for the console: 0. occ counts those on disk: alice's and bob's.
     let o = i.run(&["user:report"]);
@@ -207,7 +224,6 @@ fn reading_and_scanning_change_nothing_of_owncloud_s() {
 #[test]
 fn what_occ_writes_owncloud_reads() {
     let Some(i) = owncloud() else { return };
-    let db = i.root().join("data/owncloud.db");
     // A user, with the hash form ownCloud's Hasher verifies ("1|" and bcrypt), ownCloud's
     // backend class and home.
     let mut cmd = i.command(&[
@@ -220,7 +236,7 @@ fn what_occ_writes_owncloud_reads() {
     cmd.env("OC_PASS", "Eve-pass-55!");
     let o = cmd.output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{o:?}");
-    let users = query_sqlite(&db, "SELECT uid, password FROM oc_users ORDER BY uid");
+    let users = i.query("SELECT uid, password FROM oc_users ORDER BY uid");
     let hash_of = |uid: &str| {
         users
             .iter()
@@ -237,10 +253,8 @@ fn what_occ_writes_owncloud_reads() {
         assert!(bcrypt::verify(pass, bare).unwrap(), "{uid}");
     }
     let home = i.root().join("data/eve").display().to_string();
-    let rows = query_sqlite(
-        &db,
-        "SELECT backend, home, display_name, state FROM oc_accounts WHERE user_id = 'eve'",
-    );
+    let rows =
+        i.query("SELECT backend, home, display_name, state FROM oc_accounts WHERE user_id = 'eve'");
     assert_eq!(
         serde_json::to_string(&rows).unwrap(),
         format!(
@@ -248,7 +262,8 @@ fn what_occ_writes_owncloud_reads() {
         )
     );
     assert_eq!(
-        query_sqlite(&db, "SELECT gid FROM oc_group_user WHERE uid = 'eve'").len(),
+        i.query("SELECT gid FROM oc_group_user WHERE uid = 'eve'")
+            .len(),
         1
     );
     // Preferences and app config land in ownCloud's tables.
@@ -265,8 +280,7 @@ fn what_occ_writes_owncloud_reads() {
     let o = i.run(&["user:setting", "eve", "--output=json"]);
     assert_eq!(o.stdout, "{\"core\":{\"lang\":\"fr\"}}\n");
     assert_eq!(
-        query_sqlite(
-            &db,
+        i.query(
             "SELECT configvalue FROM oc_appconfig WHERE appid = 'files' AND configkey = 'default_quota'"
         )[0]["configvalue"],
         "1 GB"
@@ -342,8 +356,7 @@ fn what_occ_writes_owncloud_reads() {
             meta.size()
         ))
     );
-    let rows = query_sqlite(
-        &db,
+    let rows = i.query(
         "SELECT f.etag, f.permissions, m.mimetype, f.storage_mtime, f.mtime FROM oc_filecache f JOIN oc_mimetypes m ON m.id = f.mimetype WHERE f.path = 'files/Documents/new.txt'",
     );
     assert_eq!(rows.len(), 1);
@@ -352,12 +365,10 @@ fn what_occ_writes_owncloud_reads() {
     assert_eq!(rows[0]["mimetype"], "text/plain");
     assert_eq!(rows[0]["storage_mtime"], rows[0]["mtime"]);
     // The folders above it add its 4 bytes.
-    let sizes = query_sqlite(
-        &db,
+    let sizes = i.query(
         "SELECT path, size FROM oc_filecache WHERE storage = (SELECT numeric_id FROM oc_storages WHERE id = 'home::alice') AND path IN ('files', 'files/Documents') ORDER BY path",
     );
-    let fixture = query_sqlite(
-        &db,
+    let fixture = i.query(
         "SELECT COALESCE(SUM(size), 0) AS s FROM oc_filecache WHERE parent = (SELECT fileid FROM oc_filecache WHERE path = 'files/Documents' AND storage = (SELECT numeric_id FROM oc_storages WHERE id = 'home::alice'))",
     );
     assert_eq!(sizes[1]["size"], fixture[0]["s"]);
@@ -373,7 +384,15 @@ fn a_broken_config_php_or_database_is_one_line_and_nothing_is_written() {
     let php = i.config_path();
     let good = fs::read_to_string(&php).unwrap();
     let before = state(&i);
-    let broken = good.replace("'dbtype' => 'sqlite3',", "'dbtype' => 'sqlite3'");
+    // The comma after dbtype's value (line 12) left out.
+    let broken: String = good
+        .lines()
+        .map(|l| match l.strip_prefix("  'dbtype' => ") {
+            Some(v) => format!("  'dbtype' => {}\n", v.trim_end_matches(',')),
+            None => format!("{l}\n"),
+        })
+        .collect();
+    assert_ne!(broken, good);
     write_config(&i, &broken);
     for args in [
         &["user:list"][..],
@@ -422,15 +441,36 @@ fn a_broken_config_php_or_database_is_one_line_and_nothing_is_written() {
     );
     fs::rename(&away, &data).unwrap();
 
-    // A database that cannot be opened.
-    let db = data.join("owncloud.db");
-    let saved = fs::read(&db).unwrap();
-    fs::write(&db, b"not a database at all, not even close to one").unwrap();
-    let o = i.run(&["user:list"]);
-    assert_eq!(o.code, 1);
-    assert_eq!(o.stderr.lines().count(), 1, "{o:?}");
-    assert!(o.stderr.contains("not a database"), "{o:?}");
-    fs::write(&db, saved).unwrap();
+    // A database that cannot be opened: one line, and no password in it.
+    if test_db() == DbKind::Sqlite {
+        let db = data.join("owncloud.db");
+        let saved = fs::read(&db).unwrap();
+        fs::write(&db, b"not a database at all, not even close to one").unwrap();
+        let o = i.run(&["user:list"]);
+        assert_eq!(o.code, 1);
+        assert_eq!(o.stderr.lines().count(), 1, "{o:?}");
+        assert!(o.stderr.contains("not a database"), "{o:?}");
+        fs::write(&db, saved).unwrap();
+    } else {
+        // (The test servers trust loopback: a database that is not there is what fails.)
+        let name = i.config()["dbname"].as_str().unwrap().to_string();
+        let wrong = good
+            .replace(
+                "'dbpassword' => 'ocpass',",
+                "'dbpassword' => 'Wr0ng-secret',",
+            )
+            .replace(
+                &format!("'dbname' => '{name}',"),
+                "'dbname' => 'occ_no_such_db',",
+            );
+        assert_ne!(wrong, good);
+        write_config(&i, &wrong);
+        let o = i.run(&["user:list"]);
+        assert_eq!((o.code, o.stdout.as_str()), (1, ""));
+        assert_eq!(o.stderr.lines().count(), 1, "{o:?}");
+        assert!(!o.stderr.contains("Wr0ng-secret"), "{o:?}");
+        write_config(&i, &good);
+    }
 
     // A version occ does not administer.
     for (version, says) in [
@@ -481,13 +521,11 @@ fn config_php_of_another_user_is_refused_as_owncloud_refuses_it() {
 
 /// The storage ids of a data directory at `dir`, as ownCloud makes them.
 fn storage_ids(i: &Instance) -> Vec<String> {
-    let mut ids: Vec<String> = query_sqlite(
-        &i.root().join("data/owncloud.db"),
-        "SELECT id FROM oc_storages",
-    )
-    .iter()
-    .map(|r| r["id"].as_str().unwrap().to_string())
-    .collect();
+    let mut ids: Vec<String> = i
+        .query("SELECT id FROM oc_storages")
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
     ids.sort();
     ids
 }
@@ -514,7 +552,11 @@ fn the_data_directory_moves_with_its_stored_paths_and_back() {
             i.config_path().display()
         ),
     );
-    let rows = query_sqlite(&long.join("owncloud.db"), "SELECT id FROM oc_storages");
+    let rows = if test_db() == DbKind::Sqlite {
+        query_sqlite(&long.join("owncloud.db"), "SELECT id FROM oc_storages")
+    } else {
+        i.query("SELECT id FROM oc_storages")
+    };
     let root_id = format!("local::{}/", long.display());
     assert!(root_id.len() > 64);
     use md5::{Digest, Md5};
@@ -585,9 +627,6 @@ fn ldap_server() -> Option<std::collections::HashMap<String, String>> {
 #[test]
 fn owncloud_s_ldap_instance_answers_as_owncloud_answered() {
     let Some(ldap) = ldap_server() else { return };
-    if !occ_tests::sqlite_only("ownCloud's own SQLite instance") {
-        return;
-    }
     let i = Instance::owncloud("oc10-ldap.tar.gz");
     owncloud_apps(&i, &[("user_ldap", "0.19.1")]);
     // ownCloud's configuration points at 127.0.0.1:13389, where the test slapd listens.
@@ -655,10 +694,7 @@ fn owncloud_s_ldap_instance_answers_as_owncloud_answered() {
     assert!(!o.stdout.contains("YWRtaW5wYXNz"));
     // What ownCloud's own run wrote, occ wrote too: listing groups mapped the LDAP group
     // under its entryUUID, as ownCloud did; nothing else changed.
-    let mapping = query_sqlite(
-        &i.root().join("data/owncloud.db"),
-        "SELECT owncloud_name, ldap_dn FROM oc_ldap_group_mapping",
-    );
+    let mapping = i.query("SELECT owncloud_name, ldap_dn FROM oc_ldap_group_mapping");
     assert_eq!(
         serde_json::to_string(&mapping).unwrap(),
         "[{\"owncloud_name\":\"0082f012-80db-1041-8e27-6d37b5c6debd\",\"ldap_dn\":\"cn=admins,ou=groups,dc=example,dc=org\"}]"
@@ -667,9 +703,6 @@ fn owncloud_s_ldap_instance_answers_as_owncloud_answered() {
 
 #[test]
 fn owncloud_s_encrypted_instance_answers_and_decrypts_in_place() {
-    if !occ_tests::sqlite_only("ownCloud's own SQLite instance") {
-        return;
-    }
     let i = Instance::owncloud("oc10-encrypted.tar.gz");
     owncloud_apps(&i, &[("encryption", "1.6.1")]);
     assert_outputs(
@@ -725,12 +758,8 @@ fn owncloud_s_encrypted_instance_answers_and_decrypts_in_place() {
         &i.run(&["encryption:status"]),
         "  - enabled: false\n  - defaultModule: OC_DEFAULT_MODULE\n",
     );
-    let db = i.root().join("data/owncloud.db");
     assert_eq!(
-        query_sqlite(
-            &db,
-            "SELECT COUNT(*) AS n FROM oc_filecache WHERE encrypted > 0"
-        )[0]["n"],
+        i.query("SELECT COUNT(*) AS n FROM oc_filecache WHERE encrypted > 0")[0]["n"],
         0
     );
 }

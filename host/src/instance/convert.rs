@@ -1,5 +1,6 @@
 //! `db:convert-type`: the instance's tables copied from its database to another (PostgreSQL or
-//! MySQL/MariaDB). The target's schema comes from the plugins' migrations. Each table is read
+//! MySQL/MariaDB). The target's schema comes from the plugins' migrations (an ownCloud
+//! server's: from the source's own catalogue, [`super::replicate`]). Each table is read
 //! in chunks ordered by its primary key (paged by the key where it is one column) by a reader
 //! thread while this one writes: PostgreSQL takes one `COPY ... FROM STDIN` per table,
 //! MySQL multi-row `INSERT`s of literals in one transaction per table; secondary indexes are
@@ -26,6 +27,9 @@ pub struct Options {
     pub clear_schema: bool,
     /// Rows read and written per statement.
     pub chunk_size: usize,
+    /// The source is an ownCloud server's: the target gets its schema, every table as the
+    /// source has it ([`super::replicate`]), instead of the plugins' migrations.
+    pub owncloud: bool,
 }
 
 /// One copied table: its name and how many rows it holds on both sides.
@@ -398,7 +402,7 @@ pub fn convert(
         target.begin()?;
     }
     let copied = clear_target(target, &ours, opts.clear_schema).and_then(|()| {
-        copy_all(source, target, plugins, chunk, progress).map_err(|mut e| {
+        copy_all(source, target, plugins, chunk, opts.owncloud, progress).map_err(|mut e| {
             // MySQL commits each table's schema and rows: say what is left behind.
             if !atomic
                 && !opts.target_created
@@ -432,34 +436,42 @@ fn copy_all(
     target: &mut Database,
     plugins: &PluginMigrations,
     chunk: usize,
+    owncloud: bool,
     progress: &mut dyn Progress,
 ) -> Result<Vec<Copied>> {
-    // Every migration the plugins know must have run on the source: the copy holds the data
-    // of the schema the target gets.
-    #[derive(serde::Deserialize)]
-    struct Ran {
-        app: String,
-        version: String,
-    }
-    let ran: Vec<Ran> = source.query_as("SELECT app, version FROM *PREFIX*migrations", &[])?;
-    for (plugin, list) in plugins {
-        if let Some(m) = list
-            .iter()
-            .find(|m| !ran.iter().any(|r| &r.app == plugin && r.version == m.id))
-        {
-            return Err(Error::new(format!(
-                "Migration {} of plugin \"{plugin}\" has not run on this instance: run occ upgrade first.",
-                m.id
-            )));
-        }
-    }
-    progress.line("Creating schema in new database");
-    migrate(target, plugins)?;
     let migrations = format!("{}migrations", source.prefix);
+    if owncloud {
+        // ownCloud's schema, as the source has it (its oc_migrations copied like the rest).
+        progress.line("Creating schema in new database");
+        let tables = source.prefixed_tables()?;
+        super::replicate::replicate(source, target, &tables)?;
+    } else {
+        // Every migration the plugins know must have run on the source: the copy holds the
+        // data of the schema the target gets.
+        #[derive(serde::Deserialize)]
+        struct Ran {
+            app: String,
+            version: String,
+        }
+        let ran: Vec<Ran> = source.query_as("SELECT app, version FROM *PREFIX*migrations", &[])?;
+        for (plugin, list) in plugins {
+            if let Some(m) = list
+                .iter()
+                .find(|m| !ran.iter().any(|r| &r.app == plugin && r.version == m.id))
+            {
+                return Err(Error::new(format!(
+                    "Migration {} of plugin \"{plugin}\" has not run on this instance: run occ upgrade first.",
+                    m.id
+                )));
+            }
+        }
+        progress.line("Creating schema in new database");
+        migrate(target, plugins)?;
+    }
     let made: HashSet<String> = target.prefixed_tables()?.into_iter().collect();
     let mut out = Vec::new();
     for table in source.prefixed_tables()? {
-        if table == migrations {
+        if table == migrations && !owncloud {
             continue; // made by the migrations above
         }
         if !made.contains(&table) {

@@ -7,6 +7,7 @@ pub mod db;
 pub mod install;
 pub mod owner;
 pub mod php_config;
+pub mod replicate;
 pub mod upgrade;
 
 use std::path::{Path, PathBuf};

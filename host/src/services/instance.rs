@@ -367,6 +367,7 @@ pub fn convert_type(host: &Host, r: ConvertType) -> Result<Converted> {
         target_created: target_db.created(),
         clear_schema: r.clear_schema,
         chunk_size: r.chunk_size.clamp(1, 100_000) as usize,
+        owncloud: host.instance.borrow().owncloud(),
     };
     struct Shown<'a>(&'a Host);
     impl convert::Progress for Shown<'_> {
