@@ -9,9 +9,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
 # What the tests use beyond the toolchain: tmux (completion at a terminal), man-db (the
-# package's man pages), binutils (the package build reads the binaries' glibc needs).
+# package's man pages), binutils (the package build reads the binaries' glibc needs), php-cli
+# (PHP itself reads the config.php files occ writes and checks its password hashes).
 missing=()
 command -v tmux >/dev/null || missing+=(tmux)
+command -v php >/dev/null || missing+=(php-cli)
 command -v man >/dev/null || missing+=(man-db)
 command -v objdump >/dev/null || missing+=(binutils)
 if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ]; then

@@ -763,3 +763,201 @@ fn owncloud_s_encrypted_instance_answers_and_decrypts_in_place() {
         0
     );
 }
+
+#[test]
+fn the_other_commands_work_on_owncloud_s_instance_and_write_its_rows() {
+    let Some(i) = owncloud() else { return };
+    let apps = listed_apps(&expected("occ-app-list.json"));
+    let apps: Vec<(&str, &str)> = apps.iter().map(|(a, v)| (a.as_str(), v.as_str())).collect();
+    owncloud_apps(&i, &apps);
+    let home = i.root().join("data/alice").display().to_string();
+    for (args, out) in [
+        (&["user:lastseen", "alice"][..], "User alice has never logged in.\n".to_string()),
+        (
+            &["user:info", "alice"],
+            format!("  - user_id: alice\n  - display_name: Alice A\n  - email: alice@example.org\n  - enabled: true\n  - groups:\n    - db-admins\n    - staff\n  - last_seen: never\n  - user_directory: {home}\n  - backend: OC\\User\\Database\n"),
+        ),
+        (&["user:disable", "bob"], "The specified user is disabled\n".into()),
+        (&["group:add", "ops"], "Created group \"ops\"\n".into()),
+        (&["group:adduser", "ops", "bob"], "User \"bob\" added to group \"ops\"\n".into()),
+        (&["config:system:get", "overwrite.cli.url"], "https://cloud.example.org\n".into()),
+        (&["config:app:get", "core", "first_install_version"], "10.15.2.0\n".into()),
+        (&["config:app:set", "files", "max_chunk_size", "--value=1048576"], "Config value max_chunk_size for app files set to 1048576\n".into()),
+        (&["background:cron"], "Set mode for background jobs to 'cron'\n".into()),
+        (&["maintenance:singleuser", "--on"], "Single user mode enabled\n".into()),
+        (&["app:disable", "files_versions"], "files_versions disabled\n".into()),
+        (&["user:delete", "dave@example.org"], "The specified user was deleted\n".into()),
+    ] {
+        assert_ok(&i.run(args), &out);
+    }
+    // In ownCloud's tables, as ownCloud keeps them.
+    let one = |sql: &str| {
+        i.query(sql)
+            .first()
+            .map(|r| r.values().next().unwrap().to_string())
+    };
+    assert_eq!(
+        one("SELECT state FROM oc_accounts WHERE user_id = 'bob'").as_deref(),
+        Some("2")
+    );
+    assert_eq!(
+        one("SELECT uid FROM oc_group_user WHERE gid = 'ops'").as_deref(),
+        Some("\"bob\"")
+    );
+    assert_eq!(one("SELECT configvalue FROM oc_appconfig WHERE appid = 'core' AND configkey = 'backgroundjobs_mode'").as_deref(), Some("\"cron\""));
+    assert_eq!(one("SELECT configvalue FROM oc_appconfig WHERE appid = 'files_versions' AND configkey = 'enabled'").as_deref(), Some("\"no\""));
+    assert_eq!(
+        one("SELECT COUNT(*) FROM oc_accounts WHERE user_id = 'dave@example.org'").as_deref(),
+        Some("0")
+    );
+    assert_eq!(
+        one("SELECT COUNT(*) FROM oc_group_user WHERE uid = 'dave@example.org'").as_deref(),
+        Some("0")
+    );
+    assert!(fs::read_to_string(i.config_path())
+        .unwrap()
+        .contains("  'singleuser' => true,\n"));
+    // And back.
+    for (args, out) in [
+        (
+            &["user:enable", "bob"][..],
+            "The specified user is enabled\n",
+        ),
+        (
+            &["group:removeuser", "ops", "bob"],
+            "User \"bob\" removed from group \"ops\"\n",
+        ),
+        (&["group:delete", "ops"], "Group \"ops\" was removed\n"),
+        (
+            &["maintenance:singleuser", "--off"],
+            "Single user mode disabled\n",
+        ),
+        (
+            &["app:enable", "files_versions"],
+            "files_versions enabled\n",
+        ),
+    ] {
+        assert_ok(&i.run(args), out);
+    }
+    assert_eq!(
+        one("SELECT state FROM oc_accounts WHERE user_id = 'bob'").as_deref(),
+        Some("1")
+    );
+    assert_eq!(one("SELECT configvalue FROM oc_appconfig WHERE appid = 'files_versions' AND configkey = 'enabled'").as_deref(), Some("\"yes\""));
+    // An app ownCloud never installed (its tables, its steps) is ownCloud's to enable.
+    let o = i.run(&["app:enable", "encryption"]);
+    assert_eq!((o.code, o.stdout.as_str()), (1, ""));
+    assert_eq!(o.stderr, "App \"encryption\" cannot be enabled: it was never installed on this ownCloud server; enable it with ownCloud's own occ, which installs it.\n");
+    let o = i.run(&["app:getpath", "files"]);
+    assert_ok(&o, &format!("{}\n", i.root().join("apps/files").display()));
+}
+
+/// PHP itself, where it is installed (tests/run.sh installs php-cli): `php -l`, and what PHP
+/// reads from a config file, as JSON.
+fn php_reads(file: &Path) -> Option<Value> {
+    let lint = std::process::Command::new("php")
+        .arg("-l")
+        .arg(file)
+        .output()
+        .ok()?;
+    assert!(lint.status.success(), "php -l {}: {lint:?}", file.display());
+    let out = std::process::Command::new("php")
+        .arg("-r")
+        .arg("include $argv[1]; echo json_encode($CONFIG, JSON_PRESERVE_ZERO_FRACTION);")
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    Some(serde_json::from_slice(&out.stdout).unwrap())
+}
+
+#[test]
+fn config_php_reads_and_writes_as_php_reads_it() {
+    if std::process::Command::new("php")
+        .arg("-v")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: no php here (tests/run.sh installs php-cli)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config.php");
+    // What admins write: both quote styles, escapes, numbers of every base, comments, [].
+    let text = r#"<?php
+// a comment
+# another
+/* and a block */
+$CONFIG = [
+  'single' => 'it\'s a \\ backslash, \n stays',
+  "double" => "tab\there, newline\n, dollar \$x, \x41\101\u{1F389}",
+  'ints' => [0x1F, 0o17, 017, 0b101, 1_000, -5, +7],
+  'floats' => [1.5, -0.25, 1e3, 2.0],
+  'flags' => [true, FALSE, null, NULL],
+  'nested' => array('a' => array(1, 2), 'b' => [], 3 => 'three'),
+  'trailing' => ['x', 'y',],
+];
+"#;
+    fs::write(&file, text).unwrap();
+    let Some(php) = php_reads(&file) else { return };
+    let ours = occ_host::instance::php_config::parse(text).unwrap();
+    assert_eq!(Value::Object(ours.clone()), php);
+    // What occ writes, PHP reads back the same.
+    fs::write(&file, occ_host::instance::php_config::write(&ours)).unwrap();
+    assert_eq!(php_reads(&file).unwrap(), php);
+    // ownCloud's own config.php after occ changed it.
+    let Some(i) = owncloud() else { return };
+    assert_eq!(
+        i.run(&[
+            "config:system:set",
+            "trusted_domains",
+            "2",
+            "--value=x.example.org"
+        ])
+        .code,
+        0
+    );
+    assert_eq!(
+        i.run(&[
+            "config:system:set",
+            "memcache.local",
+            "--value=\\OC\\Memcache\\APCu"
+        ])
+        .code,
+        0
+    );
+    let php = php_reads(&i.config_path()).unwrap();
+    assert_eq!(Value::Object(i.config()), php);
+    assert_eq!(php["memcache.local"], "\\OC\\Memcache\\APCu");
+}
+
+#[test]
+fn owncloud_s_password_check_accepts_what_occ_wrote() {
+    if std::process::Command::new("php")
+        .arg("-v")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: no php here (tests/run.sh installs php-cli)");
+        return;
+    }
+    let Some(i) = owncloud() else { return };
+    let mut cmd = i.command(&["user:add", "--password-from-env", "eve"]);
+    cmd.env("OC_PASS", "Eve-pass-55!");
+    assert_eq!(cmd.output().unwrap().status.code(), Some(0));
+    // ownCloud's Hasher: "1|" then password_verify() of the rest.
+    for (uid, pass) in [("eve", "Eve-pass-55!"), ("alice", "Alice-pass-1!")] {
+        let rows = i.query(&format!(
+            "SELECT password FROM oc_users WHERE uid = '{uid}'"
+        ));
+        let hash = rows[0]["password"].as_str().unwrap();
+        let out = std::process::Command::new("php")
+            .arg("-r")
+            .arg("[$v, $h] = explode('|', $argv[2], 2); echo $v === '1' && password_verify($argv[1], $h) ? 'yes' : 'no';")
+            .arg(pass)
+            .arg(hash)
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "yes", "{uid}");
+    }
+}

@@ -635,7 +635,7 @@ mod tests {
     #[test]
     fn the_encrypted_fixture_s_config_writes_back_byte_for_byte() {
         let tar = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../tests/fixtures/encryption/oc10/oc10-encrypted.tar.gz");
+            .join("../tests/fixtures/oc10/oc10-encrypted.tar.gz");
         let out = std::process::Command::new("tar")
             .arg("-xzOf")
             .arg(tar)

@@ -136,6 +136,27 @@ pub fn app_roots(root: &Path, apps_paths: Option<&serde_json::Value>) -> Vec<Pat
     }
 }
 
+/// The instance's app directories ([`app_roots`]): an ownCloud server's `apps_paths`.
+pub fn roots(
+    ctx: &occ_plugin_api::Context,
+    info: &occ_plugin_api::wire::InstanceInfo,
+) -> Result<Vec<PathBuf>, Error> {
+    let apps_paths = match info.owncloud {
+        Some(_) => ctx.system_config("apps_paths")?,
+        None => None,
+    };
+    Ok(app_roots(Path::new(&info.root), apps_paths.as_ref()))
+}
+
+/// The directory of app `id` in `roots`: the first that has it (with `appinfo/info.xml`);
+/// `id` must be valid.
+pub fn find(roots: &[PathBuf], id: &str) -> Option<PathBuf> {
+    roots
+        .iter()
+        .map(|r| r.join(id))
+        .find(|d| d.join(INFO_XML).is_file())
+}
+
 /// Every app in `roots` with its directory, sorted by id; where two roots hold one id, the
 /// first root's (as ownCloud finds an app).
 pub fn all_apps_in(roots: &[PathBuf]) -> Vec<(String, PathBuf)> {

@@ -2,8 +2,6 @@
 //! manifest (valid XML, id, name, version, server version range) and each plugin it ships
 //! (usable by this host, its id the app id, its commands in the app's namespace).
 
-use std::path::Path;
-
 use occ_plugin_api::prelude::*;
 use occ_plugin_api::protocol::PluginsInspect;
 
@@ -24,10 +22,10 @@ impl Command for AppCheckCode {
         let id = input.arg_str("app-id").unwrap_or_default();
         apps::validate_id(&id).map_err(Error::new)?;
         let info = ctx.instance()?;
-        let dir = apps::apps_dir(Path::new(&info.root)).join(&id);
-        if !dir.is_dir() {
+        let roots = apps::roots(ctx, &info)?;
+        let Some(dir) = roots.iter().map(|r| r.join(&id)).find(|d| d.is_dir()) else {
             return Err(Error::new(format!("{id} not found")));
-        }
+        };
         let mut findings = apps::check_manifest(&dir, &id);
         let app_version = apps::read_info(&dir).ok().map(|i| i.version);
         for file in apps::plugin_files(&dir) {

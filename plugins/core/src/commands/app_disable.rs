@@ -1,8 +1,6 @@
 //! `app:disable <app-id>...`: disables apps after checking all of them (known, not a core
 //! app); nothing changes unless every one passes.
 
-use std::path::Path;
-
 use occ_plugin_api::prelude::*;
 
 use crate::apps;
@@ -18,7 +16,7 @@ impl Command for AppDisable {
 
     fn run(&self, input: &Input, ctx: &mut Context) -> CmdResult {
         let info = ctx.instance()?;
-        let root = Path::new(&info.root);
+        let roots = apps::roots(ctx, &info)?;
         let states = apps::states(&ctx.db())?;
         let mut ids: Vec<String> = Vec::new();
         for id in input.arg_list("app-id") {
@@ -39,7 +37,7 @@ impl Command for AppDisable {
                 return Err(core());
             }
             let dir =
-                apps::app_path(root, &id).ok_or_else(|| Error::new(format!("{id} not found")))?;
+                apps::find(&roots, &id).ok_or_else(|| Error::new(format!("{id} not found")))?;
             // A broken manifest does not keep an app from being disabled.
             if apps::is_core_app(&id, apps::read_info(&dir).ok().as_ref()) {
                 return Err(core());

@@ -1,8 +1,6 @@
 //! `app:enable <app-id>...`: enables apps after checking all of them (known, valid manifest,
 //! this server's version in their range); nothing changes unless every one passes.
 
-use std::path::Path;
-
 use occ_plugin_api::prelude::*;
 
 use crate::apps;
@@ -18,7 +16,13 @@ impl Command for AppEnable {
 
     fn run(&self, input: &Input, ctx: &mut Context) -> CmdResult {
         let info = ctx.instance()?;
-        let root = Path::new(&info.root);
+        let roots = apps::roots(ctx, &info)?;
+        // On an ownCloud server in place, its apps' dependencies name ownCloud's version.
+        let server = info
+            .owncloud
+            .clone()
+            .unwrap_or_else(|| info.version.clone());
+        let states = apps::states(&ctx.db())?;
         let mut ids: Vec<String> = Vec::new();
         for id in input.arg_list("app-id") {
             if !ids.contains(&id) {
@@ -29,10 +33,22 @@ impl Command for AppEnable {
         for id in ids {
             apps::validate_id(&id).map_err(Error::new)?;
             let dir =
-                apps::app_path(root, &id).ok_or_else(|| Error::new(format!("{id} not found")))?;
+                apps::find(&roots, &id).ok_or_else(|| Error::new(format!("{id} not found")))?;
             let refuse = |why: String| Error::new(format!("App \"{id}\" cannot be enabled: {why}"));
             let manifest = apps::read_info(&dir).map_err(|e| refuse(format!("{e}.")))?;
-            apps::check_server_version(&manifest, &info.version).map_err(refuse)?;
+            apps::check_server_version(&manifest, &server).map_err(refuse)?;
+            // ownCloud installs an app (its tables, its steps) when it first enables it;
+            // occ can only switch an installed one back on.
+            if info.owncloud.is_some()
+                && states
+                    .get(&id)
+                    .and_then(|s| s.installed_version.as_ref())
+                    .is_none()
+            {
+                return Err(refuse(
+                    "it was never installed on this ownCloud server; enable it with ownCloud's own occ, which installs it.".into(),
+                ));
+            }
             checked.push((id, manifest.version));
         }
         apps::enable(&ctx.db(), &checked)?;

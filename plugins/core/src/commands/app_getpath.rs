@@ -1,7 +1,5 @@
 //! `app:getpath <app>`: the absolute path of an app's directory.
 
-use std::path::Path;
-
 use occ_plugin_api::prelude::*;
 
 use crate::apps;
@@ -20,7 +18,7 @@ impl Command for AppGetPath {
         let id = input.arg_str("app").unwrap_or_default();
         apps::validate_id(&id).map_err(Error::new)?;
         let info = ctx.instance()?;
-        let dir = apps::app_path(Path::new(&info.root), &id)
+        let dir = apps::find(&apps::roots(ctx, &info)?, &id)
             .ok_or_else(|| Error::new(format!("{id} not found")))?;
         ctx.data(json!(dir.display().to_string()))?;
         Ok(0)

@@ -2,8 +2,6 @@
 //! `<root>/apps` (an ownCloud server's `apps_paths`), enabled ones first, each with its installed version and path, laid out as
 //! ownCloud's `app:list`.
 
-use std::path::Path;
-
 use occ_plugin_api::prelude::*;
 use serde_json::Map;
 
@@ -44,12 +42,7 @@ impl Command for AppList {
         let only_disabled = input.flag("disabled");
         let neither = !only_enabled && !only_disabled;
         let info = ctx.instance()?;
-        let root = Path::new(&info.root);
-        let apps_paths = match info.owncloud {
-            Some(_) => ctx.system_config("apps_paths")?,
-            None => None,
-        };
-        let roots = apps::app_roots(root, apps_paths.as_ref());
+        let roots = apps::roots(ctx, &info)?;
         let states = apps::states(&ctx.db())?;
         let mut enabled = Map::new();
         let mut disabled = Map::new();
