@@ -339,16 +339,30 @@ fn run_command(host: &Host, args: &[String], state: State, no_warnings: bool) ->
         return Ok(1);
     };
     let name = cmd.command.name.as_str();
-    // An installed instance whose data directory is missing: nothing may act on it but what
-    // reports or moves it.
+    // An installed instance whose data directory is missing (an ownCloud server's, or one
+    // whose SQLite database lives there): nothing acts on it but what reports it, moves it or
+    // sets it in the config.
     {
         let i = host.instance.borrow();
         let data = i.data_dir();
+        let sqlite = i
+            .config
+            .get_str("dbtype")
+            .is_none_or(|t| t == "sqlite" || t == "sqlite3");
         if i.installed()
+            && (i.owncloud() || sqlite)
+            && !help_flag
             && !data.is_dir()
             && !matches!(
                 name,
-                "check" | "help" | "list" | "completion" | "maintenance:data-dir"
+                "check"
+                    | "help"
+                    | "list"
+                    | "completion"
+                    | "maintenance:data-dir"
+                    | "config:system:get"
+                    | "config:system:set"
+                    | "config:system:delete"
             )
         {
             return Err(Error::new(format!(

@@ -153,6 +153,10 @@ fn occ_prints_what_owncloud_printed_for_its_own_instance() {
             for k in ["dbhost", "dbname", "dbuser", "dbpassword"] {
                 system.insert(k.into(), Value::from("***REMOVED SENSITIVE VALUE***"));
             }
+            // ownCloud's tables on MariaDB are utf8mb4, and ownCloud is told so.
+            if test_db() == DbKind::Mysql {
+                system.insert("mysql.utf8mb4".into(), Value::Bool(true));
+            }
         }
         v
     };
@@ -404,7 +408,7 @@ fn a_broken_config_php_or_database_is_one_line_and_nothing_is_written() {
         assert_eq!(
             o.stderr,
             format!(
-                "Cannot read {}: line 13: expected `,` or `)`, found `'version'`\n",
+                "Cannot read {}: line 13: expected `,` or `)`, found a string\n",
                 php.display()
             ),
             "{args:?}"
@@ -960,4 +964,66 @@ fn owncloud_s_password_check_accepts_what_occ_wrote() {
             .unwrap();
         assert_eq!(String::from_utf8_lossy(&out.stdout), "yes", "{uid}");
     }
+}
+
+#[test]
+fn occ_never_installs_over_an_owncloud_config_and_follows_a_linked_one() {
+    // ownCloud writes config.php on its first request, before its setup: not installed, but
+    // ownCloud's. occ installs nothing there.
+    let i = Instance::new();
+    fs::create_dir_all(i.root().join("config")).unwrap();
+    let php = i.root().join("config/config.php");
+    let text = "<?php\n$CONFIG = array (\n  'instanceid' => 'oc1234567890',\n);\n";
+    fs::write(&php, text).unwrap();
+    let o = i.run(&["maintenance:install", "--admin-pass=Secret-pass-1", "-n"]);
+    assert_eq!((o.code, o.stdout.as_str()), (1, ""));
+    assert_eq!(
+        o.stderr,
+        format!(
+            "{} is ownCloud's: occ administers an installed ownCloud server in place and never installs one; use ownCloud's own tools for that\n",
+            php.display()
+        )
+    );
+    assert_eq!(fs::read_to_string(&php).unwrap(), text);
+    assert!(!i.root().join("data").exists());
+
+    // A config.php that is a link is written where it points; the link stays.
+    let Some(i) = owncloud() else { return };
+    let php = i.config_path();
+    let elsewhere = i.root().join("etc-owncloud.php");
+    fs::rename(&php, &elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &php).unwrap();
+    assert_eq!(
+        i.run(&[
+            "config:system:set",
+            "loglevel",
+            "--value=1",
+            "--type=integer"
+        ])
+        .code,
+        0
+    );
+    assert!(fs::symlink_metadata(&php).unwrap().file_type().is_symlink());
+    assert!(fs::read_to_string(&elsewhere)
+        .unwrap()
+        .contains("  'loglevel' => 1,\n"));
+
+    // A broken line never shows its text: it may be a password's.
+    let good = fs::read_to_string(&elsewhere).unwrap();
+    let broken = good.replace(
+        "'passwordsalt' => '/0sYFsnN+MGzNwkmFB8JX5j73Dn5ma',",
+        "'passwordsalt' => '/0sYFsnN'+MGzNwkmFB8JX5j73Dn5ma',",
+    );
+    assert_ne!(broken, good);
+    fs::write(&elsewhere, &broken).unwrap();
+    let o = i.run(&["status"]);
+    assert_eq!(o.code, 1);
+    assert_eq!(
+        o.stderr,
+        format!(
+            "Cannot read {}: line 3: expected `,` or `)`, found `+`\n",
+            php.display()
+        )
+    );
+    assert!(!o.stderr.contains("MGzN"));
 }

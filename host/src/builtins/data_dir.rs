@@ -109,27 +109,40 @@ fn plan(db: &mut Database, old: &str, new: &str) -> Result<Changes> {
 pub fn run(c: &Console<'_>, input: &Input) -> Result<i32> {
     let host = c.host;
     let arg = input.arg_str("new-dir").unwrap_or_default();
+    // Stored as the admin names it (absolute, without a trailing `/`), as ownCloud stores
+    // `datadirectory`: links in it are not resolved, since ownCloud makes its ids from it.
     let given = PathBuf::from(&arg);
-    let new_dir = std::fs::canonicalize(&given)
-        .ok()
-        .filter(|p| p.is_dir())
-        .ok_or_else(|| Error::new(format!("The directory {arg} does not exist")))?;
+    let absolute = if given.is_absolute() {
+        given
+    } else {
+        std::env::current_dir()
+            .map_err(|e| Error::new(format!("Cannot read the current directory: {e}")))?
+            .join(given)
+    };
+    let mut new = absolute.display().to_string();
+    while new.len() > 1 && new.ends_with('/') {
+        new.pop();
+    }
+    let new_dir = PathBuf::from(&new);
+    if arg.is_empty() || !new_dir.is_dir() {
+        return Err(Error::new(format!("The directory {arg} does not exist")));
+    }
     if !new_dir.join(".ocdata").is_file() {
         return Err(Error::new(format!(
             "{} is not a data directory: it has no .ocdata file; move the data there first",
             new_dir.display()
         )));
     }
-    let (old, config_path, params) = {
+    let (old, original, config_path, params) = {
         let i = host.instance.borrow();
         let old = i.data_dir().display().to_string();
         (
             old.trim_end_matches('/').to_string(),
+            i.config.get("datadirectory").cloned(),
             i.config.path.clone(),
             DbParams::from_config(&i.config)?,
         )
     };
-    let new = new_dir.display().to_string();
     if new == old {
         host.shell.borrow_mut().out_line(&format!(
             "The data directory is {new} already; nothing changed."
@@ -176,11 +189,28 @@ pub fn run(c: &Console<'_>, input: &Input) -> Result<i32> {
         }
     };
     if let Err(e) = db.commit() {
-        // The config said the new place already: put the old one back.
-        let mut set = Map::new();
-        set.insert("datadirectory".into(), json!(old));
-        let _ = host.instance.borrow_mut().config.update(set, &[]);
-        return Err(e);
+        // The config says the new place already: put back what it said.
+        let restored = match original {
+            Some(v) => {
+                let mut set = Map::new();
+                set.insert("datadirectory".into(), v);
+                host.instance.borrow_mut().config.update(set, &[])
+            }
+            None => host
+                .instance
+                .borrow_mut()
+                .config
+                .update(Map::new(), &["datadirectory".to_string()]),
+        };
+        return Err(match restored {
+            Ok(()) => e,
+            Err(r) => Error::new(format!(
+                "{}; and datadirectory in {} could not be put back to {old} ({}): set it back by hand, the database still has the old paths",
+                e.message,
+                config_path.display(),
+                r.message
+            )),
+        });
     }
     let prefix = params.prefix;
     let mut sh = host.shell.borrow_mut();

@@ -38,6 +38,24 @@ pub struct Config {
     pub extras: Vec<(PathBuf, Map<String, Value>)>,
 }
 
+/// Opens `path` and takes ownCloud's exclusive lock on it, as the file the path names once the
+/// lock is held: a writer that renamed a new file over it meanwhile released a lock on a file
+/// nobody reads any more, so the lock is taken again on the new one.
+fn lock_current(path: &Path) -> Result<(nix::fcntl::Flock<File>, fs::Metadata)> {
+    loop {
+        let file = File::open(path).map_err(|e| format!("Cannot open {}: {e}", path.display()))?;
+        let file = nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive)
+            .map_err(|(_, e)| format!("Cannot lock {}: {e}", path.display()))?;
+        let meta = file
+            .metadata()
+            .map_err(|e| format!("Cannot read {}: {e}", path.display()))?;
+        let now = fs::metadata(path).map_err(|e| format!("Cannot read {}: {e}", path.display()))?;
+        if (now.dev(), now.ino()) == (meta.dev(), meta.ino()) {
+            return Ok((file, meta));
+        }
+    }
+}
+
 /// `<root>/config/config.php`.
 pub fn php_path(root: &Path) -> PathBuf {
     root.join("config").join("config.php")
@@ -66,7 +84,10 @@ fn extra_files(dir: &Path) -> Vec<PathBuf> {
     let mut names: Vec<String> = entries
         .filter_map(|e| e.ok())
         .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|n| n.len() > ".config.php".len() && n.ends_with(".config.php"))
+        .filter(|n| {
+            // PHP's glob('*') skips names that start with a dot.
+            !n.starts_with('.') && n.len() > ".config.php".len() && n.ends_with(".config.php")
+        })
         .collect();
     names.sort_by(|a, b| natural_cmp(a, b));
     names.into_iter().map(|n| dir.join(n)).collect()
@@ -293,14 +314,12 @@ impl Config {
                 self.path.display()
             )));
         }
-        let file = File::open(&self.path)
+        // A config.php that is a link is written where it points (the link stays).
+        let target = fs::canonicalize(&self.path)
             .map_err(|e| format!("Cannot open {}: {e}", self.path.display()))?;
-        let file = nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive)
-            .map_err(|(_, e)| format!("Cannot lock {}: {e}", self.path.display()))?;
-        let meta = file
-            .metadata()
-            .map_err(|e| format!("Cannot read {}: {e}", self.path.display()))?;
-        let text = fs::read_to_string(&self.path)
+        let (mut file, meta) = lock_current(&target)?;
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut *file, &mut text)
             .map_err(|e| format!("Cannot read {}: {e}", self.path.display()))?;
         let mut next = php_config::parse(&text).map_err(|e| {
             format!(
@@ -325,7 +344,7 @@ impl Config {
             )));
         }
         write_bytes_atomic(
-            &self.path,
+            &target,
             out.as_bytes(),
             meta.mode() & 0o7777,
             Some((meta.uid(), meta.gid())),

@@ -1,5 +1,5 @@
-//! ownCloud's `config/config.php`, read without PHP and written as ownCloud writes it (issue 18;
-//! not yet what the instance reads its config from).
+//! ownCloud's `config/config.php`, read without PHP and written as ownCloud writes it (what
+//! [`super::config::Config`] reads and writes on an ownCloud server in place).
 //!
 //! Reading accepts what a plain array literal may hold, as ownCloud's `Config` and admins write
 //! it: `<?php`, comments (`//`, `#`, `/* */`), `$CONFIG = array (...);` or `[...]`, keys that are
@@ -120,16 +120,24 @@ impl<'a> Parser<'a> {
     }
 
     /// What stands at the cursor, for messages.
+    /// What is at the cursor, as an error names it: punctuation as itself, anything else by
+    /// its kind, never its text (it may be part of a password on a broken line).
     fn found(&self) -> String {
-        let rest = self.rest();
-        if rest.is_empty() {
-            return "the end of the file".into();
+        match self.rest().first() {
+            None => "the end of the file".into(),
+            Some(b'\'' | b'"') => "a string".into(),
+            Some(b'$') => {
+                let name: String = self.rest()[1..]
+                    .iter()
+                    .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+                    .map(|b| *b as char)
+                    .collect();
+                format!("`${name}`")
+            }
+            Some(c) if c.is_ascii_digit() => "a number".into(),
+            Some(c) if c.is_ascii_alphabetic() || *c == b'_' || *c >= 0x80 => "a word".into(),
+            Some(c) => format!("`{}`", *c as char),
         }
-        let word: String = String::from_utf8_lossy(&rest[..rest.len().min(24)])
-            .chars()
-            .take_while(|c| !c.is_whitespace())
-            .collect();
-        format!("`{word}`")
     }
 
     /// A word (identifier) at the cursor, lowercased, without consuming it.
@@ -205,9 +213,19 @@ impl<'a> Parser<'a> {
                             _ => Value::Null,
                         })
                     }
-                    _ => self.fail(format!(
-                        "`{word}` is code (a constant or a call), not a value: occ reads only plain values"
-                    )),
+                    _ => {
+                        // A call names its function (getenv); a bare word is not shown.
+                        let call = self.rest()[word.len()..]
+                            .iter()
+                            .find(|b| !b.is_ascii_whitespace())
+                            == Some(&b'(');
+                        let what = if call {
+                            format!("`{word}()` is code (a call)")
+                        } else {
+                            "a word is code (a constant)".to_string()
+                        };
+                        self.fail(format!("{what}, not a value: occ reads only plain values"))
+                    }
                 }
             }
             _ => {
@@ -481,7 +499,8 @@ impl<'a> Parser<'a> {
         };
         let Some(v) = parsed else {
             self.at = start;
-            return self.fail(format!("`{text}` is not a number"));
+            let _ = text;
+            return self.fail("a number PHP would not read");
         };
         if !negative {
             return Ok(v);
@@ -689,9 +708,13 @@ $CONFIG = [
             (
                 "<?php\n$CONFIG = array (\n  'a' => getenv('X'),\n);\n",
                 3,
-                "`getenv` is code",
+                "`getenv()` is code",
             ),
-            ("<?php\n$CONFIG = array ('a' => FOO);\n", 2, "`foo` is code"),
+            (
+                "<?php\n$CONFIG = array ('a' => FOO);\n",
+                2,
+                "a word is code",
+            ),
             (
                 "<?php\n$CONFIG = array ('a' => 'x' . FOO);\n",
                 2,
@@ -711,7 +734,7 @@ $CONFIG = [
             (
                 "<?php\n$CONFIG = array ('a' => 1);\n$CONFIG['b'] = 2;\n",
                 3,
-                "`$CONFIG['b']`",
+                "`$CONFIG` after the array",
             ),
             (
                 "<?php\n$CONFIG = array ('a' => 'open\n",

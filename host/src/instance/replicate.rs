@@ -5,7 +5,7 @@
 //! (`pragma_index_list`/`pragma_index_info`: unique or not, columns in order) are written
 //! as PostgreSQL's or MySQL's DDL with Doctrine's types for ownCloud's column types
 //! (`CLOB` -> `TEXT`/`LONGTEXT`, `BLOB` -> `BYTEA`/`LONGBLOB`, `DATETIME` -> `TIMESTAMP(0)`/
-//! `DATETIME`, an `INTEGER PRIMARY KEY AUTOINCREMENT` -> `SERIAL`/`AUTO_INCREMENT`, `UNSIGNED`
+//! `DATETIME`, an `INTEGER PRIMARY KEY AUTOINCREMENT` -> `BIGSERIAL`/`BIGINT AUTO_INCREMENT`, `UNSIGNED`
 //! kept on MySQL only). A type it does not know is refused by name before anything is made.
 
 use occ_plugin_api::DbKind;
@@ -54,14 +54,9 @@ fn column_type(kind: DbKind, sqlite: &str, serial: bool) -> Option<String> {
     };
     let pg = kind == DbKind::Pgsql;
     let t = match base {
-        "INTEGER" | "INT" if serial => {
-            if pg {
-                "SERIAL".into()
-            } else {
-                format!("INT{my_unsigned} AUTO_INCREMENT")
-            }
-        }
-        "BIGINT" if serial => {
+        // SQLite's INTEGER key is 64 bits (Doctrine writes ownCloud's BIGINT ids, fileid among
+        // them, as INTEGER there): the target's key is too.
+        "INTEGER" | "INT" | "BIGINT" if serial => {
             if pg {
                 "BIGSERIAL".into()
             } else {
@@ -177,7 +172,7 @@ fn table_ddl(source: &mut Database, kind: DbKind, table: &str) -> Result<Vec<Str
         "SELECT name, \"unique\", origin FROM pragma_index_list(?) ORDER BY name",
         &[json!(table)],
     )?;
-    for ix in indexes.iter().filter(|i| i.origin != "pk") {
+    for (n, ix) in indexes.iter().filter(|i| i.origin != "pk").enumerate() {
         let cols: Vec<IndexCol> = source.query_as(
             "SELECT name FROM pragma_index_info(?) ORDER BY seqno",
             &[json!(ix.name)],
@@ -187,9 +182,15 @@ fn table_ddl(source: &mut Database, kind: DbKind, table: &str) -> Result<Vec<Str
             .filter_map(|c| c.name.as_deref())
             .map(|n| quote(kind, n))
             .collect();
+        if list.len() != cols.len() || list.is_empty() {
+            return Err(Error::new(format!(
+                "{table}: the index {} is on an expression, which occ does not copy",
+                ix.name
+            )));
+        }
         // SQLite names a constraint's index itself; the target's gets a name of its own.
         let name = if ix.name.starts_with("sqlite_autoindex_") {
-            format!("{table}_{}_uniq", list.len())
+            format!("{table}_uniq_{n}")
         } else {
             ix.name.clone()
         };
@@ -212,10 +213,13 @@ mod tests {
     fn owncloud_s_types_have_their_counterparts() {
         let pg = DbKind::Pgsql;
         let my = DbKind::Mysql;
-        assert_eq!(column_type(pg, "INTEGER", true).as_deref(), Some("SERIAL"));
+        assert_eq!(
+            column_type(pg, "INTEGER", true).as_deref(),
+            Some("BIGSERIAL")
+        );
         assert_eq!(
             column_type(my, "INTEGER", true).as_deref(),
-            Some("INT AUTO_INCREMENT")
+            Some("BIGINT AUTO_INCREMENT")
         );
         assert_eq!(
             column_type(pg, "BIGINT UNSIGNED", false).as_deref(),

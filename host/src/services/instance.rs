@@ -62,9 +62,23 @@ fn only_for(host: &Host, method: &str, command: &str) -> Result<()> {
     )))
 }
 
+/// An ownCloud server's config.php (installed or not) is ownCloud's: occ neither installs
+/// nor upgrades it, whatever state it is in.
+fn refuse_owncloud(host: &Host, what: &str) -> Result<()> {
+    let i = host.instance.borrow();
+    if !i.owncloud() {
+        return Ok(());
+    }
+    Err(Error::new(format!(
+        "{} is ownCloud's: {PRODUCT} administers an installed ownCloud server in place and never {what} one; use ownCloud's own tools for that",
+        i.config.path.display()
+    )))
+}
+
 /// `instance.install.begin`: the database and every plugin's schema, not yet permanent.
 pub fn install_begin(host: &Host, r: InstallBegin) -> Result<()> {
     only_for(host, "instance.install.begin", "maintenance:install")?;
+    refuse_owncloud(host, "installs")?;
     if host.instance.borrow().installed() {
         return Err(Error::new(format!("{PRODUCT} is already installed.")));
     }
@@ -187,6 +201,7 @@ pub const PLUGINS_DIGEST: &str = "plugins_digest";
 /// [`Upgraded::failed`]. One upgrade of an instance at a time.
 pub fn upgrade(host: &Host, r: Upgrade) -> Result<Upgraded> {
     only_for(host, "instance.upgrade", "upgrade")?;
+    refuse_owncloud(host, "upgrades")?;
     let mut codes = Vec::new();
     for (id, migrations) in migrations(host)? {
         if r.disable_apps.contains(&id) {
@@ -412,6 +427,11 @@ pub fn convert_type(host: &Host, r: ConvertType) -> Result<Converted> {
     switch.insert("dbname".into(), json!(r.database));
     switch.insert("dbuser".into(), json!(r.user));
     switch.insert("dbpassword".into(), json!(r.password));
+    // ownCloud talks utf8 (three bytes) to MySQL unless told that the tables are utf8mb4, as
+    // the copy's are: emoji in names would read back as '?'.
+    if kind == DbKind::Mysql && host.instance.borrow().owncloud() {
+        switch.insert("mysql.utf8mb4".into(), json!(true));
+    }
     if toggled {
         if let Some(v) = &maintenance_before {
             switch.insert("maintenance".into(), v.clone());

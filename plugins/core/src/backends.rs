@@ -80,13 +80,18 @@ pub fn members(ctx: &Context, gid: &str) -> Result<Option<Vec<String>>, Error> {
     Ok(None)
 }
 
-/// The backends' groups that have `uid` as a member, in their order (each group's members
-/// asked for; a backend that fails is warned about and left out, as in [`list`]).
+/// The backends' groups that have `uid` as a member, in their order: each group's members
+/// asked for, one request per group (a directory of thousands of groups is slow here). A
+/// backend or group that fails is warned about and left out, as in [`list`].
 pub fn groups_of(ctx: &Context, uid: &str) -> Result<Vec<String>, Error> {
     let mut out = Vec::new();
     for gid in list(ctx, "")? {
-        if members(ctx, &gid)?.is_some_and(|m| m.iter().any(|u| u == uid)) {
-            out.push(gid);
+        match members(ctx, &gid) {
+            Ok(Some(m)) if m.iter().any(|u| u == uid) => out.push(gid),
+            Ok(_) => {}
+            Err(e) => ctx.message(&format!(
+                "Warning: the members of group {gid} are left out: {e}"
+            ))?,
         }
     }
     Ok(out)

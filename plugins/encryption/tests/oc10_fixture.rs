@@ -1,5 +1,5 @@
 //! The proof that the format is ownCloud's: the instance ownCloud 10.15.2 encrypted itself
-//! (`tests/fixtures/encryption/oc10/`, master-key mode, encryption app 1.6.1) opens with its
+//! (`tests/fixtures/oc10/`, master-key mode, encryption app 1.6.1) opens with its
 //! config's `secret`, every one of its 50 files decrypts to the plaintext ownCloud recorded
 //! (SHA-256), and encrypting that plaintext again with the same file key and IVs gives the
 //! very bytes ownCloud wrote.
@@ -16,7 +16,7 @@ use occ_plugin_encryption::format::{
 use sha2::{Digest, Sha256};
 
 fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/encryption/oc10")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/oc10")
 }
 
 fn extract() -> tempfile::TempDir {
@@ -98,7 +98,8 @@ fn owncloud_s_encrypted_instance_decrypts_and_encrypts_byte_for_byte() {
         versions.insert(format!("data/{uid}/{path}"), (version as u64, size as u64));
     }
 
-    let sums = std::fs::read_to_string(fixture().join("plaintext-sha256.txt")).unwrap();
+    let sums =
+        std::fs::read_to_string(fixture().join("outputs-encrypted/plaintext-sha256.txt")).unwrap();
     let mut checked = 0;
     for line in sums.lines() {
         let (want, rel) = line.split_once("  ").unwrap();

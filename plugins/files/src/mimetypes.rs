@@ -3,9 +3,11 @@
 //! `.` (leading dots ignored, lower-cased; `.so` and `.so.N` for shared objects) looked up in
 //! ownCloud 10.15.2's mapping (`resources/config/mimetypemapping.dist.json`, its first type per
 //! extension, as the table below), with an instance's own `config/mimetypemapping.json` over
-//! it; anything else is `application/octet-stream`. (mime_guess, used before, names other
-//! types for some extensions, `.py` and `.js` among them, and ownCloud would then see every
-//! such row as changed.)
+//! it; anything else is `application/octet-stream`. These are 10.15.2's rules and table:
+//! ownCloud before 10.12 did not drop leading dots, before 10.2 had no `.so` rule, and older
+//! tables know fewer extensions. (mime_guess, used before, names other types for some
+//! extensions, `.py` and `.js` among them, and ownCloud would then see every such row as
+//! changed.)
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -273,7 +275,9 @@ pub const UNKNOWN: &str = "application/octet-stream";
 /// The mapping: ownCloud's, with an instance's own over it.
 #[derive(Debug, Default, Clone)]
 pub struct Mapping {
-    custom: HashMap<String, String>,
+    /// The instance's own: an extension's first type (`None` for an empty list, which ownCloud
+    /// reads as no type at all).
+    custom: HashMap<String, Option<String>>,
 }
 
 impl Mapping {
@@ -287,7 +291,8 @@ impl Mapping {
             .unwrap_or_default()
             .into_iter()
             .filter_map(|(ext, v)| {
-                let first = v.as_array()?.first()?.as_str()?.to_string();
+                let list = v.as_array()?;
+                let first = list.first().and_then(|t| t.as_str()).map(str::to_string);
                 Some((ext, first))
             })
             .collect();
@@ -298,7 +303,7 @@ impl Mapping {
     pub fn of(&self, name: &str) -> &str {
         let ext = extension(name);
         if let Some(m) = self.custom.get(ext.as_str()) {
-            return m;
+            return m.as_deref().unwrap_or(UNKNOWN);
         }
         OWNCLOUD
             .binary_search_by(|(e, _)| (*e).cmp(ext.as_str()))
@@ -312,7 +317,8 @@ impl Mapping {
 /// `.`, lower-cased (empty without one).
 fn extension(name: &str) -> String {
     let name = name.trim_start_matches('.');
-    let lower = name.to_lowercase();
+    // strtolower(): ASCII only.
+    let lower = name.to_ascii_lowercase();
     if let Some(at) = lower.find(".so") {
         let rest = &lower[at + 3..];
         if rest.is_empty() || rest.starts_with('.') {

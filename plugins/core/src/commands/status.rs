@@ -36,7 +36,7 @@ impl Command for Status {
             let string = string.join(".");
             ctx.data(json!({
                 "installed": true,
-                "first_install_version": first.unwrap_or_else(|| version.clone()),
+                "first_install_version": first.unwrap_or_else(|| "unknown".into()),
                 "version": version,
                 "versionstring": string,
                 "edition": "Community",

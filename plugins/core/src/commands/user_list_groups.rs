@@ -24,7 +24,11 @@ impl Command for UserListGroups {
         }
         // Core's groups, then those of the other backends (LDAP's) the user is in.
         let mut list = groups::of_user(&db, &uid)?;
-        list.extend(backends::groups_of(ctx, &uid)?);
+        for gid in backends::groups_of(ctx, &uid)? {
+            if !list.contains(&gid) {
+                list.push(gid);
+            }
+        }
         ctx.data(json!(list))?;
         Ok(0)
     }
