@@ -640,6 +640,15 @@ fn owncloud_s_ldap_instance_answers_as_owncloud_answered() {
         "outputs-ldap",
         &[
             ("occ-ldap-show-config.txt", &["ldap:show-config"]),
+            ("occ-ldap-test-config.txt", &["ldap:test-config", "s01"]),
+            (
+                "../../ldap/oc10/occ-ldap-show-config.json",
+                &["ldap:show-config", "--output=json"],
+            ),
+            (
+                "../../ldap/oc10/occ-ldap-show-config-with-password.json",
+                &["ldap:show-config", "--show-password", "--output=json"],
+            ),
             ("occ-status.json", &["status", "--output=json"]),
             ("occ-user-list.json", &["user:list", "--output=json"]),
             (
