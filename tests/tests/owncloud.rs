@@ -88,54 +88,52 @@ fn occ_prints_what_owncloud_printed_for_its_own_instance() {
     let apps: Vec<(&str, &str)> = apps.iter().map(|(a, v)| (a.as_str(), v.as_str())).collect();
     owncloud_apps(&i, &apps);
     // Exactly as ownCloud printed them.
-    for (file, args) in [
-        ("occ-status.txt", &["status"][..]),
-        ("occ-status.json", &["status", "--output=json"]),
-        ("occ-user-list.txt", &["user:list"]),
-        ("occ-user-list.json", &["user:list", "--output=json"]),
-        (
-            "occ-user-list-all-attributes.json",
-            &["user:list", "--show-all-attributes", "--output=json"],
-        ),
-        (
-            "occ-user-list-alice-all-attributes.json",
-            &[
-                "user:list",
-                "alice",
-                "--show-all-attributes",
-                "--output=json",
-            ],
-        ),
-        (
-            "occ-user-setting-alice.json",
-            &["user:setting", "alice", "--output=json"],
-        ),
-        (
-            "occ-user-setting-bob.json",
-            &["user:setting", "bob", "--output=json"],
-        ),
-        ("occ-group-list.json", &["group:list", "--output=json"]),
-        (
-            "occ-group-list-members-staff.json",
-            &["group:list-members", "staff", "--output=json"],
-        ),
-        (
-            "occ-group-list-members-db-admins.json",
-            &["group:list-members", "db-admins", "--output=json"],
-        ),
-        ("occ-app-list.txt", &["app:list"]),
-        ("occ-app-list.json", &["app:list", "--output=json"]),
-        (
-            "occ-background-queue-status.txt",
-            &["background:queue:status"],
-        ),
-    ] {
-        let o = i.run(args);
-        let want = moved(&expected(file), &i);
-        assert_eq!(o.code, 0, "{args:?}: {o:?}");
-        assert_eq!(o.stdout.trim_end(), want.trim_end(), "{args:?}");
-        assert_eq!(o.stderr, "", "{args:?}");
-    }
+    assert_outputs(
+        &i,
+        "outputs",
+        &[
+            ("occ-status.txt", &["status"][..]),
+            ("occ-status.json", &["status", "--output=json"]),
+            ("occ-user-list.txt", &["user:list"]),
+            ("occ-user-list.json", &["user:list", "--output=json"]),
+            (
+                "occ-user-list-all-attributes.json",
+                &["user:list", "--show-all-attributes", "--output=json"],
+            ),
+            (
+                "occ-user-list-alice-all-attributes.json",
+                &[
+                    "user:list",
+                    "alice",
+                    "--show-all-attributes",
+                    "--output=json",
+                ],
+            ),
+            (
+                "occ-user-setting-alice.json",
+                &["user:setting", "alice", "--output=json"],
+            ),
+            (
+                "occ-user-setting-bob.json",
+                &["user:setting", "bob", "--output=json"],
+            ),
+            ("occ-group-list.json", &["group:list", "--output=json"]),
+            (
+                "occ-group-list-members-staff.json",
+                &["group:list-members", "staff", "--output=json"],
+            ),
+            (
+                "occ-group-list-members-db-admins.json",
+                &["group:list-members", "db-admins", "--output=json"],
+            ),
+            ("occ-app-list.txt", &["app:list"]),
+            ("occ-app-list.json", &["app:list", "--output=json"]),
+            (
+                "occ-background-queue-status.txt",
+                &["background:queue:status"],
+            ),
+        ],
+    );
     // Where ownCloud's order is its database's row order, occ sorts (the same on every
     // database): the same values.
     let o = i.run(&["user:list-groups", "alice", "--output=json"]);

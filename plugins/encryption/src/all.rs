@@ -9,8 +9,12 @@ use std::io::IsTerminal;
 use occ_plugin_api::prelude::*;
 
 use crate::bulk::{Mode, Report, Run};
-use crate::commands::enabled;
 use crate::keys;
+
+/// Whether server-side encryption is on (core's `encryption_enabled`).
+pub(crate) fn enabled(ctx: &Context) -> Result<bool, Error> {
+    Ok(ctx.app_config("core", "encryption_enabled")?.as_deref() == Some("yes"))
+}
 
 /// The module's name in headlines.
 pub(crate) const DISPLAY_NAME: &str = "Default encryption module";

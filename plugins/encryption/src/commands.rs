@@ -7,20 +7,14 @@ use std::path::Path;
 
 use occ_plugin_api::prelude::*;
 
+use crate::all::{enabled, DISPLAY_NAME};
 use crate::format::{self, MODULE_ID};
 use crate::keys;
-
-/// What `list-modules` calls the module.
-const DISPLAY_NAME: &str = "Default encryption module";
 
 fn default_module(ctx: &Context) -> Result<String, Error> {
     Ok(ctx
         .app_config("core", "default_encryption_module")?
         .unwrap_or_else(|| MODULE_ID.to_string()))
-}
-
-pub(crate) fn enabled(ctx: &Context) -> Result<bool, Error> {
-    Ok(ctx.app_config("core", "encryption_enabled")?.as_deref() == Some("yes"))
 }
 
 /// `encryption:status`.

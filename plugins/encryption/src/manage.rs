@@ -10,11 +10,11 @@ use std::path::{Component, Path, PathBuf};
 use occ_plugin_api::prelude::*;
 
 use crate::all::{
-    can_ask, decrypt_prepare, encrypt_intro, homes, list_failures, lock, still_encrypted, summary,
-    DECRYPT_FAILED, ENCRYPT_FAILED,
+    can_ask, decrypt_prepare, enabled, encrypt_intro, homes, list_failures, lock, still_encrypted,
+    summary, DECRYPT_FAILED, ENCRYPT_FAILED,
 };
 use crate::bulk::{Mode, Run};
-use crate::commands::{enabled, make_system_keys, new_key_id};
+use crate::commands::{make_system_keys, new_key_id};
 use crate::format::MODULE_ID;
 use crate::keys::{self, KEY_DIR};
 
