@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use std::path::PathBuf;
 
 use occ_plugin_api::wire::{kind, Env, RunRequest};
-use occ_plugin_api::State;
+use occ_plugin_api::{DbKind, State};
 use serde_json::Value;
 
 use crate::builtins::{self, state_banner, Console};
@@ -348,7 +348,7 @@ fn run_command(host: &Host, args: &[String], state: State, no_warnings: bool) ->
         let sqlite = i
             .config
             .get_str("dbtype")
-            .is_none_or(|t| t == "sqlite" || t == "sqlite3");
+            .is_none_or(|t| DbKind::parse(&t) == Some(DbKind::Sqlite));
         if i.installed()
             && (i.owncloud() || sqlite)
             && !help_flag

@@ -82,6 +82,23 @@ pub fn database_exists(kind: DbKind, name: &str) -> bool {
     Database::open_server(&p, false).is_ok()
 }
 
+/// The test slapd's settings (`LDAP_URL`, `LDAPS_URL`, `LDAP_CACERT`, ...) from the env file
+/// `OCC_TEST_LDAP` names (`tests/run.sh` starts slapd); `None`, said, without it.
+pub fn ldap_server() -> Option<std::collections::HashMap<String, String>> {
+    let Ok(file) = std::env::var("OCC_TEST_LDAP") else {
+        eprintln!("OCC_TEST_LDAP is not set: the LDAP tests need tests/run.sh's slapd");
+        return None;
+    };
+    let text =
+        std::fs::read_to_string(&file).expect("OCC_TEST_LDAP names start-ldap.sh's env file");
+    Some(
+        text.lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    )
+}
+
 /// The target directory holding `occ` and the plugin libraries (`target/debug`).
 pub fn target_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");

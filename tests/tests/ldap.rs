@@ -9,20 +9,7 @@ use std::fs;
 
 use occ_tests::Instance;
 
-/// The test server's settings (`LDAP_URL`, `LDAPS_URL`, `LDAP_CACERT`, ...).
-fn server() -> Option<HashMap<String, String>> {
-    let Ok(file) = std::env::var("OCC_TEST_LDAP") else {
-        eprintln!("OCC_TEST_LDAP is not set: the LDAP tests need tests/run.sh's slapd");
-        return None;
-    };
-    let text = fs::read_to_string(&file).expect("OCC_TEST_LDAP names start-ldap.sh's env file");
-    Some(
-        text.lines()
-            .filter_map(|l| l.split_once('='))
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-    )
-}
+use occ_tests::ldap_server as server;
 
 fn fixture(name: &str) -> String {
     fs::read_to_string(format!(

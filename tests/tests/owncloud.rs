@@ -44,8 +44,8 @@ fn moved(text: &str, i: &Instance) -> String {
 
 /// ownCloud's base instance (on PostgreSQL and MariaDB runs, converted there by
 /// `db:convert-type`).
-fn owncloud() -> Option<Instance> {
-    Some(Instance::owncloud("oc10-instance.tar.gz"))
+fn owncloud() -> Instance {
+    Instance::owncloud("oc10-instance.tar.gz")
 }
 
 /// ownCloud's code as far as `app:list` reads it: `apps/<id>/appinfo/info.xml` for `apps`,
@@ -83,7 +83,7 @@ fn listed_apps(json: &str) -> Vec<(String, String)> {
 
 #[test]
 fn occ_prints_what_owncloud_printed_for_its_own_instance() {
-    let Some(i) = owncloud() else { return };
+    let i = owncloud();
     let apps = listed_apps(&expected("occ-app-list.json"));
     let apps: Vec<(&str, &str)> = apps.iter().map(|(a, v)| (a.as_str(), v.as_str())).collect();
     owncloud_apps(&i, &apps);
@@ -187,15 +187,10 @@ fn occ_prints_what_owncloud_printed_for_its_own_instance() {
     assert_eq!(o.stderr, "User nobody does not exist.\n");
 }
 
-/// ownCloud's rows and config, as one comparable text (the config file's bytes included).
-fn state(i: &Instance) -> String {
-    i.dump()
-}
-
 #[test]
 fn reading_and_scanning_change_nothing_of_owncloud_s() {
-    let Some(i) = owncloud() else { return };
-    let before = state(&i);
+    let i = owncloud();
+    let before = i.dump();
     for args in [
         &["status"][..],
         &["check"],
@@ -215,17 +210,17 @@ fn reading_and_scanning_change_nothing_of_owncloud_s() {
         assert_eq!(o.code, 0, "{args:?}: {o:?}");
     }
     // ownCloud's own scan left the cache as the disk is: occ's finds nothing to change.
-    assert_eq!(state(&i), before);
+    assert_eq!(i.dump(), before);
     // No migration ran or is due: ownCloud's schema and versions are as they were.
     let o = i.run(&["status", "--exit-code"]);
     assert_eq!(o.code, 0, "{o:?}");
     let o = i.run(&["upgrade"]);
-    assert_eq!(state(&i), before, "{o:?}");
+    assert_eq!(i.dump(), before, "{o:?}");
 }
 
 #[test]
 fn what_occ_writes_owncloud_reads() {
-    let Some(i) = owncloud() else { return };
+    let i = owncloud();
     // A user, with the hash form ownCloud's Hasher verifies ("1|" and bcrypt), ownCloud's
     // backend class and home.
     let mut cmd = i.command(&[
@@ -382,10 +377,10 @@ fn write_config(i: &Instance, text: &str) {
 
 #[test]
 fn a_broken_config_php_or_database_is_one_line_and_nothing_is_written() {
-    let Some(i) = owncloud() else { return };
+    let i = owncloud();
     let php = i.config_path();
     let good = fs::read_to_string(&php).unwrap();
-    let before = state(&i);
+    let before = i.dump();
     // The comma after dbtype's value (line 12) left out.
     let broken: String = good
         .lines()
@@ -486,7 +481,7 @@ fn a_broken_config_php_or_database_is_one_line_and_nothing_is_written() {
         assert!(o.stderr.contains(says), "{o:?}");
     }
     write_config(&i, &good);
-    assert_eq!(state(&i), before);
+    assert_eq!(i.dump(), before);
 
     // A table ownCloud never made is named, not a database error.
     i.exec("DROP TABLE oc_jobs");
@@ -504,7 +499,7 @@ fn config_php_of_another_user_is_refused_as_owncloud_refuses_it() {
         eprintln!("skipped: needs root to give the config to another user");
         return;
     }
-    let Some(i) = owncloud() else { return };
+    let i = owncloud();
     let php = i.config_path();
     let before = fs::read_to_string(&php).unwrap();
     nix::unistd::chown(&php, Some(nix::unistd::Uid::from_raw(65534)), None).unwrap();
@@ -521,7 +516,7 @@ fn config_php_of_another_user_is_refused_as_owncloud_refuses_it() {
     assert_eq!(fs::read_to_string(&php).unwrap(), before);
 }
 
-/// The storage ids of a data directory at `dir`, as ownCloud makes them.
+/// The instance's storage ids, sorted.
 fn storage_ids(i: &Instance) -> Vec<String> {
     let mut ids: Vec<String> = i
         .query("SELECT id FROM oc_storages")
@@ -534,9 +529,9 @@ fn storage_ids(i: &Instance) -> Vec<String> {
 
 #[test]
 fn the_data_directory_moves_with_its_stored_paths_and_back() {
-    let Some(i) = owncloud() else { return };
+    let i = owncloud();
     let data = i.root().join("data");
-    let before = state(&i);
+    let before = i.dump();
     let short = storage_ids(&i);
     assert!(short.contains(&format!("local::{}/", data.display())));
     // A path long enough that ownCloud stores the ids as md5.
@@ -584,7 +579,7 @@ fn the_data_directory_moves_with_its_stored_paths_and_back() {
             .code,
         0
     );
-    assert_eq!(state(&i), before);
+    assert_eq!(i.dump(), before);
     // Nothing to do, and what is no data directory.
     assert_ok(
         &i.run(&["maintenance:data-dir", data.to_str().unwrap()]),
@@ -608,27 +603,14 @@ fn the_data_directory_moves_with_its_stored_paths_and_back() {
         (o.code, o.stderr.as_str()),
         (1, "The directory /no/such/dir does not exist\n")
     );
-    assert_eq!(state(&i), before);
-}
-
-/// The test slapd's settings (`tests/run.sh` starts it; `OCC_TEST_LDAP` names its env file).
-fn ldap_server() -> Option<std::collections::HashMap<String, String>> {
-    let Ok(file) = std::env::var("OCC_TEST_LDAP") else {
-        eprintln!("OCC_TEST_LDAP is not set: the LDAP instance needs tests/run.sh's slapd");
-        return None;
-    };
-    let text = fs::read_to_string(file).unwrap();
-    Some(
-        text.lines()
-            .filter_map(|l| l.split_once('='))
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-    )
+    assert_eq!(i.dump(), before);
 }
 
 #[test]
 fn owncloud_s_ldap_instance_answers_as_owncloud_answered() {
-    let Some(ldap) = ldap_server() else { return };
+    let Some(ldap) = occ_tests::ldap_server() else {
+        return;
+    };
     let i = Instance::owncloud("oc10-ldap.tar.gz");
     owncloud_apps(&i, &[("user_ldap", "0.19.1")]);
     // ownCloud's configuration points at 127.0.0.1:13389, where the test slapd listens.
@@ -777,7 +759,7 @@ fn owncloud_s_encrypted_instance_answers_and_decrypts_in_place() {
 
 #[test]
 fn the_other_commands_work_on_owncloud_s_instance_and_write_its_rows() {
-    let Some(i) = owncloud() else { return };
+    let i = owncloud();
     let apps = listed_apps(&expected("occ-app-list.json"));
     let apps: Vec<(&str, &str)> = apps.iter().map(|(a, v)| (a.as_str(), v.as_str())).collect();
     owncloud_apps(&i, &apps);
@@ -863,6 +845,15 @@ fn the_other_commands_work_on_owncloud_s_instance_and_write_its_rows() {
     assert_ok(&o, &format!("{}\n", i.root().join("apps/files").display()));
 }
 
+/// Whether PHP is here (tests/run.sh installs php-cli); says so when it is not.
+fn has_php() -> bool {
+    let here = std::process::Command::new("php").arg("-v").output().is_ok();
+    if !here {
+        eprintln!("skipped: no php here (tests/run.sh installs php-cli)");
+    }
+    here
+}
+
 /// PHP itself, where it is installed (tests/run.sh installs php-cli): `php -l`, and what PHP
 /// reads from a config file, as JSON.
 fn php_reads(file: &Path) -> Option<Value> {
@@ -884,12 +875,7 @@ fn php_reads(file: &Path) -> Option<Value> {
 
 #[test]
 fn config_php_reads_and_writes_as_php_reads_it() {
-    if std::process::Command::new("php")
-        .arg("-v")
-        .output()
-        .is_err()
-    {
-        eprintln!("skipped: no php here (tests/run.sh installs php-cli)");
+    if !has_php() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -917,7 +903,7 @@ $CONFIG = [
     fs::write(&file, occ_host::instance::php_config::write(&ours)).unwrap();
     assert_eq!(php_reads(&file).unwrap(), php);
     // ownCloud's own config.php after occ changed it.
-    let Some(i) = owncloud() else { return };
+    let i = owncloud();
     assert_eq!(
         i.run(&[
             "config:system:set",
@@ -944,15 +930,10 @@ $CONFIG = [
 
 #[test]
 fn owncloud_s_password_check_accepts_what_occ_wrote() {
-    if std::process::Command::new("php")
-        .arg("-v")
-        .output()
-        .is_err()
-    {
-        eprintln!("skipped: no php here (tests/run.sh installs php-cli)");
+    if !has_php() {
         return;
     }
-    let Some(i) = owncloud() else { return };
+    let i = owncloud();
     let mut cmd = i.command(&["user:add", "--password-from-env", "eve"]);
     cmd.env("OC_PASS", "Eve-pass-55!");
     assert_eq!(cmd.output().unwrap().status.code(), Some(0));
@@ -995,7 +976,7 @@ fn occ_never_installs_over_an_owncloud_config_and_follows_a_linked_one() {
     assert!(!i.root().join("data").exists());
 
     // A config.php that is a link is written where it points; the link stays.
-    let Some(i) = owncloud() else { return };
+    let i = owncloud();
     let php = i.config_path();
     let elsewhere = i.root().join("etc-owncloud.php");
     fs::rename(&php, &elsewhere).unwrap();

@@ -5,11 +5,11 @@
 //! The rows change in one transaction that commits only once the config is written; a
 //! failure leaves both as they were.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use md5::{Digest, Md5};
 use occ_plugin_api::{Arg, CommandSpec, DbKind, Input, State};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Map};
 
 use super::Console;
 use crate::error::{Error, Result};
@@ -48,59 +48,60 @@ fn moved(path: &str, old: &str, new: &str) -> Option<String> {
         .map(|rest| format!("{new}{rest}"))
 }
 
-fn text(row: &Map<String, Value>, col: &str) -> String {
-    match row.get(col) {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Null) | None => String::new(),
-        Some(v) => v.to_string(),
-    }
+/// What changed: (row id, new value) pairs.
+struct Changes {
+    homes: Vec<(i64, String)>,
+    storages: Vec<(i64, String)>,
 }
 
-/// What changed.
-struct Changes {
-    homes: Vec<(Value, String)>,
-    storages: Vec<(Value, String)>,
+#[derive(serde::Deserialize)]
+struct Account {
+    id: i64,
+    user_id: String,
+    home: String,
+}
+
+#[derive(serde::Deserialize)]
+struct Storage {
+    numeric_id: i64,
+    id: String,
 }
 
 /// The rows to rewrite (read in the open transaction).
 fn plan(db: &mut Database, old: &str, new: &str) -> Result<Changes> {
-    let mut homes = Vec::new();
-    let mut uids = Vec::new();
-    for row in db.query("SELECT id, user_id, home FROM *PREFIX*accounts", &[])? {
-        uids.push(text(&row, "user_id"));
-        if let Some(home) = moved(&text(&row, "home"), old, new) {
-            homes.push((row.get("id").cloned().unwrap_or(Value::Null), home));
-        }
-    }
+    let accounts: Vec<Account> =
+        db.query_as("SELECT id, user_id, home FROM *PREFIX*accounts", &[])?;
+    let homes = accounts
+        .iter()
+        .filter_map(|a| moved(&a.home, old, new).map(|home| (a.id, home)))
+        .collect();
     // The ids a long path was stored as (md5) cannot be read back: they are found by
     // computing the ids ownCloud makes, the data directory's and each user's uploads folder.
     let mut hashed = std::collections::HashMap::new();
-    for rest in std::iter::once(String::new()).chain(uids.iter().map(|u| format!("{u}/uploads/"))) {
+    let uploads = accounts.iter().map(|a| format!("{}/uploads/", a.user_id));
+    for rest in std::iter::once(String::new()).chain(uploads) {
         let old_id = format!("local::{old}/{rest}");
         if old_id.len() > 64 {
             hashed.insert(stored_id(&old_id), format!("local::{new}/{rest}"));
         }
     }
+    let rows: Vec<Storage> = db.query_as("SELECT numeric_id, id FROM *PREFIX*storages", &[])?;
+    let taken: std::collections::HashSet<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     let mut storages = Vec::new();
-    let mut taken = std::collections::HashSet::new();
-    for row in db.query("SELECT numeric_id, id FROM *PREFIX*storages", &[])? {
-        taken.insert(text(&row, "id"));
-    }
-    for row in db.query("SELECT numeric_id, id FROM *PREFIX*storages", &[])? {
-        let id = text(&row, "id");
-        let next = match id.strip_prefix("local::") {
+    for r in &rows {
+        let next = match r.id.strip_prefix("local::") {
             Some(path) => moved(path, old, new).map(|p| format!("local::{p}")),
-            None => hashed.get(&id).cloned(),
+            None => hashed.get(&r.id).cloned(),
         };
         let Some(next) = next.map(|n| stored_id(&n)) else {
             continue;
         };
-        if next != id && taken.contains(&next) {
+        if next != r.id && taken.contains(next.as_str()) {
             return Err(Error::new(format!(
                 "The storage id \"{next}\" is taken already in oc_storages; nothing changed"
             )));
         }
-        storages.push((row.get("numeric_id").cloned().unwrap_or(Value::Null), next));
+        storages.push((r.numeric_id, next));
     }
     Ok(Changes { homes, storages })
 }
@@ -149,31 +150,26 @@ pub fn run(c: &Console<'_>, input: &Input) -> Result<i32> {
         ));
         return Ok(0);
     }
-    let mut db = if params.dbtype == DbKind::Sqlite {
-        let file = new_dir.join(format!("{}.db", params.name));
-        if !file.is_file() {
-            return Err(Error::new(format!(
-                "The database {} does not exist; move the data there first",
-                file.display()
-            )));
+    let mut db = Database::open_instance(&params, &new_dir).map_err(|e| {
+        if params.dbtype == DbKind::Sqlite {
+            Error::new(format!("{}; move the data there first", e.message))
+        } else {
+            e
         }
-        Database::open_sqlite(&file, &params.prefix, false, None)?
-    } else {
-        Database::open_server(&params, false)?
-    };
+    })?;
     db.begin()?;
     let result = (|| -> Result<Changes> {
         let changes = plan(&mut db, &old, &new)?;
         for (id, home) in &changes.homes {
             db.execute(
                 "UPDATE *PREFIX*accounts SET home = ? WHERE id = ?",
-                &[json!(home), id.clone()],
+                &[json!(home), json!(id)],
             )?;
         }
         for (id, sid) in &changes.storages {
             db.execute(
                 "UPDATE *PREFIX*storages SET id = ? WHERE numeric_id = ?",
-                &[json!(sid), id.clone()],
+                &[json!(sid), json!(id)],
             )?;
         }
         let mut set = Map::new();
@@ -215,7 +211,7 @@ pub fn run(c: &Console<'_>, input: &Input) -> Result<i32> {
     let prefix = params.prefix;
     let mut sh = host.shell.borrow_mut();
     sh.out_line(&format!("The data directory is now {new} (was {old}):"));
-    sh.out_line(&format!("  - datadirectory in {}", shown(&config_path)));
+    sh.out_line(&format!("  - datadirectory in {}", config_path.display()));
     sh.out_line(&format!(
         "  - {} home paths in {prefix}accounts",
         changes.homes.len()
@@ -225,10 +221,6 @@ pub fn run(c: &Console<'_>, input: &Input) -> Result<i32> {
         changes.storages.len()
     ));
     Ok(0)
-}
-
-fn shown(p: &Path) -> String {
-    p.display().to_string()
 }
 
 #[cfg(test)]

@@ -440,10 +440,10 @@ fn copy_all(
     progress: &mut dyn Progress,
 ) -> Result<Vec<Copied>> {
     let migrations = format!("{}migrations", source.prefix);
+    let tables = source.prefixed_tables()?;
     if owncloud {
         // ownCloud's schema, as the source has it (its oc_migrations copied like the rest).
         progress.line("Creating schema in new database");
-        let tables = source.prefixed_tables()?;
         super::replicate::replicate(source, target, &tables)?;
     } else {
         // Every migration the plugins know must have run on the source: the copy holds the
@@ -470,7 +470,7 @@ fn copy_all(
     }
     let made: HashSet<String> = target.prefixed_tables()?.into_iter().collect();
     let mut out = Vec::new();
-    for table in source.prefixed_tables()? {
+    for table in tables {
         if table == migrations && !owncloud {
             continue; // made by the migrations above
         }

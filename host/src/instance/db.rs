@@ -161,6 +161,22 @@ impl std::fmt::Display for Endpoint {
 }
 
 impl Database {
+    /// Opens an installed instance's database as its config names it: SQLite's file
+    /// `<data_dir>/<name>.db`, which must exist, or the server's.
+    pub fn open_instance(p: &DbParams, data_dir: &Path) -> Result<Self> {
+        if p.dbtype != DbKind::Sqlite {
+            return Self::open_server(p, false);
+        }
+        let file = data_dir.join(format!("{}.db", p.name));
+        if !file.exists() {
+            return Err(Error::new(format!(
+                "The database {} does not exist",
+                file.display()
+            )));
+        }
+        Self::open_sqlite(&file, &p.prefix, false, None)
+    }
+
     /// Opens a SQLite file: a busy timeout so concurrent writers wait, a 16 MiB page cache,
     /// statement journals in memory. `journal` sets the journal mode (install sets WAL once;
     /// it persists in the file), `None` leaves it: an ordinary open issues no statement that

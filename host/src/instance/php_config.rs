@@ -40,7 +40,7 @@ struct Parser<'a> {
     at: usize,
 }
 
-/// A key of a PHP array.
+/// A key of a PHP array, as the writer exports it.
 enum Key {
     Int(i64),
     Str(String),
@@ -236,45 +236,40 @@ impl<'a> Parser<'a> {
     }
 
     fn array(&mut self, close: u8) -> Result<Value, PhpError> {
-        let mut entries: Vec<(Key, Value)> = Vec::new();
+        // A repeated key keeps its first place and takes the last value, as in PHP (and as
+        // an insert into the ordered map does).
+        let mut entries = Map::new();
         let mut next_index: i64 = 0;
         loop {
             if self.eat(&[close])? {
                 break;
             }
             let first = self.value()?;
-            let (key, value) = if self.eat(b"=>")? {
-                let key = match first {
-                    Value::String(s) => match s.parse::<i64>() {
-                        // PHP turns a decimal integer string key into an integer key.
-                        Ok(n) if n.to_string() == s => Key::Int(n),
-                        _ => Key::Str(s),
-                    },
+            let (index, key, value) = if self.eat(b"=>")? {
+                let index = match &first {
+                    // PHP turns a decimal integer string key into an integer key.
+                    Value::String(s) => s.parse::<i64>().ok().filter(|n| n.to_string() == *s),
                     Value::Number(n) => match n.as_i64() {
-                        Some(i) => Key::Int(i),
+                        Some(i) => Some(i),
                         None => return self.fail("a float as an array key"),
                     },
-                    Value::Bool(b) => Key::Int(b as i64),
-                    Value::Null => Key::Str(String::new()),
+                    Value::Bool(b) => Some(*b as i64),
+                    Value::Null => None,
                     _ => return self.fail("an array as an array key"),
                 };
-                (key, self.value()?)
+                let key = match (index, first) {
+                    (Some(i), _) => i.to_string(),
+                    (None, Value::String(s)) => s,
+                    (None, _) => String::new(),
+                };
+                (index, key, self.value()?)
             } else {
-                (Key::Int(next_index), first)
+                (Some(next_index), next_index.to_string(), first)
             };
-            if let Key::Int(i) = key {
+            if let Some(i) = index {
                 next_index = next_index.max(i.saturating_add(1));
             }
-            // A repeated key keeps its first place and takes the last value, as in PHP.
-            let same = entries.iter().position(|(k, _)| match (k, &key) {
-                (Key::Int(a), Key::Int(b)) => a == b,
-                (Key::Str(a), Key::Str(b)) => a == b,
-                _ => false,
-            });
-            match same {
-                Some(p) => entries[p].1 = value,
-                None => entries.push((key, value)),
-            }
+            entries.insert(key, value);
             if self.eat(b",")? {
                 continue;
             }
@@ -287,27 +282,12 @@ impl<'a> Parser<'a> {
                 close as char
             ));
         }
-        let is_list = entries
-            .iter()
-            .enumerate()
-            .all(|(i, (k, _))| matches!(k, Key::Int(n) if *n == i as i64));
-        Ok(if is_list && !entries.is_empty() {
+        // Keys 0, 1, 2... in order: a list (a string key never reads as an integer, above).
+        let is_list = entries.keys().enumerate().all(|(i, k)| *k == i.to_string());
+        Ok(if is_list {
             Value::Array(entries.into_iter().map(|(_, v)| v).collect())
-        } else if entries.is_empty() {
-            Value::Array(Vec::new())
         } else {
-            Value::Object(
-                entries
-                    .into_iter()
-                    .map(|(k, v)| {
-                        let k = match k {
-                            Key::Int(i) => i.to_string(),
-                            Key::Str(s) => s,
-                        };
-                        (k, v)
-                    })
-                    .collect(),
-            )
+            Value::Object(entries)
         })
     }
 
@@ -499,7 +479,6 @@ impl<'a> Parser<'a> {
         };
         let Some(v) = parsed else {
             self.at = start;
-            let _ = text;
             return self.fail("a number PHP would not read");
         };
         if !negative {

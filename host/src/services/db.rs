@@ -6,8 +6,6 @@ use occ_plugin_api::protocol::{
     DbRollback, RowShape,
 };
 
-use occ_plugin_api::DbKind;
-
 use super::Host;
 use crate::error::{Error, Result};
 use crate::instance::db::{Database, DbParams, Param};
@@ -75,22 +73,7 @@ impl Host {
                 )));
             }
             let p = self.db_params()?;
-            let db = if p.dbtype == DbKind::Sqlite {
-                let file = self
-                    .instance
-                    .borrow()
-                    .data_dir()
-                    .join(format!("{}.db", p.name));
-                if !file.exists() {
-                    return Err(Error::new(format!(
-                        "The database {} does not exist",
-                        file.display()
-                    )));
-                }
-                Database::open_sqlite(&file, &p.prefix, false, None)?
-            } else {
-                Database::open_server(&p, false)?
-            };
+            let db = Database::open_instance(&p, &self.instance.borrow().data_dir())?;
             *slot = Some(db);
         }
         let result = match slot.as_mut() {

@@ -97,24 +97,10 @@ pub fn apps_dir(root: &Path) -> PathBuf {
     root.join(APPS_DIR)
 }
 
-/// The directory of app `id` if it is an app (it has `appinfo/info.xml`); `id` must be valid.
+/// The directory of app `id` under `<root>/apps` if it is an app (it has
+/// `appinfo/info.xml`); `id` must be valid.
 pub fn app_path(root: &Path, id: &str) -> Option<PathBuf> {
-    let dir = apps_dir(root).join(id);
-    dir.join(INFO_XML).is_file().then_some(dir)
-}
-
-/// The ids of every app under `<root>/apps`, sorted.
-pub fn all_apps(root: &Path) -> Vec<String> {
-    let Ok(rd) = fs::read_dir(apps_dir(root)) else {
-        return Vec::new();
-    };
-    let mut ids: Vec<String> = rd
-        .flatten()
-        .filter_map(|e| e.file_name().to_str().map(str::to_string))
-        .filter(|id| validate_id(id).is_ok() && app_path(root, id).is_some())
-        .collect();
-    ids.sort();
-    ids
+    find(&[apps_dir(root)], id)
 }
 
 /// The directories apps live in: on an ownCloud server in place, its `apps_paths` (each

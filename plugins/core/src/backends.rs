@@ -69,8 +69,13 @@ pub fn list(ctx: &Context, pattern: &str) -> Result<Vec<String>, Error> {
 
 /// The members of a backend's group (`None`: no backend has it).
 pub fn members(ctx: &Context, gid: &str) -> Result<Option<Vec<String>>, Error> {
-    for s in services(ctx, "group_backend")? {
-        let r = ctx.service(&s, json!({"op": "members", "gid": gid}))?;
+    members_in(ctx, &services(ctx, "group_backend")?, gid)
+}
+
+/// [`members`], asking the group backend services `backends`.
+fn members_in(ctx: &Context, backends: &[String], gid: &str) -> Result<Option<Vec<String>>, Error> {
+    for s in backends {
+        let r = ctx.service(s, json!({"op": "members", "gid": gid}))?;
         if let Some(m) = r.get("members").filter(|m| !m.is_null()) {
             return serde_json::from_value(m.clone())
                 .map(Some)
@@ -85,8 +90,9 @@ pub fn members(ctx: &Context, gid: &str) -> Result<Option<Vec<String>>, Error> {
 /// backend or group that fails is warned about and left out, as in [`list`].
 pub fn groups_of(ctx: &Context, uid: &str) -> Result<Vec<String>, Error> {
     let mut out = Vec::new();
+    let backends = services(ctx, "group_backend")?;
     for gid in list(ctx, "")? {
-        match members(ctx, &gid) {
+        match members_in(ctx, &backends, &gid) {
             Ok(Some(m)) if m.iter().any(|u| u == uid) => out.push(gid),
             Ok(_) => {}
             Err(e) => ctx.message(&format!(

@@ -16,6 +16,15 @@ pub(crate) fn enabled(ctx: &Context) -> Result<bool, Error> {
     Ok(ctx.app_config("core", "encryption_enabled")?.as_deref() == Some("yes"))
 }
 
+/// Turns server-side encryption on or off (core's `encryption_enabled`).
+pub(crate) fn set_enabled(ctx: &Context, on: bool) -> Result<(), Error> {
+    ctx.set_app_config(
+        "core",
+        "encryption_enabled",
+        Some(if on { "yes" } else { "no" }),
+    )
+}
+
 /// The module's name in headlines.
 pub(crate) const DISPLAY_NAME: &str = "Default encryption module";
 
@@ -338,13 +347,6 @@ impl Command for DecryptAll {
             )));
         }
         let _lock = lock(ctx)?;
-        let set_enabled = |on: bool| {
-            ctx.set_app_config(
-                "core",
-                "encryption_enabled",
-                Some(if on { "yes" } else { "no" }),
-            )
-        };
         if was_enabled {
             say("Disable server side encryption... done.")?;
         } else {
@@ -374,7 +376,7 @@ impl Command for DecryptAll {
             return Ok(0);
         }
         // New files are stored as they come while the old ones are decrypted.
-        set_enabled(false)?;
+        set_enabled(ctx, false)?;
         let started = std::time::Instant::now();
         let result = (|| -> Result<(Report, bool), Error> {
             let mut run = decrypt_prepare(ctx, &say)?;
@@ -405,13 +407,13 @@ impl Command for DecryptAll {
             Ok(v) => v,
             Err(e) => {
                 // Whatever stopped the run, encryption is as it was found.
-                set_enabled(was_enabled)?;
+                set_enabled(ctx, was_enabled)?;
                 return Err(e);
             }
         };
         let complete = r.failed.is_empty() && nothing_left;
         if !complete || !uid.is_empty() {
-            set_enabled(was_enabled || !complete)?;
+            set_enabled(ctx, was_enabled || !complete)?;
             if was_enabled || !complete {
                 say("Server side encryption remains enabled")?;
             }

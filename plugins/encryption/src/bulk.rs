@@ -277,7 +277,7 @@ impl<'a> Run<'a> {
     }
 
     /// Runs over one user's files; `label` heads the progress line.
-    pub fn user(&mut self, uid: &str, storage: i64, label: &str) -> Result<(), Error> {
+    fn user(&mut self, uid: &str, storage: i64, label: &str) -> Result<(), Error> {
         self.uid = uid.to_string();
         self.label = label.to_string();
         self.group = None;
@@ -295,7 +295,11 @@ impl<'a> Run<'a> {
         self.dirs.clear();
         self.home_fd = File::open(&home).ok();
         self.home_real = std::fs::canonicalize(&home).unwrap_or_else(|_| home.clone());
-        self.home_dev = std::fs::metadata(&home).map(|m| m.dev()).unwrap_or(0);
+        self.home_dev = self
+            .home_fd
+            .as_ref()
+            .and_then(|f| f.metadata().ok())
+            .map_or(0, |m| m.dev());
         let prefixes: &[&str] = match self.mode {
             // ownCloud encrypts the files folder; versions and the trash bin stay as they are.
             Mode::Encrypt => &["files/"],
@@ -477,14 +481,21 @@ impl<'a> Run<'a> {
         Err("bad signature: it does not verify with its file key".into())
     }
 
+    /// A file without a header whose row says encrypted, and which no stopped run of occ's
+    /// put there: ownCloud's format from before 8.1, refused and left as it is.
+    fn refuse_legacy(&self, row: &Row, encrypted: bool) -> Result<(), String> {
+        if !encrypted && row.encrypted > 0 && !self.resumed.contains(&row.fileid) {
+            return Err(LEGACY.into());
+        }
+        Ok(())
+    }
+
     fn encrypt(&mut self, row: &Row) -> Result<(), String> {
         let target = self.home().join(&row.path);
         let Some((mut f, meta, encrypted)) = self.open(&target)? else {
             return Ok(());
         };
-        if !encrypted && row.encrypted > 0 && !self.resumed.contains(&row.fileid) {
-            return Err(LEGACY.into());
-        }
+        self.refuse_legacy(row, encrypted)?;
         if encrypted {
             // Encrypted by an earlier run, or by ownCloud: it must open, and is never
             // encrypted again. A row that missed the update is brought in line.
@@ -517,15 +528,8 @@ impl<'a> Run<'a> {
             }
             Ok(())
         });
-        if let Err(e) = keys_written {
-            let _ = std::fs::remove_file(&temp.0);
-            for (tmp, _) in staged_keys {
-                let _ = std::fs::remove_file(tmp);
-            }
-            return Err(e);
-        }
         let ivs = &mut self.ivs;
-        let written = (|| {
+        let written = keys_written.and_then(|()| {
             let mut out = Output::new(temp.1, size)?;
             format::encrypt_stream(
                 &key,
@@ -538,12 +542,9 @@ impl<'a> Run<'a> {
             .map_err(|e| e.0)?;
             let file = out.finish()?;
             keep_times_and_mode(&file, &meta)
-        })();
+        });
         if let Err(e) = written {
-            let _ = std::fs::remove_file(&temp.0);
-            for (tmp, _) in staged_keys {
-                let _ = std::fs::remove_file(tmp);
-            }
+            discard(&temp.0, &staged_keys);
             return Err(e);
         }
         self.keep_dir_time(&target);
@@ -574,9 +575,7 @@ impl<'a> Run<'a> {
                 Ok(())
             };
         };
-        if !encrypted && row.encrypted > 0 && !self.resumed.contains(&row.fileid) {
-            return Err(LEGACY.into());
-        }
+        self.refuse_legacy(row, encrypted)?;
         if !encrypted {
             // Plaintext: decrypted by an earlier run (or never encrypted). Its row and keys are
             // brought in line; it is never "decrypted".
@@ -598,7 +597,7 @@ impl<'a> Run<'a> {
             keep_times_and_mode(&file, &meta)
         })();
         if let Err(e) = written {
-            let _ = std::fs::remove_file(&temp.0);
+            discard(&temp.0, &[]);
             return Err(e);
         }
         self.keep_dir_time(&target);
@@ -722,10 +721,7 @@ impl<'a> Run<'a> {
             }
         }
         for (temp, keys, shown) in changed {
-            let _ = std::fs::remove_file(temp);
-            for (tmp, _) in keys {
-                let _ = std::fs::remove_file(tmp);
-            }
+            discard(&temp, &keys);
             self.failed.push((
                 shown,
                 "it changed while it was processed and was left as the user left it: run the command again".into(),
@@ -743,16 +739,14 @@ impl<'a> Run<'a> {
         if !staged.is_empty() || drop.peek().is_some() {
             sync_all(&fds).map_err(fail)?;
         }
-        let mut dropped = Vec::new();
         for path in drop {
             if let Err(e) = keys::remove_file_keys(&self.key_root, &self.uid, path) {
-                dropped.push((
+                self.failed.push((
                     format!("/{}/{path}", self.uid),
                     format!("decrypted, but {e}"),
                 ));
             }
         }
-        self.failed.extend(dropped);
         let mut rows: Vec<(u64, u64, i64)> = staged
             .iter()
             .map(|s| (s.version, s.size, s.fileid))
@@ -995,6 +989,15 @@ fn set_modified(dir: &Path, t: SystemTime) {
 
 /// Gives the new form the file's modification time and mode: its content, as users see it, did
 /// not change.
+/// Removes a file's temporary new form and its staged key files (`.part`, beside their
+/// places): what a file that is not put in place leaves behind.
+fn discard(temp: &Path, keys: &[(PathBuf, PathBuf)]) {
+    let _ = std::fs::remove_file(temp);
+    for (tmp, _) in keys {
+        let _ = std::fs::remove_file(tmp);
+    }
+}
+
 fn keep_times_and_mode(file: &File, meta: &std::fs::Metadata) -> Result<(), String> {
     let mtime = meta.modified().map_err(|e| e.to_string())?;
     file.set_times(std::fs::FileTimes::new().set_modified(mtime))

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use occ_plugin_api::prelude::*;
 
-use crate::all::{enabled, DISPLAY_NAME};
+use crate::all::{enabled, encrypted_count, DISPLAY_NAME};
 use crate::format::{self, MODULE_ID};
 use crate::keys;
 
@@ -271,7 +271,7 @@ impl Command for Disable {
         CommandSpec::new("encryption:disable", "Disable encryption.")
     }
     fn run(&self, _input: &Input, ctx: &mut Context) -> CmdResult {
-        let n = crate::all::encrypted_count(ctx)
+        let n = encrypted_count(ctx)
             .map_err(|_| Error::new("Cannot count the encrypted files: nothing was changed"))?;
         if n > 0 {
             let files = if n == 1 { "file" } else { "files" };

@@ -10,8 +10,8 @@ use std::path::{Component, Path, PathBuf};
 use occ_plugin_api::prelude::*;
 
 use crate::all::{
-    can_ask, decrypt_prepare, enabled, encrypt_intro, homes, list_failures, lock, still_encrypted,
-    summary, DECRYPT_FAILED, ENCRYPT_FAILED,
+    can_ask, decrypt_prepare, enabled, encrypt_intro, encrypted_count, homes, list_failures, lock,
+    set_enabled, still_encrypted, summary, DECRYPT_FAILED, ENCRYPT_FAILED,
 };
 use crate::bulk::{Mode, Run};
 use crate::commands::{make_system_keys, new_key_id};
@@ -221,20 +221,16 @@ impl Command for RecreateMasterKey {
         say("Decryption started\n")?;
         let users = homes(ctx, None)?;
         let mut run = decrypt_prepare(ctx, &say)?;
-        ctx.set_app_config("core", "encryption_enabled", Some("no"))?;
+        set_enabled(ctx, false)?;
         if let Err(e) = run.users(&users) {
-            ctx.set_app_config(
-                "core",
-                "encryption_enabled",
-                Some(if was_enabled { "yes" } else { "no" }),
-            )?;
+            set_enabled(ctx, was_enabled)?;
             return Err(e);
         }
         ctx.line("\n\n")?;
         ctx.line("\n\n")?;
         let r = run.report;
         let left = if r.failed.is_empty() {
-            crate::all::encrypted_count(ctx)?
+            encrypted_count(ctx)?
         } else {
             0
         };
@@ -247,7 +243,7 @@ impl Command for RecreateMasterKey {
             // The old key stays: files still need it. What was decrypted is encrypted again
             // with it, so the instance is as it was found.
             ctx.line("The master key was kept: files still need it. Encrypting again what was decrypted:")?;
-            ctx.set_app_config("core", "encryption_enabled", Some("yes"))?;
+            set_enabled(ctx, true)?;
             let mut again = Run::new(ctx, Mode::Encrypt)?;
             again.users(&users)?;
             let a = again.report;
@@ -260,11 +256,7 @@ impl Command for RecreateMasterKey {
                     format!(", {} could not be", a.failures())
                 }
             ))?;
-            ctx.set_app_config(
-                "core",
-                "encryption_enabled",
-                Some(if was_enabled { "yes" } else { "no" }),
-            )?;
+            set_enabled(ctx, was_enabled)?;
             return Ok(1);
         }
         ctx.line("all files could be decrypted successfully!")?;
